@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The map ABI shared by the BPF programs and userspace: flow keys, flow
+ * values, per-direction totals, the per-CPU flow cache slots, enums and
+ * pin names. Fixed-width types only, explicit padding, no pointers.
+ * Userspace checks the sizes with _Static_assert (user/abi.c).
+ */
+#ifndef FLOWSTAT_H
+#define FLOWSTAT_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+enum flow_dir {
+	FLOW_DIR_INGRESS = 0,
+	FLOW_DIR_EGRESS = 1,
+	FLOW_DIR_MAX = 2,
+};
+
+/* flow_key.flags */
+enum flow_key_flags {
+	FLOW_F_FRAGMENT = 1 << 0,	/* IP fragment: a later one has no ports */
+	FLOW_F_TRUNCATED = 1 << 1,	/* frame ended before a header did */
+	FLOW_F_VLAN = 1 << 2,		/* vlan holds the outer VLAN id */
+	FLOW_F_INNER_VLAN = 1 << 3,	/* inner_vlan holds the inner VLAN id */
+	FLOW_F_L4 = 1 << 4,		/* proto is valid (an IP frame) */
+	FLOW_F_PORTS = 1 << 5,		/* sport/dport (or ICMP type/code) valid */
+};
+
+/*
+ * One flow. Addresses are in network order; an IPv4 address fills the
+ * first 4 bytes and leaves the rest zero. ethertype, vlan ids and ports are
+ * in host order. For ICMP and ICMPv6, sport is the type and dport the code.
+ * ethertype is the innermost ethertype after any VLAN tags.
+ * The layout keeps the key at 48 bytes, compared as six u64 words.
+ */
+struct flow_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__u16 ethertype;
+	__u16 vlan;
+	__u16 inner_vlan;
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 dir;
+	__u8 flags;
+	__u8 pad[3];
+};
+
+/*
+ * Per-CPU counters of one flow. Times are CLOCK_MONOTONIC nanoseconds
+ * (bpf_ktime_get_coarse_ns resolution); userspace converts to wall time.
+ */
+struct flow_value {
+	__u64 packets;
+	__u64 bytes;
+	__u64 first_seen;
+	__u64 last_seen;
+	__u8 tcp_flags;
+	__u8 pad[7];
+};
+
+/* totals map, indexed by enum flow_dir (per CPU). */
+struct flow_totals {
+	__u64 packets;		/* every frame the hook saw */
+	__u64 bytes;
+	__u64 untracked_packets;	/* frames that got no flow entry */
+	__u64 untracked_bytes;
+};
+
+/* retired map, indexed by enum flow_dir; written by userspace only (gc). */
+struct flow_retired {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/*
+ * One slot of the per-CPU direct-mapped flow cache. A flow is always
+ * entered in the flows hash first; the slot then holds counts not yet
+ * added to the hash entry (pending). A flow's true counts are its hash
+ * value plus the pending counts of every CPU's slot holding its key.
+ * key.flags == 0xff marks an empty slot.
+ */
+struct flow_slot {
+	struct flow_key key;
+	__u64 packets;
+	__u64 bytes;
+	__u64 last_seen;
+	__u8 tcp_flags;
+	__u8 pad[7];
+};
+
+#define FLOW_SLOT_EMPTY 0xff
+
+#define FLOWSTAT_DEFAULT_MAX_FLOWS 65536
+#define FLOWSTAT_MIN_MAX_FLOWS 16
+#define FLOWSTAT_MAX_MAX_FLOWS (16 * 1024 * 1024)
+#define FLOWSTAT_CACHE_SLOTS 4096	/* power of two; per CPU */
+
+/* bpffs layout: /sys/fs/bpf/flowstat/<ifindex>/{flows,totals,...} */
+#define FLOWSTAT_PIN_ROOT "/sys/fs/bpf/flowstat"
+
+#endif /* FLOWSTAT_H */
