@@ -81,7 +81,7 @@ struct flow_retired {
  * entered in the flows hash first; the slot then holds counts not yet
  * added to the hash entry (pending). A flow's true counts are its hash
  * value plus the pending counts of every CPU's slot holding its key.
- * key.flags == 0xff marks an empty slot.
+ * used == 0 marks an empty slot (the array starts zeroed).
  */
 struct flow_slot {
 	struct flow_key key;
@@ -89,17 +89,22 @@ struct flow_slot {
 	__u64 bytes;
 	__u64 last_seen;
 	__u8 tcp_flags;
-	__u8 pad[7];
+	__u8 used;
+	__u8 pad[6];
 };
-
-#define FLOW_SLOT_EMPTY 0xff
 
 #define FLOWSTAT_DEFAULT_MAX_FLOWS 65536
 #define FLOWSTAT_MIN_MAX_FLOWS 16
 #define FLOWSTAT_MAX_MAX_FLOWS (16 * 1024 * 1024)
 #define FLOWSTAT_CACHE_SLOTS 4096	/* power of two; per CPU */
 
-/* bpffs layout: /sys/fs/bpf/flowstat/<ifindex>/{flows,totals,...} */
+/* Map names, as in the BPF objects and as pinned per instance. */
+#define FLOWSTAT_MAP_FLOWS "flows"
+#define FLOWSTAT_MAP_TOTALS "totals"
+#define FLOWSTAT_MAP_CACHE "flow_cache"
+#define FLOWSTAT_MAP_RETIRED "retired"
+
+/* Each attached interface pins its state in a folder under this root. */
 #define FLOWSTAT_PIN_ROOT "/sys/fs/bpf/flowstat"
 
 #endif /* FLOWSTAT_H */

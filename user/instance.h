@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * An instance is flowstat attached to one interface: its pinned maps and
+ * the metadata that says how it was attached. attach.c creates instances,
+ * everything that reads counters opens them through this interface.
+ */
+#ifndef FLOWSTAT_INSTANCE_H
+#define FLOWSTAT_INSTANCE_H
+
+#include <limits.h>
+#include <linux/types.h>
+#include "flowstat.h"
+
+#define FLOWSTAT_MAP_META "meta"
+#define FLOWSTAT_META_VERSION 1
+#define FLOWSTAT_NETNS_LEN 64
+
+enum hook_kind { HOOK_NONE = 0, HOOK_XDP = 1, HOOK_TC = 2 };
+enum xdp_kind { XDP_KIND_NONE = 0, XDP_KIND_NATIVE = 1, XDP_KIND_SKB = 2 };
+enum tc_kind { TC_KIND_NONE = 0, TC_KIND_TCX = 1, TC_KIND_CLSACT = 2 };
+
+/* Stored in the pinned one-entry ARRAY map "meta" of each instance. */
+struct flowstat_meta {
+	__u32 version;		/* FLOWSTAT_META_VERSION */
+	__u32 ifindex;
+	__u64 netns_ino;	/* inode of the interface's network namespace */
+	char ifname[16];
+	char netns[FLOWSTAT_NETNS_LEN];	/* --netns name, "" for the caller's */
+	__u8 ingress_hook;	/* enum hook_kind */
+	__u8 egress_hook;	/* enum hook_kind: HOOK_TC or HOOK_NONE */
+	__u8 xdp_mode;		/* enum xdp_kind */
+	__u8 tc_kind;		/* enum tc_kind */
+	__u8 created_clsact;	/* flowstat added the clsact qdisc */
+	__u8 pad[3];
+	__u32 max_flows;
+	__u32 cache_slots;
+	__u32 prog_id_xdp;
+	__u32 prog_id_tc_ingress;
+	__u32 prog_id_tc_egress;
+	__u32 pad2;
+	__u64 attached_at;	/* Unix time, seconds */
+};
+
+struct instance {
+	char dir[PATH_MAX];	/* the pin folder */
+	struct flowstat_meta meta;
+	int flows_fd;
+	int totals_fd;
+	int cache_fd;
+	int retired_fd;
+	int meta_fd;
+};
+
+/*
+ * Open every pinned instance (sorted by netns, then ifname). Returns the
+ * number opened (>= 0) with *list allocated, or a negative errno.
+ */
+int instance_open_all(struct instance **list);
+/* Open the instance of one interface (netns "" or NULL: the caller's). */
+int instance_open(const char *ifname, const char *netns, struct instance *inst);
+void instance_close(struct instance *inst);
+void instance_close_all(struct instance *list, int n);
+
+#endif /* FLOWSTAT_INSTANCE_H */

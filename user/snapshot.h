@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Snapshots: what the collector produces and every consumer (the text,
+ * JSON and CSV formatters, the exporters, the live view) reads. Plain
+ * data; nothing here touches a map or a terminal.
+ */
+#ifndef FLOWSTAT_SNAPSHOT_H
+#define FLOWSTAT_SNAPSHOT_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "flowstat.h"
+#include "instance.h"
+
+/* Rate windows, like iftop: 2 s, 10 s, 40 s. */
+enum rate_window { RATE_2S = 0, RATE_10S = 1, RATE_40S = 2, RATE_WINDOWS = 3 };
+
+struct dir_counts {
+	__u64 packets;		/* everything the hook saw */
+	__u64 bytes;
+	__u64 untracked_packets;
+	__u64 untracked_bytes;
+	__u64 retired_packets;
+	__u64 retired_bytes;
+};
+
+struct iface_rec {
+	struct flowstat_meta meta;	/* ifname, netns, hooks, modes, ids */
+	struct dir_counts dir[FLOW_DIR_MAX];
+	__u32 flow_entries;	/* distinct flows now tracked */
+	int present;		/* 0: the interface has gone away */
+	int kernel_valid;	/* the kernel counters below were read */
+	__u64 kernel_rx_packets, kernel_rx_bytes;
+	__u64 kernel_tx_packets, kernel_tx_bytes;
+	double pps[FLOW_DIR_MAX][RATE_WINDOWS];	/* from totals */
+	double bps[FLOW_DIR_MAX][RATE_WINDOWS];	/* bits per second */
+};
+
+struct flow_rec {
+	struct flow_key key;
+	int iface;		/* index into snapshot.ifaces */
+	__u64 packets;		/* cumulative, all CPUs, hash + cache */
+	__u64 bytes;
+	__u64 delta_packets;	/* since the previous snapshot */
+	__u64 delta_bytes;
+	double first_seen;	/* Unix time, seconds */
+	double last_seen;
+	__u8 tcp_flags;
+	double pps[RATE_WINDOWS];
+	double bps[RATE_WINDOWS];
+};
+
+struct snapshot {
+	double time;		/* Unix time of the scan, seconds */
+	double interval;	/* seconds since the previous snapshot, 0 first */
+	struct iface_rec *ifaces;
+	int n_ifaces;
+	struct flow_rec *flows;
+	size_t n_flows;
+};
+
+#endif /* FLOWSTAT_SNAPSHOT_H */
