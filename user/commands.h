@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The flowstat subcommands, dispatched by main.c from its command table.
+ * Each gets argv with argv[0] = the subcommand name (getopt_long style),
+ * parses its own options, and returns the exit code: 0 ok, 1 failure,
+ * 2 usage.
+ */
+#ifndef FLOWSTAT_COMMANDS_H
+#define FLOWSTAT_COMMANDS_H
+
+#include <stdbool.h>
+
+/* Options given before the subcommand (main.c parses them). */
+struct globals {
+	int verbose;		/* -v count */
+	bool json;		/* --json given globally (also per command) */
+	const char *netns;	/* --netns NAME or NULL */
+};
+extern struct globals globals;
+
+enum exit_code { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+int do_attach(int argc, char **argv);	/* user/attach_cmd.c */
+int do_detach(int argc, char **argv);
+int do_status(int argc, char **argv);
+int do_dump(int argc, char **argv);	/* user/dump.c */
+int do_watch(int argc, char **argv);
+int do_gc(int argc, char **argv);
+int do_top(int argc, char **argv);	/* ui/top.c */
+
+#endif /* FLOWSTAT_COMMANDS_H */
