@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The logging room: levels, library message routing, error reports.
+ * It also owns the definition of `globals` (declared in commands.h) so that
+ * every binary linked with the core (flowstat, flowgen, the C tests) has
+ * them, whether or not it has main.c.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include "commands.h"
+#include "json.h"
+#include "log.h"
+
+struct globals globals;
+
+static int log_threshold = LOG_WARN;
+
+int log_enabled(enum log_level level)
+{
+	return (int)level <= log_threshold;
+}
+
+static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+{
+	if (!log_enabled(level))
+		return;
+	fputs("flowstat: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+/* Library lines come with their own newline; print them as they are. */
+static int lib_vprint(enum log_level level, const char *prefix,
+		      const char *fmt, va_list ap)
+{
+	if (!log_enabled(level))
+		return 0;
+	fprintf(stderr, "flowstat: %s: ", prefix);
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	/* One level down: a libbpf warning is flowstat info, and so on. */
+	enum log_level ours = level == LIBBPF_WARN ? LOG_INFO :
+			      level == LIBBPF_INFO ? LOG_DEBUG : LOG_LIB_DEBUG;
+
+	return lib_vprint(ours, "libbpf", fmt, ap);
+}
+
+static int libxdp_print(enum libxdp_print_level level, const char *fmt,
+			va_list ap)
+{
+	enum log_level ours = level == LIBXDP_WARN ? LOG_INFO :
+			      level == LIBXDP_INFO ? LOG_DEBUG : LOG_LIB_DEBUG;
+
+	return lib_vprint(ours, "libxdp", fmt, ap);
+}
+
+void log_init(int verbose)
+{
+	log_threshold = LOG_WARN + verbose;
+	libbpf_set_print(libbpf_print);
+	libxdp_set_print(libxdp_print);
+}
+
+void log_error(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (globals.json) {
+		struct json_writer w;
+
+		json_init(&w, stdout, false);
+		json_object_start(&w);
+		json_kv_string(&w, "error", msg);
+		json_object_end(&w);
+		json_finish(&w);
+		return;
+	}
+	fprintf(stderr, "flowstat: %s\n", msg);
+}
