@@ -64,7 +64,7 @@ $(BUILD)/%.bpf.o: $(BPF_HDRS) | deps
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $(@:.skel.h=)) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/%.o: %.c $(SKELS) $(wildcard common/*.h user/*.h ui/*.h flowgen/*.h tests/*.h) | deps
 	$(call msg,CC,$@)
