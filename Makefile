@@ -42,7 +42,8 @@ CORE_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 CORE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRCS))
 UI_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard ui/*.c))
 MAIN_OBJ  := $(BUILD)/obj/user/main.o
-GEN_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard flowgen/*.c))
+GEN_SRCS  := $(filter-out %.bpf.c,$(wildcard flowgen/*.c))
+GEN_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(GEN_SRCS))
 
 # Tests: tests/*_test.c are C suites, each linked with the core.
 TEST_SRCS := $(wildcard tests/*_test.c)
@@ -75,7 +76,8 @@ $(BUILD)/flowstat: $(MAIN_OBJ) $(CORE_OBJS) $(UI_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(XCFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/flowgen: $(GEN_OBJS) $(CORE_OBJS)
+# flowgen stands alone: it uses none of the core.
+$(BUILD)/flowgen: $(GEN_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(XCFLAGS) $^ -o $@ $(LDLIBS)
 
