@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Entering and identifying network namespaces (see netns.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -77,4 +78,38 @@ int netns_inode(const char *name, __u64 *ino)
 		return -errno;
 	*ino = st.st_ino;
 	return 0;
+}
+
+static int enter_if_ino(const char *name, __u64 ino, int *saved_fd)
+{
+	__u64 have;
+
+	if (netns_inode(name, &have) || have != ino)
+		return -ENOENT;
+	return netns_enter(name, saved_fd);
+}
+
+int netns_enter_ino(__u64 ino, const char *hint, int *saved_fd)
+{
+	struct dirent *de;
+	__u64 cur;
+	int err = -ENOENT;
+	DIR *d;
+
+	*saved_fd = -1;
+	if (!netns_inode(NULL, &cur) && cur == ino)
+		return 0;
+	if (hint && *hint) {
+		err = enter_if_ino(hint, ino, saved_fd);
+		if (err != -ENOENT)
+			return err;
+	}
+	d = opendir(NETNS_RUN_DIR);
+	if (!d)
+		return -ENOENT;
+	while (err == -ENOENT && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			err = enter_if_ino(de->d_name, ino, saved_fd);
+	closedir(d);
+	return err;
 }

@@ -20,6 +20,12 @@
 int netns_enter(const char *name, int *saved_fd);
 /* Go back to the namespace saved by netns_enter() and close the fd. */
 int netns_return(int saved_fd);
+/*
+ * Enter the namespace with this nsfs inode: the current one (*saved_fd
+ * = -1, nothing to return to), the one named hint, or any in /run/netns.
+ * -ENOENT when none matches (unnamed, or gone).
+ */
+int netns_enter_ino(__u64 ino, const char *hint, int *saved_fd);
 /* Inode of the named namespace, or of the current one for NULL or "". */
 int netns_inode(const char *name, __u64 *ino);
 
