@@ -1,0 +1,647 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Packet tests of the data plane: crafted frames run through the XDP
+ * program and both tc programs with BPF_PROG_TEST_RUN; after each case
+ * the flows (hash plus pending cache counts), the totals and the
+ * invariant totals == flows + untracked are checked exactly.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <time.h>
+#include <sched.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "flowstat_xdp.skel.h"
+#include "flowstat_tc.skel.h"
+#include "testlib.h"
+#include "pktbuild.h"
+#include "sweep.h"
+
+#define MAX_GOT 256
+
+struct inst {
+	struct flowstat_xdp *xdp;
+	struct flowstat_tc *tc;
+	int flows_fd, totals_fd, cache_fd;
+	__u32 slots;
+};
+
+struct got {
+	struct flow_key key;
+	__u64 packets, bytes;
+	__u8 tcp_flags;
+};
+
+enum prog_kind { P_XDP, P_TC_IN, P_TC_EG, P_KINDS };
+static const char *const prog_names[] = { "xdp", "tc-ingress", "tc-egress" };
+static int ncpus;
+
+static int silent_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_WARN || getenv("FLOWSTAT_TEST_VERBOSE"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static int inst_open(struct inst *in, __u32 max_flows, __u32 slots)
+{
+	int err;
+
+	memset(in, 0, sizeof(*in));
+	in->slots = slots;
+	in->xdp = flowstat_xdp__open();
+	in->tc = flowstat_tc__open();
+	if (!in->xdp || !in->tc)
+		return -errno;
+	bpf_map__set_max_entries(in->xdp->maps.flows, max_flows);
+	bpf_map__set_max_entries(in->xdp->maps.flow_cache, slots);
+	in->xdp->rodata->cache_mask = slots - 1;
+	err = flowstat_xdp__load(in->xdp);
+	if (err)
+		return err;
+	in->flows_fd = bpf_map__fd(in->xdp->maps.flows);
+	in->totals_fd = bpf_map__fd(in->xdp->maps.totals);
+	in->cache_fd = bpf_map__fd(in->xdp->maps.flow_cache);
+	in->tc->rodata->cache_mask = slots - 1;
+	bpf_map__set_max_entries(in->tc->maps.flow_cache, slots);
+	if (bpf_map__reuse_fd(in->tc->maps.flows, in->flows_fd) ||
+	    bpf_map__reuse_fd(in->tc->maps.totals, in->totals_fd) ||
+	    bpf_map__reuse_fd(in->tc->maps.flow_cache, in->cache_fd) ||
+	    bpf_map__reuse_fd(in->tc->maps.retired,
+			      bpf_map__fd(in->xdp->maps.retired)))
+		return -errno;
+	return flowstat_tc__load(in->tc);
+}
+
+static void inst_close(struct inst *in)
+{
+	flowstat_tc__destroy(in->tc);
+	flowstat_xdp__destroy(in->xdp);
+}
+
+static int prog_fd(struct inst *in, enum prog_kind p)
+{
+	switch (p) {
+	case P_XDP:
+		return bpf_program__fd(in->xdp->progs.flowstat_xdp);
+	case P_TC_IN:
+		return bpf_program__fd(in->tc->progs.flowstat_tc_ingress);
+	default:
+		return bpf_program__fd(in->tc->progs.flowstat_tc_egress);
+	}
+}
+
+static __u8 prog_dir(enum prog_kind p)
+{
+	return p == P_TC_EG ? FLOW_DIR_EGRESS : FLOW_DIR_INGRESS;
+}
+
+static void inst_reset(struct inst *in)
+{
+	size_t vsz = ncpus * sizeof(struct flow_slot);
+	void *zero = calloc(1, vsz);
+	struct flow_key k;
+	__u32 i;
+
+	while (!bpf_map_get_next_key(in->flows_fd, NULL, &k))
+		bpf_map_delete_elem(in->flows_fd, &k);
+	for (i = 0; i < FLOW_DIR_MAX; i++)
+		bpf_map_update_elem(in->totals_fd, &i, zero, 0);
+	for (i = 0; i < in->slots; i++)
+		bpf_map_update_elem(in->cache_fd, &i, zero, 0);
+	free(zero);
+}
+
+/* Run one frame through a program `repeat` times; returns the verdict. */
+static int run(struct inst *in, enum prog_kind p, const void *frame, int len,
+	       int repeat, int *verdict)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
+		    .data_size_in = len, .repeat = repeat);
+	int err = bpf_prog_test_run_opts(prog_fd(in, p), &opts);
+
+	if (err)
+		return -errno;
+	*verdict = (int)opts.retval;
+	return 0;
+}
+
+static struct got *got_find(struct got *g, int n, const struct flow_key *k)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!memcmp(&g[i].key, k, sizeof(*k)))
+			return &g[i];
+	return NULL;
+}
+
+static struct got *got_add(struct got *g, int *n, const struct flow_key *k)
+{
+	struct got *e = got_find(g, *n, k);
+
+	if (e || *n >= MAX_GOT)
+		return e;
+	e = &g[(*n)++];
+	memset(e, 0, sizeof(*e));
+	e->key = *k;
+	return e;
+}
+
+/* Every flow with its true counts: hash values plus pending slots. */
+static int read_flows(struct inst *in, struct got *g)
+{
+	struct flow_value *v = calloc(ncpus, sizeof(*v));
+	struct flow_slot *s = calloc(ncpus, sizeof(*s));
+	struct flow_key k, *prev = NULL;
+	int n = 0, c;
+	__u32 i;
+
+	while (!bpf_map_get_next_key(in->flows_fd, prev, &k)) {
+		struct got *e = got_add(g, &n, &k);
+
+		if (e && !bpf_map_lookup_elem(in->flows_fd, &k, v))
+			for (c = 0; c < ncpus; c++) {
+				e->packets += v[c].packets;
+				e->bytes += v[c].bytes;
+				e->tcp_flags |= v[c].tcp_flags;
+			}
+		prev = &e->key;
+	}
+	for (i = 0; i < in->slots; i++) {
+		if (bpf_map_lookup_elem(in->cache_fd, &i, s))
+			continue;
+		for (c = 0; c < ncpus; c++) {
+			struct got *e;
+
+			if (!s[c].used)
+				continue;
+			e = got_find(g, n, &s[c].key);
+			if (!e) {	/* a slot must never hold an unknown flow */
+				CHECK(0, "cache slot %u holds a flow not in the hash", i);
+				continue;
+			}
+			e->packets += s[c].packets;
+			e->bytes += s[c].bytes;
+			e->tcp_flags |= s[c].tcp_flags;
+		}
+	}
+	free(v);
+	free(s);
+	return n;
+}
+
+static struct flow_totals read_totals(struct inst *in, __u32 dir)
+{
+	struct flow_totals *t = calloc(ncpus, sizeof(*t)), sum = {};
+	int c;
+
+	if (!bpf_map_lookup_elem(in->totals_fd, &dir, t))
+		for (c = 0; c < ncpus; c++) {
+			sum.packets += t[c].packets;
+			sum.bytes += t[c].bytes;
+			sum.untracked_packets += t[c].untracked_packets;
+			sum.untracked_bytes += t[c].untracked_bytes;
+		}
+	free(t);
+	return sum;
+}
+
+static void print_key(const char *what, const struct flow_key *k)
+{
+	const __u8 *b = (const __u8 *)k;
+	size_t i;
+
+	printf("#     %s:", what);
+	for (i = 0; i < sizeof(*k); i++)
+		printf("%s%02x", i % 16 ? "" : " ", b[i]);
+	printf("  (etype %#x vlan %u/%u proto %u ports %u/%u flags %#x)\n",
+	       k->ethertype, k->vlan, k->inner_vlan, k->proto, k->sport,
+	       k->dport, k->flags);
+}
+
+/* Check the totals invariant for both directions. */
+static void check_invariant(struct inst *in, struct got *g, int n)
+{
+	__u32 dir;
+	int i;
+
+	for (dir = 0; dir < FLOW_DIR_MAX; dir++) {
+		struct flow_totals t = read_totals(in, dir);
+		__u64 p = 0, b = 0;
+
+		for (i = 0; i < n; i++)
+			if (g[i].key.dir == dir) {
+				p += g[i].packets;
+				b += g[i].bytes;
+			}
+		CHECK(t.packets == p + t.untracked_packets &&
+		      t.bytes == b + t.untracked_bytes,
+		      "dir %u: totals %llu/%llu != flows %llu/%llu + untracked %llu/%llu",
+		      dir, t.packets, t.bytes, p, b, t.untracked_packets,
+		      t.untracked_bytes);
+	}
+}
+
+/* ---- the cases ---- */
+
+typedef void (*fixup_fn)(struct flow_key *k, __u8 *tcp_flags);
+
+struct pcase {
+	const char *name;
+	struct pkt_spec spec[2];
+	int nspec;		/* frames in the case (default 1) */
+	int repeat;		/* runs of each frame (default 3) */
+	int cut;		/* cut the frames to this length (0: whole) */
+	int mangle_off;		/* if non-zero, set this byte ... */
+	__u8 mangle_val;	/* ... to this value after building */
+	fixup_fn fix;		/* adjust the whole-frame expectation */
+};
+
+static void no_ports(struct flow_key *k, __u8 *tcp_flags)
+{
+	k->flags &= ~FLOW_F_PORTS;
+	k->sport = k->dport = 0;
+	*tcp_flags = 0;
+}
+
+static void fix_fragment(struct flow_key *k, __u8 *tcp_flags)
+{
+	(void)tcp_flags;
+	k->flags |= FLOW_F_FRAGMENT;
+}
+
+static void fix_later_fragment(struct flow_key *k, __u8 *tcp_flags)
+{
+	no_ports(k, tcp_flags);
+	k->flags |= FLOW_F_FRAGMENT;
+}
+
+static void fix_l4_cut(struct flow_key *k, __u8 *tcp_flags)
+{
+	no_ports(k, tcp_flags);
+	k->flags |= FLOW_F_TRUNCATED;
+}
+
+/* Only the ethertype (and tags) survive: the IP header is unusable. */
+static void fix_no_l3(struct flow_key *k, __u8 *tcp_flags)
+{
+	no_ports(k, tcp_flags);
+	memset(k->src, 0, sizeof(k->src));
+	memset(k->dst, 0, sizeof(k->dst));
+	k->proto = 0;
+	k->flags &= ~FLOW_F_L4;
+	k->flags |= FLOW_F_TRUNCATED;
+}
+
+static void fix_long_chain(struct flow_key *k, __u8 *tcp_flags)
+{
+	no_ports(k, tcp_flags);
+	k->proto = IPPROTO_DSTOPTS;	/* the header reached */
+}
+
+static void fix_ext_cut(struct flow_key *k, __u8 *tcp_flags)
+{
+	fix_l4_cut(k, tcp_flags);
+	k->proto = IPPROTO_HOPOPTS;	/* the header being read */
+}
+
+static void fix_llc(struct flow_key *k, __u8 *tcp_flags)
+{
+	(void)tcp_flags;
+	k->ethertype = 0;
+}
+
+#define V4 .ethertype = 0x0800, .src = "192.0.2.1", .dst = "198.51.100.2"
+#define V6 .ethertype = 0x86dd, .src = "2001:db8::1", .dst = "2001:db8:1::2"
+#define TCP(f) .proto = IPPROTO_TCP, .sport = 40001, .dport = 80, .tcp_flags = f
+#define UDP .proto = IPPROTO_UDP, .sport = 5353, .dport = 53
+#define DOT1Q(v) .ntags = 1, .tpid = { 0x8100 }, .vid = { v }
+#define QINQ(o, i) .ntags = 2, .tpid = { 0x88a8, 0x8100 }, .vid = { o, i }
+
+static const struct pcase cases[] = {
+	{ .name = "ipv4 tcp syn", .spec = { { V4, TCP(0x02) } } },
+	{ .name = "ipv4 tcp ack with payload", .spec = { { V4, TCP(0x10), .payload = 1000 } } },
+	{ .name = "ipv4 udp", .spec = { { V4, UDP, .payload = 64 } } },
+	{ .name = "ipv4 icmp echo", .spec = { { V4, .proto = IPPROTO_ICMP, .sport = 8, .payload = 56 } } },
+	{ .name = "ipv4 icmp port unreachable", .spec = { { V4, .proto = IPPROTO_ICMP, .sport = 3, .dport = 3 } } },
+	{ .name = "ipv4 options (ihl 6) udp", .spec = { { V4, UDP, .ip_opts = 4 } } },
+	{ .name = "ipv4 options (ihl 15) tcp", .spec = { { V4, TCP(0x18), .ip_opts = 40 } } },
+	{ .name = "ipv4 first fragment", .spec = { { V4, UDP, .frag = 0x2000, .payload = 100 } }, .fix = fix_fragment },
+	{ .name = "ipv4 later fragment", .spec = { { V4, UDP, .frag = 0x2000 | 185, .payload = 100 } }, .fix = fix_later_fragment },
+	{ .name = "ipv4 last fragment", .spec = { { V4, UDP, .frag = 370 } }, .fix = fix_later_fragment },
+	{ .name = "ipv4 don't-fragment is no fragment", .spec = { { V4, TCP(0x10), .frag = 0x4000 } } },
+	{ .name = "ipv4 sctp", .spec = { { V4, .proto = IPPROTO_SCTP, .sport = 3868, .dport = 3868 } } },
+	{ .name = "ipv4 udp-lite", .spec = { { V4, .proto = IPPROTO_UDPLITE, .sport = 9, .dport = 10 } } },
+	{ .name = "ipv4 gre (no ports)", .spec = { { V4, .proto = 47, .payload = 40 } } },
+	{ .name = "ipv4 ihl below 5", .spec = { { V4, UDP } }, .mangle_off = 14, .mangle_val = 0x44, .fix = fix_no_l3 },
+	{ .name = "ipv4 tcp header cut", .spec = { { V4, TCP(0x02) } }, .cut = 14 + 20 + 10, .fix = fix_l4_cut },
+	{ .name = "ipv4 options cut short", .spec = { { V4, .proto = 47, .ip_opts = 40 } }, .cut = 14 + 30, .fix = fix_l4_cut },
+	{ .name = "ipv4 header cut", .spec = { { V4, UDP } }, .cut = 14 + 10, .fix = fix_no_l3 },
+	{ .name = "ethernet only, ipv4 ethertype", .spec = { { V4, UDP } }, .cut = 14, .fix = fix_no_l3 },
+	{ .name = "ipv6 tcp", .spec = { { V6, TCP(0x12) } } },
+	{ .name = "ipv6 udp", .spec = { { V6, UDP, .payload = 200 } } },
+	{ .name = "ipv6 icmpv6 echo", .spec = { { V6, .proto = IPPROTO_ICMPV6, .sport = 128, .payload = 56 } } },
+	{ .name = "ipv6 icmpv6 neighbour solicitation", .spec = { { V6, .proto = IPPROTO_ICMPV6, .sport = 135, .payload = 16 } } },
+	{ .name = "ipv6 sctp", .spec = { { V6, .proto = IPPROTO_SCTP, .sport = 2905, .dport = 2905 } } },
+	{ .name = "ipv6 udp-lite", .spec = { { V6, .proto = IPPROTO_UDPLITE, .sport = 7, .dport = 8 } } },
+	{ .name = "ipv6 hop-by-hop udp", .spec = { { V6, UDP, .ext = { IPPROTO_HOPOPTS }, .next = 1 } } },
+	{ .name = "ipv6 routing tcp", .spec = { { V6, TCP(0x02), .ext = { IPPROTO_ROUTING }, .next = 1 } } },
+	{ .name = "ipv6 destination options udp", .spec = { { V6, UDP, .ext = { IPPROTO_DSTOPTS }, .next = 1 } } },
+	{ .name = "ipv6 ah tcp", .spec = { { V6, TCP(0x10), .ext = { IPPROTO_AH }, .next = 1 } } },
+	{ .name = "ipv6 first fragment", .spec = { { V6, UDP, .ext = { IPPROTO_FRAGMENT }, .next = 1, .ext_frag = 1 } }, .fix = fix_fragment },
+	{ .name = "ipv6 later fragment", .spec = { { V6, UDP, .ext = { IPPROTO_FRAGMENT }, .next = 1, .ext_frag = 100 << 3 } }, .fix = fix_later_fragment },
+	{ .name = "ipv6 chain hop, routing, dstopts, frag, ah", .spec = { { V6, TCP(0x02), .ext = { IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_AH }, .next = 5, .ext_frag = 1 } }, .fix = fix_fragment },
+	{ .name = "ipv6 chain of 8, the most followed", .spec = { { V6, UDP, .ext = { 60, 60, 60, 60, 60, 60, 60, 60 }, .next = 8 } } },
+	{ .name = "ipv6 chain longer than followed", .spec = { { V6, UDP, .ext = { 60, 60, 60, 60, 60, 60, 60, 60, 60 }, .next = 9 } }, .fix = fix_long_chain },
+	{ .name = "ipv6 no next header", .spec = { { V6, .proto = 59, .payload = 8 } } },
+	{ .name = "ipv6 extension header cut", .spec = { { V6, UDP, .ext = { IPPROTO_HOPOPTS }, .next = 1 } }, .cut = 14 + 40 + 1, .fix = fix_ext_cut },
+	{ .name = "802.1Q ipv4 udp", .spec = { { DOT1Q(10), V4, UDP } } },
+	{ .name = "802.1Q ipv6 tcp", .spec = { { DOT1Q(4094), V6, TCP(0x02) } } },
+	{ .name = "802.1Q priority bits ignored", .spec = { { .ntags = 1, .tpid = { 0x8100 }, .vid = { 0xe00a }, V4, UDP } } },
+	{ .name = "802.1ad+802.1Q ipv4 tcp", .spec = { { QINQ(100, 200), V4, TCP(0x02) } } },
+	{ .name = "802.1ad+802.1Q ipv6 udp", .spec = { { QINQ(300, 400), V6, UDP } } },
+	{ .name = "802.1Q+802.1Q ipv4 icmp", .spec = { { .ntags = 2, .tpid = { 0x8100, 0x8100 }, .vid = { 5, 6 }, V4, .proto = IPPROTO_ICMP, .sport = 0 } } },
+	{ .name = "three tags count under the third tpid", .spec = { { QINQ(7, 8), .ethertype = 0x8100, .payload = 46 } } },
+	{ .name = "arp", .spec = { { .ethertype = 0x0806, .payload = 28 } } },
+	{ .name = "lldp", .spec = { { .ethertype = 0x88cc, .payload = 50 } } },
+	{ .name = "unknown ethertype", .spec = { { .ethertype = 0x88b5, .payload = 46 } } },
+	{ .name = "802.3 length frame (llc)", .spec = { { .ethertype = 0x0026, .payload = 38 } }, .fix = fix_llc },
+	{ .name = "802.1Q arp", .spec = { { DOT1Q(42), .ethertype = 0x0806, .payload = 28 } } },
+	{ .name = "tcp flags or across packets", .spec = { { V4, TCP(0x02) }, { V4, TCP(0x10) } }, .nspec = 2 },
+	{ .name = "two flows, one each way", .spec = { { V4, UDP }, { .ethertype = 0x0800, .src = "198.51.100.2", .dst = "192.0.2.1", .proto = IPPROTO_UDP, .sport = 53, .dport = 5353 } }, .nspec = 2 },
+	{ .name = "1000 packets of one flow", .spec = { { V6, UDP, .payload = 1400 } }, .repeat = 1000 },
+};
+
+/* Expected flows: one entry per distinct expected key. */
+static int expect_case(const struct pcase *c, __u8 dir, const int *len,
+		       struct got *exp)
+{
+	int nspec = c->nspec ? c->nspec : 1, repeat = c->repeat ? c->repeat : 3;
+	int i, n = 0;
+
+	for (i = 0; i < nspec; i++) {
+		const struct pkt_spec *s = &c->spec[i];
+		struct flow_key k;
+		struct got *e;
+		__u8 tf = s->proto == IPPROTO_TCP ? s->tcp_flags : 0;
+
+		pkt_expect(s, &k, dir);
+		if (c->fix)
+			c->fix(&k, &tf);
+		e = got_add(exp, &n, &k);
+		e->packets += repeat;
+		e->bytes += (__u64)repeat * len[i];
+		e->tcp_flags |= tf;
+	}
+	return n;
+}
+
+static void compare_flows(struct got *exp, int nexp, struct got *g, int n)
+{
+	int i;
+
+	CHECK_EQ(n, nexp);
+	for (i = 0; i < nexp; i++) {
+		struct got *e = got_find(g, n, &exp[i].key);
+
+		if (!e) {
+			CHECK(0, "expected flow missing");
+			print_key("expected", &exp[i].key);
+			continue;
+		}
+		CHECK_EQ(e->packets, exp[i].packets);
+		CHECK_EQ(e->bytes, exp[i].bytes);
+		CHECK_EQ(e->tcp_flags, exp[i].tcp_flags);
+	}
+	for (i = 0; i < n; i++)
+		if (!got_find(exp, nexp, &g[i].key))
+			print_key("unexpected", &g[i].key);
+}
+
+static void run_case(struct inst *in, const struct pcase *c, enum prog_kind p)
+{
+	static __u8 frames[2][2048];
+	int nspec = c->nspec ? c->nspec : 1, repeat = c->repeat ? c->repeat : 3;
+	int len[2], i, verdict, nexp, n, err;
+	struct got exp[4], g[MAX_GOT];
+	__u64 packets = 0, bytes = 0;
+	struct flow_totals t;
+
+	tl_begin("%s: %s", prog_names[p], c->name);
+	inst_reset(in);
+	for (i = 0; i < nspec; i++) {
+		len[i] = pkt_build(&c->spec[i], frames[i]);
+		if (c->cut)
+			len[i] = c->cut;
+		if (c->mangle_off)
+			frames[i][c->mangle_off] = c->mangle_val;
+		err = run(in, p, frames[i], len[i], repeat, &verdict);
+		if (err == -EINVAL && p != P_XDP && len[i] < 14 + 20) {
+			/* bpf_prog_test_run_skb wants a whole IPv4 header */
+			tl_skip("the kernel's skb test run refuses it");
+			return;
+		}
+		if (err) {
+			CHECK(0, "test run failed: %s", strerror(-err));
+			tl_end();
+			return;
+		}
+		CHECK_EQ((__u32)verdict, p == P_XDP ? XDP_PASS : (__u32)-1);
+		packets += repeat;
+		bytes += (__u64)repeat * len[i];
+	}
+	memset(exp, 0, sizeof(exp));
+	nexp = expect_case(c, prog_dir(p), len, exp);
+	n = read_flows(in, g);
+	compare_flows(exp, nexp, g, n);
+	t = read_totals(in, prog_dir(p));
+	CHECK_EQ(t.packets, packets);
+	CHECK_EQ(t.bytes, bytes);
+	CHECK_EQ(t.untracked_packets, 0);
+	t = read_totals(in, !prog_dir(p));
+	CHECK_EQ(t.packets, 0);
+	check_invariant(in, g, n);
+	tl_end();
+}
+
+/* Every prefix of the sweep frame, from 14 bytes (test runs refuse less). */
+static void run_sweep(struct inst *in, enum prog_kind p)
+{
+	__u8 frame[2048];
+	int full = pkt_build(&sweep_spec, frame), len, verdict;
+
+	tl_begin("%s: truncation sweep, every prefix 14..%d bytes", prog_names[p],
+		 full);
+	CHECK_EQ(full, SW_END);
+	for (len = 14; len <= full; len++) {
+		struct got exp = {}, g[MAX_GOT];
+		struct flow_totals t;
+		int n;
+
+		inst_reset(in);
+		if (run(in, p, frame, len, 1, &verdict)) {
+			CHECK(0, "len %d: test run failed: %s", len, strerror(errno));
+			continue;
+		}
+		sweep_expect(len, prog_dir(p), &exp.key, &exp.tcp_flags);
+		exp.packets = 1;
+		exp.bytes = len;
+		n = read_flows(in, g);
+		if (n != 1 || memcmp(&g[0].key, &exp.key, sizeof(exp.key)) ||
+		    g[0].packets != 1 || g[0].bytes != (__u64)len ||
+		    g[0].tcp_flags != exp.tcp_flags) {
+			CHECK(0, "len %d: wrong flow (%d flows)", len, n);
+			print_key("expected", &exp.key);
+			if (n)
+				print_key("got", &g[0].key);
+		}
+		t = read_totals(in, prog_dir(p));
+		CHECK(t.packets == 1 && t.bytes == (__u64)len,
+		      "len %d: totals %llu/%llu", len, t.packets, t.bytes);
+	}
+	tl_end();
+}
+
+/* A tiny flows map: flows past its size count as untracked, exactly. */
+static void run_map_full(enum prog_kind p)
+{
+	struct pkt_spec s = { V4, UDP, .payload = 18 };
+	const int max = 16, nflows = 40, repeat = 3;
+	struct got g[MAX_GOT];
+	struct flow_totals t;
+	__u8 frame[2048];
+	struct inst in;
+	int i, n, len = 0, verdict;
+	__u64 tracked = 0;
+
+	tl_begin("%s: flows map full (%d entries, %d flows)", prog_names[p],
+		 max, nflows);
+	if (inst_open(&in, max, 64)) {
+		CHECK(0, "load with max_flows %d: %s", max, strerror(errno));
+		tl_end();
+		return;
+	}
+	for (i = 0; i < nflows; i++) {
+		s.sport = 1000 + i;
+		len = pkt_build(&s, frame);
+		if (run(&in, p, frame, len, repeat, &verdict))
+			CHECK(0, "flow %d: test run failed", i);
+	}
+	n = read_flows(&in, g);
+	CHECK_EQ(n, max);
+	for (i = 0; i < n; i++) {
+		CHECK(g[i].key.sport < 1000 + max,
+		      "flow with sport %u entered, not one of the first %d",
+		      g[i].key.sport, max);
+		CHECK_EQ(g[i].packets, repeat);
+		tracked += g[i].packets;
+	}
+	t = read_totals(&in, prog_dir(p));
+	CHECK_EQ(t.packets, (__u64)nflows * repeat);
+	CHECK_EQ(tracked, (__u64)max * repeat);
+	CHECK_EQ(t.untracked_packets, (__u64)(nflows - max) * repeat);
+	CHECK_EQ(t.untracked_bytes, (__u64)(nflows - max) * repeat * len);
+	check_invariant(&in, g, n);
+	inst_close(&in);
+	tl_end();
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { 0, ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * One cache slot for every flow: a quiet flow gives its slot up and its
+ * pending counts move to the hash; a busy slot makes other flows count
+ * in the hash directly. Counts stay exact through both.
+ */
+static void run_eviction(void)
+{
+	struct pkt_spec a = { V4, UDP }, b = { V6, TCP(0x02) };
+	__u8 fa[2048], fb[2048];
+	struct flow_key ka, kb;
+	struct flow_value v[64];
+	struct flow_slot s[64];
+	struct got g[MAX_GOT], *ga, *gb;
+	struct inst in;
+	int la = pkt_build(&a, fa), lb = pkt_build(&b, fb), verdict, n, c;
+	__u64 hashed = 0;
+	__u32 zero = 0;
+
+	tl_begin("xdp: one-slot cache, eviction and busy slot keep counts exact");
+	if (ncpus > 64 || inst_open(&in, 1024, 1)) {
+		CHECK(0, "load with one cache slot failed");
+		tl_end();
+		return;
+	}
+	pkt_expect(&a, &ka, FLOW_DIR_INGRESS);
+	pkt_expect(&b, &kb, FLOW_DIR_INGRESS);
+	run(&in, P_XDP, fa, la, 5, &verdict);
+	sleep_ms(20);		/* longer than a coarse clock tick */
+	run(&in, P_XDP, fb, lb, 3, &verdict);	/* takes A's slot */
+	run(&in, P_XDP, fa, la, 2, &verdict);	/* slot busy: hash */
+
+	n = read_flows(&in, g);
+	ga = got_find(g, n, &ka);
+	gb = got_find(g, n, &kb);
+	CHECK_EQ(n, 2);
+	CHECK(ga && ga->packets == 7 && ga->bytes == 7ULL * la,
+	      "flow A: %llu packets", ga ? ga->packets : 0ULL);
+	CHECK(gb && gb->packets == 3 && gb->bytes == 3ULL * lb,
+	      "flow B: %llu packets", gb ? gb->packets : 0ULL);
+	/* A's pending counts were flushed: the hash alone holds all 7. */
+	if (!bpf_map_lookup_elem(in.flows_fd, &ka, v))
+		for (c = 0; c < ncpus; c++)
+			hashed += v[c].packets;
+	CHECK_EQ(hashed, 7);
+	/* The slot now holds B with its two later packets pending. */
+	CHECK(!bpf_map_lookup_elem(in.cache_fd, &zero, s), "read slot");
+	for (c = 0, hashed = 0; c < ncpus; c++)
+		if (s[c].used && !memcmp(&s[c].key, &kb, sizeof(kb)))
+			hashed += s[c].packets;
+	CHECK_EQ(hashed, 2);
+	check_invariant(&in, g, n);
+	inst_close(&in);
+	tl_end();
+}
+
+int main(void)
+{
+	struct inst in;
+	cpu_set_t cpu0;
+	size_t i;
+	int p;
+
+	/* Per-CPU maps: keep every test run on one CPU, so the cache
+	 * behaves as the cases expect.
+	 */
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	sched_setaffinity(0, sizeof(cpu0), &cpu0);
+
+	libbpf_set_print(silent_print);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ncpus = libbpf_num_possible_cpus();
+	tl_begin("load the XDP and tc objects into one instance");
+	CHECK(!inst_open(&in, 4096, 64), "load failed: %s", strerror(errno));
+	tl_end();
+	if (tl_failed)
+		return tl_exit();
+
+	for (p = 0; p < P_KINDS; p++)
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			run_case(&in, &cases[i], p);
+	for (p = 0; p < P_KINDS; p++)
+		run_sweep(&in, p);
+	inst_close(&in);
+	run_map_full(P_XDP);
+	run_map_full(P_TC_EG);
+	run_eviction();
+	return tl_exit();
+}
