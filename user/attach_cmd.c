@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The attach, detach and status subcommands: option parsing, checks that
+ * run before anything changes, and the plain and JSON reports.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include "attach.h"
+#include "collect.h"
+#include "commands.h"
+#include "json.h"
+#include "log.h"
+
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+static bool has_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = {};
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+/* Name the missing capabilities, once, before anything is tried. */
+static int require_caps(const char *cmd)
+{
+	bool bpf = has_cap(CAP_BPF) || has_cap(CAP_SYS_ADMIN);
+	bool net = has_cap(CAP_NET_ADMIN);
+
+	if (bpf && net)
+		return 0;
+	log_error("%s: missing privileges: needs %s%s%s (run as root)", cmd,
+		  bpf ? "" : "CAP_BPF", bpf || net ? "" : " and ",
+		  net ? "" : "CAP_NET_ADMIN");
+	return -EPERM;
+}
+
+static int usage_error(const char *cmd, const char *what, const char *arg)
+{
+	log_error("%s: %s '%s'; try 'flowstat %s --help'", cmd, what, arg,
+		  cmd);
+	return EXIT_USAGE;
+}
+
+/* getopt's failures, as one line (opterr is off). */
+static int bad_option(const char *cmd, int c, char **argv)
+{
+	return usage_error(cmd, c == ':' ? "option needs an argument" :
+				"unknown option", argv[optind - 1]);
+}
+
+/* ---- what an instance is, in words; shared by attach and status ---- */
+
+static const char *xdp_mode_name(__u8 mode)
+{
+	return mode == XDP_KIND_NATIVE ? "native" :
+	       mode == XDP_KIND_SKB ? "skb" : "none";
+}
+
+static const char *tc_kind_name(__u8 kind)
+{
+	return kind == TC_KIND_TCX ? "tcx" :
+	       kind == TC_KIND_CLSACT ? "clsact" : "none";
+}
+
+static void hook_json(struct json_writer *w, const struct flowstat_meta *m,
+		      bool egress)
+{
+	__u8 hook = egress ? m->egress_hook : m->ingress_hook;
+
+	if (hook == HOOK_NONE) {
+		json_null(w);
+		return;
+	}
+	json_object_start(w);
+	if (hook == HOOK_XDP) {
+		json_kv_string(w, "hook", "xdp");
+		json_kv_string(w, "xdp_mode", xdp_mode_name(m->xdp_mode));
+		json_kv_u64(w, "prog_id", m->prog_id_xdp);
+	} else {
+		json_kv_string(w, "hook", "tc");
+		json_kv_string(w, "tc", tc_kind_name(m->tc_kind));
+		json_kv_u64(w, "prog_id", egress ? m->prog_id_tc_egress :
+						   m->prog_id_tc_ingress);
+	}
+	json_object_end(w);
+}
+
+/* The fields of meta, inside an object the caller opened. */
+static void meta_json(struct json_writer *w, const struct flowstat_meta *m)
+{
+	json_kv_string(w, "ifname", m->ifname);
+	json_kv_u64(w, "ifindex", m->ifindex);
+	json_kv_string(w, "netns", m->netns);
+	json_kv_u64(w, "netns_inode", m->netns_ino);
+	json_key(w, "ingress");
+	hook_json(w, m, false);
+	json_key(w, "egress");
+	hook_json(w, m, true);
+	json_kv_bool(w, "created_clsact", m->created_clsact);
+	json_kv_u64(w, "max_flows", m->max_flows);
+	json_kv_u64(w, "cache_slots", m->cache_slots);
+	json_kv_u64(w, "attached_at", m->attached_at);
+}
+
+static void hook_text(char *buf, size_t len, const struct flowstat_meta *m,
+		      bool egress)
+{
+	__u8 hook = egress ? m->egress_hook : m->ingress_hook;
+
+	if (hook == HOOK_XDP)
+		snprintf(buf, len, "xdp %s (prog %u)",
+			 xdp_mode_name(m->xdp_mode), m->prog_id_xdp);
+	else if (hook == HOOK_TC)
+		snprintf(buf, len, "tc %s (prog %u)", tc_kind_name(m->tc_kind),
+			 egress ? m->prog_id_tc_egress : m->prog_id_tc_ingress);
+	else
+		snprintf(buf, len, "none");
+}
+
+static void netns_suffix(char *buf, size_t len, const struct flowstat_meta *m)
+{
+	if (m->netns[0])
+		snprintf(buf, len, " (netns %s)", m->netns);
+	else
+		buf[0] = '\0';
+}
+
+/* ---- attach ---- */
+
+struct attach_args {
+	struct attach_opts opts;
+	bool force;
+	char **ifnames;
+	int n;
+};
+
+static void attach_usage(void)
+{
+	printf("Usage: flowstat attach [OPTIONS] IFACE...\n"
+	       "  --mode native|skb|auto  XDP mode (auto: native, else skb)\n"
+	       "  --ingress xdp|tc        ingress hook (default xdp)\n"
+	       "  --no-egress             no tc egress program\n"
+	       "  --tc auto|tcx|clsact    tc attach kind (auto: tcx if the\n"
+	       "                          kernel has it, else clsact)\n"
+	       "  --max-flows N           flow table size (%u..%u, default %u)\n"
+	       "  --force                 re-attach where flowstat already is\n"
+	       "  -j, --json              JSON report\n"
+	       "Examples:\n"
+	       "  flowstat attach eth0\n"
+	       "  flowstat attach --mode skb --max-flows 100000 eth0 eth1\n",
+	       FLOWSTAT_MIN_MAX_FLOWS, FLOWSTAT_MAX_MAX_FLOWS,
+	       FLOWSTAT_DEFAULT_MAX_FLOWS);
+}
+
+static int parse_word(const char *arg, const char *const *words, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(arg, words[i]))
+			return i;
+	return -1;
+}
+
+static int parse_max_flows(const char *arg, __u32 *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 0);
+	if (errno || end == arg || *end || arg[0] == '-' ||
+	    v < FLOWSTAT_MIN_MAX_FLOWS || v > FLOWSTAT_MAX_MAX_FLOWS) {
+		log_error("attach: --max-flows %s out of range (%u..%u)", arg,
+			  FLOWSTAT_MIN_MAX_FLOWS, FLOWSTAT_MAX_MAX_FLOWS);
+		return -ERANGE;
+	}
+	*out = v;
+	return 0;
+}
+
+/* 0 to go on, else the exit code (-1 for a clean --help exit). */
+static int attach_parse(int argc, char **argv, struct attach_args *a)
+{
+	static const char *const modes[] = { "auto", "native", "skb" };
+	static const char *const ingress[] = { "xdp", "tc" };
+	static const char *const tcs[] = { "auto", "tcx", "clsact" };
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "ingress", required_argument, NULL, 'i' },
+		{ "no-egress", no_argument, NULL, 'E' },
+		{ "tc", required_argument, NULL, 't' },
+		{ "max-flows", required_argument, NULL, 'M' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, v;
+
+	a->opts = (struct attach_opts){ .ingress = HOOK_XDP, .egress = true,
+		.max_flows = FLOWSTAT_DEFAULT_MAX_FLOWS,
+		.netns = globals.netns };
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":m:i:Et:M:fjh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			v = parse_word(optarg, modes, 3);
+			if (v < 0)
+				return usage_error("attach", "bad --mode", optarg);
+			a->opts.mode = v;
+			break;
+		case 'i':
+			v = parse_word(optarg, ingress, 2);
+			if (v < 0)
+				return usage_error("attach", "bad --ingress",
+						   optarg);
+			a->opts.ingress = v ? HOOK_TC : HOOK_XDP;
+			break;
+		case 'E': a->opts.egress = false; break;
+		case 't':
+			v = parse_word(optarg, tcs, 3);
+			if (v < 0)
+				return usage_error("attach", "bad --tc", optarg);
+			a->opts.tc = v;
+			break;
+		case 'M':
+			if (parse_max_flows(optarg, &a->opts.max_flows))
+				return EXIT_USAGE;
+			break;
+		case 'f': a->force = true; break;
+		case 'j': globals.json = true; break;
+		case 'h': attach_usage(); return -1;
+		default: return bad_option("attach", c, argv);
+		}
+	}
+	a->ifnames = argv + optind;
+	a->n = argc - optind;
+	return 0;
+}
+
+/* Same interface twice on the command line: a usage error. */
+static int check_duplicates(const char *cmd, char **names, int n)
+{
+	int i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (!strcmp(names[i], names[j]))
+				return usage_error(cmd, "interface given twice",
+						   names[i]);
+	return 0;
+}
+
+static void attach_report(const struct flowstat_meta *metas, int n)
+{
+	char in[64], eg[64], ns[FLOWSTAT_NETNS_LEN + 16];
+	struct json_writer w;
+	int i;
+
+	if (!globals.json) {
+		for (i = 0; i < n; i++) {
+			hook_text(in, sizeof(in), &metas[i], false);
+			hook_text(eg, sizeof(eg), &metas[i], true);
+			netns_suffix(ns, sizeof(ns), &metas[i]);
+			printf("attached %s%s: ingress %s, egress %s, "
+			       "max flows %u\n", metas[i].ifname, ns, in, eg,
+			       metas[i].max_flows);
+		}
+		return;
+	}
+	json_init(&w, stdout, false);
+	json_array_start(&w);
+	for (i = 0; i < n; i++) {
+		json_object_start(&w);
+		meta_json(&w, &metas[i]);
+		json_object_end(&w);
+	}
+	json_array_end(&w);
+	json_finish(&w);
+}
+
+/* --force: take away what flowstat holds on ifname before attaching. */
+static int detach_held(const char *ifname)
+{
+	struct instance inst;
+
+	if (instance_open(ifname, globals.netns, &inst))
+		return 0;
+	return iface_detach(&inst);
+}
+
+/* Undo this run's attaches after a later one failed. */
+static void attach_rollback(char **ifnames, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		detach_held(ifnames[i]);
+}
+
+static int attach_all(struct attach_args *a, struct flowstat_meta *metas)
+{
+	int i, ifindex, err;
+
+	for (i = 0; i < a->n; i++) {
+		err = attach_check(a->ifnames[i], &a->opts, a->force,
+				   &ifindex);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < a->n; i++) {
+		err = a->force ? detach_held(a->ifnames[i]) : 0;
+		if (!err)
+			err = iface_attach(a->ifnames[i], &a->opts, &metas[i]);
+		if (err) {
+			attach_rollback(a->ifnames, i);
+			return err;
+		}
+	}
+	return 0;
+}
+
+int do_attach(int argc, char **argv)
+{
+	struct flowstat_meta *metas;
+	struct attach_args a = {};
+	int rc;
+
+	rc = attach_parse(argc, argv, &a);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (!a.n) {
+		log_error("attach: no interface given; try "
+			  "'flowstat attach --help'");
+		return EXIT_USAGE;
+	}
+	if (check_duplicates("attach", a.ifnames, a.n))
+		return EXIT_USAGE;
+	if (require_caps("attach"))
+		return EXIT_FAIL;
+	metas = calloc(a.n, sizeof(*metas));
+	if (!metas) {
+		log_error("attach: out of memory");
+		return EXIT_FAIL;
+	}
+	rc = attach_all(&a, metas) ? EXIT_FAIL : EXIT_OK;
+	if (rc == EXIT_OK)
+		attach_report(metas, a.n);
+	free(metas);
+	return rc;
+}
+
+/* ---- detach ---- */
+
+static void detach_usage(void)
+{
+	printf("Usage: flowstat detach IFACE... | --all\n"
+	       "  --all       every interface flowstat holds\n"
+	       "  -j, --json  JSON report\n"
+	       "Removes exactly what flowstat attached: programs, links, tc\n"
+	       "filters, a clsact qdisc only if flowstat created it, pins.\n");
+}
+
+/* 0 to go on, else the exit code (-1: --help). */
+static int detach_parse(int argc, char **argv, bool *all)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":ajh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': *all = true; break;
+		case 'j': globals.json = true; break;
+		case 'h': detach_usage(); return -1;
+		default: return bad_option("detach", c, argv);
+		}
+	}
+	if (*all == (optind < argc)) {
+		log_error("detach: give interfaces or --all; try "
+			  "'flowstat detach --help'");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Open every named instance first, so a wrong name changes nothing. */
+static int open_named(char **names, int n, struct instance **list)
+{
+	int i, err;
+
+	*list = calloc(n, sizeof(**list));
+	if (!*list)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		err = instance_open(names[i], globals.netns, &(*list)[i]);
+		if (!err)
+			continue;
+		if (err == -ENOENT)
+			log_error("detach %s: flowstat is not attached to it",
+				  names[i]);
+		else
+			log_error("detach %s: %s", names[i], strerror(-err));
+		instance_close_all(*list, i);
+		return err;
+	}
+	return n;
+}
+
+static void detach_report(char names[][IF_NAMESIZE], int n)
+{
+	struct json_writer w;
+	int i;
+
+	if (!globals.json) {
+		for (i = 0; i < n; i++)
+			printf("detached %s\n", names[i]);
+		return;
+	}
+	json_init(&w, stdout, false);
+	json_object_start(&w);
+	json_key(&w, "detached");
+	json_array_start(&w);
+	for (i = 0; i < n; i++)
+		json_string(&w, names[i]);
+	json_array_end(&w);
+	json_object_end(&w);
+	json_finish(&w);
+}
+
+int do_detach(int argc, char **argv)
+{
+	char (*names)[IF_NAMESIZE];
+	struct instance *list;
+	bool all = false;
+	int rc, n, i, done = 0;
+
+	rc = detach_parse(argc, argv, &all);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (!all && check_duplicates("detach", argv + optind, argc - optind))
+		return EXIT_USAGE;
+	if (require_caps("detach"))
+		return EXIT_FAIL;
+	n = all ? instance_open_all(&list) :
+		  open_named(argv + optind, argc - optind, &list);
+	if (n < 0) {
+		if (all)
+			log_error("detach: %s", strerror(-n));
+		return EXIT_FAIL;
+	}
+	names = calloc(n + 1, sizeof(*names));
+	rc = names ? EXIT_OK : EXIT_FAIL;
+	for (i = 0; names && i < n; i++) {
+		snprintf(names[done], IF_NAMESIZE, "%s", list[i].meta.ifname);
+		if (iface_detach(&list[i]))
+			rc = EXIT_FAIL;
+		else
+			done++;
+	}
+	if (names)
+		detach_report(names, done);
+	free(names);
+	instance_close_all(list, n);
+	return rc;
+}
+
+/* ---- status ---- */
+
+static void status_usage(void)
+{
+	printf("Usage: flowstat status [-j|--json] [IFACE...]\n"
+	       "Attached interfaces, hooks, XDP mode, program ids, flow table\n"
+	       "use, untracked counts, and the kernel's rx/tx counters beside\n"
+	       "flowstat's totals.\n");
+}
+
+static const char *const dir_names[FLOW_DIR_MAX] = { "ingress", "egress" };
+
+static void counts_json(struct json_writer *w, const struct dir_counts *d)
+{
+	json_object_start(w);
+	json_kv_u64(w, "packets", d->packets);
+	json_kv_u64(w, "bytes", d->bytes);
+	json_kv_u64(w, "untracked_packets", d->untracked_packets);
+	json_kv_u64(w, "untracked_bytes", d->untracked_bytes);
+	json_kv_u64(w, "retired_packets", d->retired_packets);
+	json_kv_u64(w, "retired_bytes", d->retired_bytes);
+	json_object_end(w);
+}
+
+static void kernel_json(struct json_writer *w, const struct iface_rec *r)
+{
+	if (!r->kernel_valid) {
+		json_null(w);
+		return;
+	}
+	json_object_start(w);
+	json_kv_u64(w, "rx_packets", r->kernel_rx_packets);
+	json_kv_u64(w, "rx_bytes", r->kernel_rx_bytes);
+	json_kv_u64(w, "tx_packets", r->kernel_tx_packets);
+	json_kv_u64(w, "tx_bytes", r->kernel_tx_bytes);
+	json_object_end(w);
+}
+
+static void status_json(const struct snapshot *s)
+{
+	struct json_writer w;
+	int i, d;
+
+	json_init(&w, stdout, false);
+	json_array_start(&w);
+	for (i = 0; i < s->n_ifaces; i++) {
+		const struct iface_rec *r = &s->ifaces[i];
+
+		json_object_start(&w);
+		meta_json(&w, &r->meta);
+		json_kv_bool(&w, "present", r->present);
+		json_kv_u64(&w, "flow_entries", r->flow_entries);
+		json_key(&w, "counters");
+		json_object_start(&w);
+		for (d = 0; d < FLOW_DIR_MAX; d++) {
+			json_key(&w, dir_names[d]);
+			counts_json(&w, &r->dir[d]);
+		}
+		json_object_end(&w);
+		json_key(&w, "kernel");
+		kernel_json(&w, r);
+		json_object_end(&w);
+	}
+	json_array_end(&w);
+	json_finish(&w);
+}
+
+static void status_text_one(const struct iface_rec *r)
+{
+	const struct flowstat_meta *m = &r->meta;
+	char hook[64], ns[FLOWSTAT_NETNS_LEN + 16];
+	const struct dir_counts *d;
+	int i;
+
+	netns_suffix(ns, sizeof(ns), m);
+	printf("%s%s: ifindex %u%s\n", m->ifname, ns, m->ifindex,
+	       r->present ? "" : " (gone)");
+	for (i = 0; i < FLOW_DIR_MAX; i++) {
+		hook_text(hook, sizeof(hook), m, i == FLOW_DIR_EGRESS);
+		printf("  %-8s %s\n", dir_names[i], hook);
+	}
+	printf("  flows    %u / %u entries (cache %u slots per CPU)\n",
+	       r->flow_entries, m->max_flows, m->cache_slots);
+	for (i = 0; i < FLOW_DIR_MAX; i++) {
+		d = &r->dir[i];
+		printf("  %-8s %llu packets %llu bytes, untracked %llu packets "
+		       "%llu bytes\n", dir_names[i],
+		       (unsigned long long)d->packets,
+		       (unsigned long long)d->bytes,
+		       (unsigned long long)d->untracked_packets,
+		       (unsigned long long)d->untracked_bytes);
+	}
+	if (r->kernel_valid)
+		printf("  kernel   rx %llu packets %llu bytes, tx %llu packets "
+		       "%llu bytes\n",
+		       (unsigned long long)r->kernel_rx_packets,
+		       (unsigned long long)r->kernel_rx_bytes,
+		       (unsigned long long)r->kernel_tx_packets,
+		       (unsigned long long)r->kernel_tx_bytes);
+}
+
+static void status_text(const struct snapshot *s)
+{
+	int i;
+
+	if (!s->n_ifaces)
+		printf("flowstat is not attached to any interface\n");
+	for (i = 0; i < s->n_ifaces; i++)
+		status_text_one(&s->ifaces[i]);
+}
+
+/* 0 to go on, else the exit code (-1: --help). */
+static int status_parse(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': globals.json = true; break;
+		case 'h': status_usage(); return -1;
+		default: return bad_option("status", c, argv);
+		}
+	}
+	return 0;
+}
+
+int do_status(int argc, char **argv)
+{
+	struct collect_opts opts = { .kernel_counters = true };
+	struct collector *c = NULL;
+	struct snapshot *s = NULL;
+	int rc, err;
+
+	rc = status_parse(argc, argv);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	opts.ifnames = argv + optind;
+	opts.n_ifnames = argc - optind;
+	opts.netns = globals.netns;
+	err = collector_new(&opts, &c);
+	if (!err)
+		err = collector_scan(c, &s);
+	if (err == -ENOENT && opts.n_ifnames)
+		log_error("status: flowstat is not attached to %s%s",
+			  opts.n_ifnames > 1 ? "one of " : "", opts.ifnames[0]);
+	else if (err)
+		log_error("status: %s%s", strerror(-err), err == -EPERM ?
+			  " (needs CAP_BPF)" : "");
+	else if (globals.json)
+		status_json(s);
+	else
+		status_text(s);
+	if (s)
+		snapshot_free(s);
+	collector_free(c);
+	return err ? EXIT_FAIL : EXIT_OK;
+}
