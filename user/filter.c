@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The filter expression language: a tokenizer, a recursive-descent parser
+ * into a small tree kept in one array, and a matcher. Errors name the
+ * column of the token at fault, so the CLI can point at it.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <net/if.h>
+#include "filter.h"
+
+enum node_kind {
+	N_AND, N_OR, N_NOT,
+	N_HOST, N_NET, N_PORT, N_PROTO, N_IFACE, N_VLAN,
+};
+
+struct node {
+	enum node_kind kind;
+	int left, right;	/* child indexes (N_AND, N_OR, N_NOT left) */
+	__u16 family;		/* ethertype for N_HOST / N_NET */
+	__u8 addr[16];
+	int prefix;		/* bits, N_NET */
+	unsigned int num;	/* port, proto, vlan */
+	char ifname[IF_NAMESIZE];
+};
+
+struct filter {
+	struct node *nodes;
+	int n, cap;
+	int root;
+};
+
+enum tok_kind { T_END, T_WORD, T_LPAREN, T_RPAREN, T_AND, T_OR, T_NOT };
+
+struct parser {
+	const char *text;
+	int pos;		/* 0-based offset of the next token */
+	enum tok_kind tok;
+	int tok_pos, tok_len;
+	struct filter *f;
+	struct filter_error *err;
+};
+
+static const struct {
+	const char *name;
+	int proto;
+} proto_names[] = {
+	{ "icmp", 1 }, { "igmp", 2 }, { "ipip", 4 }, { "tcp", 6 },
+	{ "udp", 17 }, { "gre", 47 }, { "esp", 50 }, { "ah", 51 },
+	{ "icmp6", 58 }, { "icmpv6", 58 }, { "ipv6-icmp", 58 },
+	{ "ospf", 89 }, { "sctp", 132 }, { "udplite", 136 },
+};
+
+int proto_from_name(const char *name)
+{
+	char *end;
+	unsigned long v;
+	size_t i;
+
+	for (i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]); i++)
+		if (!strcasecmp(name, proto_names[i].name))
+			return proto_names[i].proto;
+	if (!isdigit((unsigned char)name[0]))
+		return -1;
+	errno = 0;
+	v = strtoul(name, &end, 10);
+	if (errno || *end || v > 255)
+		return -1;
+	return (int)v;
+}
+
+__attribute__((format(printf, 3, 4)))
+static int fail(struct parser *p, int pos, const char *fmt, ...)
+{
+	va_list ap;
+
+	p->err->pos = pos + 1;
+	va_start(ap, fmt);
+	vsnprintf(p->err->msg, sizeof(p->err->msg), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static bool is_word_char(char c)
+{
+	return c && !isspace((unsigned char)c) && !strchr("()!&|", c);
+}
+
+/* Read the next token at p->pos into p->tok / tok_pos / tok_len. */
+static int next_token(struct parser *p)
+{
+	const char *s = p->text;
+	int i = p->pos;
+
+	while (isspace((unsigned char)s[i]))
+		i++;
+	p->tok_pos = i;
+	p->tok_len = 1;
+	switch (s[i]) {
+	case '\0':
+		p->tok = T_END;
+		p->tok_len = 0;
+		break;
+	case '(':
+		p->tok = T_LPAREN;
+		break;
+	case ')':
+		p->tok = T_RPAREN;
+		break;
+	case '!':
+		p->tok = T_NOT;
+		break;
+	case '&':
+	case '|':
+		if (s[i + 1] != s[i])
+			return fail(p, i, "'%c' must be doubled", s[i]);
+		p->tok = s[i] == '&' ? T_AND : T_OR;
+		p->tok_len = 2;
+		break;
+	default:
+		while (is_word_char(s[i + p->tok_len]))
+			p->tok_len++;
+		p->tok = T_WORD;
+		if (p->tok_len == 3 && !strncasecmp(s + i, "and", 3))
+			p->tok = T_AND;
+		else if (p->tok_len == 2 && !strncasecmp(s + i, "or", 2))
+			p->tok = T_OR;
+		else if (p->tok_len == 3 && !strncasecmp(s + i, "not", 3))
+			p->tok = T_NOT;
+	}
+	p->pos = i + p->tok_len;
+	return 0;
+}
+
+static int new_node(struct parser *p, enum node_kind kind, int left,
+		    int right)
+{
+	struct filter *f = p->f;
+
+	if (f->n == f->cap) {
+		int cap = f->cap ? f->cap * 2 : 8;
+		struct node *nodes = realloc(f->nodes, cap * sizeof(*nodes));
+
+		if (!nodes)
+			return -ENOMEM;
+		f->nodes = nodes;
+		f->cap = cap;
+	}
+	memset(&f->nodes[f->n], 0, sizeof(f->nodes[0]));
+	f->nodes[f->n].kind = kind;
+	f->nodes[f->n].left = left;
+	f->nodes[f->n].right = right;
+	return f->n++;
+}
+
+/* The current word token as a C string (copied into buf). */
+static const char *word(struct parser *p, char *buf, size_t len)
+{
+	size_t n = (size_t)p->tok_len < len - 1 ? (size_t)p->tok_len : len - 1;
+
+	memcpy(buf, p->text + p->tok_pos, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static int parse_number(const char *s, unsigned int max, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int parse_addr(const char *s, struct node *n)
+{
+	memset(n->addr, 0, sizeof(n->addr));
+	if (inet_pton(AF_INET, s, n->addr) == 1) {
+		n->family = 0x0800;
+		return 32;
+	}
+	if (inet_pton(AF_INET6, s, n->addr) == 1) {
+		n->family = 0x86dd;
+		return 128;
+	}
+	return -EINVAL;
+}
+
+static void mask_addr(struct node *n)
+{
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		int bits = n->prefix - i * 8;
+
+		if (bits <= 0)
+			n->addr[i] = 0;
+		else if (bits < 8)
+			n->addr[i] &= (__u8)(0xff << (8 - bits));
+	}
+}
+
+static int parse_cidr(struct parser *p, const char *arg, struct node *n)
+{
+	char buf[64];
+	char *slash;
+	unsigned int len;
+	int max;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	max = parse_addr(buf, n);
+	if (max < 0)
+		return fail(p, p->tok_pos, "'%s' is not an IPv4 or IPv6 network",
+			    arg);
+	n->prefix = max;
+	if (slash) {
+		if (parse_number(slash + 1, (unsigned int)max, &len))
+			return fail(p, p->tok_pos + (int)(slash - buf) + 1,
+				    "bad prefix length in '%s'", arg);
+		n->prefix = (int)len;
+	}
+	mask_addr(n);
+	return 0;
+}
+
+/* Fill node n from the argument word of a primary of the given kind. */
+static int parse_arg(struct parser *p, struct node *n, const char *arg)
+{
+	switch (n->kind) {
+	case N_HOST:
+		if (parse_addr(arg, n) < 0)
+			return fail(p, p->tok_pos,
+				    "'%s' is not an IPv4 or IPv6 address", arg);
+		n->prefix = n->family == 0x0800 ? 32 : 128;
+		return 0;
+	case N_NET:
+		return parse_cidr(p, arg, n);
+	case N_PORT:
+		if (parse_number(arg, 65535, &n->num))
+			return fail(p, p->tok_pos,
+				    "port '%s' is not a number 0-65535", arg);
+		return 0;
+	case N_VLAN:
+		if (parse_number(arg, 4095, &n->num))
+			return fail(p, p->tok_pos,
+				    "vlan '%s' is not a number 0-4095", arg);
+		return 0;
+	case N_PROTO:
+		if (proto_from_name(arg) < 0)
+			return fail(p, p->tok_pos, "unknown protocol '%s'", arg);
+		n->num = (unsigned int)proto_from_name(arg);
+		return 0;
+	case N_IFACE:
+		if (strlen(arg) >= IF_NAMESIZE)
+			return fail(p, p->tok_pos,
+				    "interface name '%s' is too long", arg);
+		strcpy(n->ifname, arg);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static const struct {
+	const char *word;
+	enum node_kind kind;
+	const char *what;
+} primaries[] = {
+	{ "host", N_HOST, "an address" },
+	{ "net", N_NET, "a network (ADDR/LEN)" },
+	{ "port", N_PORT, "a port number" },
+	{ "proto", N_PROTO, "a protocol" },
+	{ "iface", N_IFACE, "an interface name" },
+	{ "vlan", N_VLAN, "a VLAN id" },
+};
+
+static int parse_primary(struct parser *p)
+{
+	char kw[32], arg[64];
+	size_t i;
+	int idx, err;
+
+	word(p, kw, sizeof(kw));
+	for (i = 0; i < sizeof(primaries) / sizeof(primaries[0]); i++)
+		if (!strcasecmp(kw, primaries[i].word))
+			break;
+	if (i == sizeof(primaries) / sizeof(primaries[0]))
+		return fail(p, p->tok_pos,
+			    "unknown term '%s' (host, net, port, proto, iface, vlan)",
+			    kw);
+	err = next_token(p);
+	if (err)
+		return err;
+	if (p->tok != T_WORD) {
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "expected %s after '%s'",
+			 primaries[i].what, primaries[i].word);
+		return fail(p, p->tok_pos, "%s", msg);
+	}
+	if ((size_t)p->tok_len >= sizeof(arg))
+		return fail(p, p->tok_pos, "%s", "argument is too long");
+	idx = new_node(p, primaries[i].kind, -1, -1);
+	if (idx < 0)
+		return idx;
+	err = parse_arg(p, &p->f->nodes[idx], word(p, arg, sizeof(arg)));
+	if (err)
+		return err;
+	err = next_token(p);
+	return err ? err : idx;
+}
+
+static int parse_or(struct parser *p);
+
+static int parse_unary(struct parser *p)
+{
+	int idx, err;
+
+	switch (p->tok) {
+	case T_NOT:
+		err = next_token(p);
+		if (err)
+			return err;
+		idx = parse_unary(p);
+		return idx < 0 ? idx : new_node(p, N_NOT, idx, -1);
+	case T_LPAREN: {
+		int open = p->tok_pos;
+
+		err = next_token(p);
+		if (err)
+			return err;
+		idx = parse_or(p);
+		if (idx < 0)
+			return idx;
+		if (p->tok != T_RPAREN)
+			return fail(p, p->tok_pos,
+				    "expected ')' to close the '(' at column %d",
+				    open + 1);
+		err = next_token(p);
+		return err ? err : idx;
+	}
+	case T_WORD:
+		return parse_primary(p);
+	case T_END:
+		return fail(p, p->tok_pos, "%s", "expression ends too early");
+	default:
+		return fail(p, p->tok_pos, "unexpected '%.*s'", p->tok_len,
+			    p->text + p->tok_pos);
+	}
+}
+
+/* and: explicit, or implicit between two terms ("port 53 proto udp"). */
+static int parse_and(struct parser *p)
+{
+	int left, right, err;
+
+	left = parse_unary(p);
+	while (left >= 0 && (p->tok == T_AND || p->tok == T_WORD ||
+			     p->tok == T_NOT || p->tok == T_LPAREN)) {
+		if (p->tok == T_AND) {
+			err = next_token(p);
+			if (err)
+				return err;
+		}
+		right = parse_unary(p);
+		if (right < 0)
+			return right;
+		left = new_node(p, N_AND, left, right);
+	}
+	return left;
+}
+
+static int parse_or(struct parser *p)
+{
+	int left, right, err;
+
+	left = parse_and(p);
+	while (left >= 0 && p->tok == T_OR) {
+		err = next_token(p);
+		if (err)
+			return err;
+		right = parse_and(p);
+		if (right < 0)
+			return right;
+		left = new_node(p, N_OR, left, right);
+	}
+	return left;
+}
+
+int filter_parse(const char *text, struct filter **out,
+		 struct filter_error *err)
+{
+	struct parser p = { .text = text, .err = err };
+	int ret;
+
+	*out = NULL;
+	err->pos = 0;
+	err->msg[0] = '\0';
+	ret = next_token(&p);
+	if (ret || p.tok == T_END)
+		return ret;
+	p.f = calloc(1, sizeof(*p.f));
+	if (!p.f)
+		return -ENOMEM;
+	ret = parse_or(&p);
+	if (ret >= 0 && p.tok != T_END)
+		ret = fail(&p, p.tok_pos, "unexpected '%.*s'", p.tok_len,
+			   p.text + p.tok_pos);
+	if (ret < 0) {
+		filter_free(p.f);
+		return ret;
+	}
+	p.f->root = ret;
+	*out = p.f;
+	return 0;
+}
+
+void filter_free(struct filter *f)
+{
+	if (!f)
+		return;
+	free(f->nodes);
+	free(f);
+}
+
+static bool addr_in(const struct node *n, const __u8 *addr)
+{
+	int full = n->prefix / 8, bits = n->prefix % 8;
+
+	if (memcmp(addr, n->addr, full))
+		return false;
+	if (!bits)
+		return true;
+	return (addr[full] & (__u8)(0xff << (8 - bits))) == n->addr[full];
+}
+
+static bool match_addr(const struct node *n, const struct flow_key *k)
+{
+	if (!flow_has_addrs(k) || k->ethertype != n->family)
+		return false;
+	return addr_in(n, k->src) || addr_in(n, k->dst);
+}
+
+static bool match_node(const struct filter *f, int i, const char *ifname,
+		       const struct flow_key *k)
+{
+	const struct node *n = &f->nodes[i];
+
+	switch (n->kind) {
+	case N_AND:
+		return match_node(f, n->left, ifname, k) &&
+		       match_node(f, n->right, ifname, k);
+	case N_OR:
+		return match_node(f, n->left, ifname, k) ||
+		       match_node(f, n->right, ifname, k);
+	case N_NOT:
+		return !match_node(f, n->left, ifname, k);
+	case N_HOST:
+	case N_NET:
+		return match_addr(n, k);
+	case N_PORT:
+		return flow_has_ports(k) &&
+		       (k->sport == n->num || k->dport == n->num);
+	case N_PROTO:
+		return (k->flags & FLOW_F_L4) && k->proto == n->num;
+	case N_IFACE:
+		return ifname && !strcmp(ifname, n->ifname);
+	case N_VLAN:
+		return ((k->flags & FLOW_F_VLAN) && k->vlan == n->num) ||
+		       ((k->flags & FLOW_F_INNER_VLAN) &&
+			k->inner_vlan == n->num);
+	}
+	return false;
+}
+
+bool filter_match(const struct filter *f, const char *ifname,
+		  const struct flow_key *key)
+{
+	return !f || match_node(f, f->root, ifname, key);
+}

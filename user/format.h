@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Formatters over snapshots: the dump and watch reports as plain text,
+ * JSON and CSV (one writer per form, the same fields in each), and the
+ * small text helpers (addresses, protocols, TCP flags, counts) that the
+ * live view shares.
+ */
+#ifndef FLOWSTAT_FORMAT_H
+#define FLOWSTAT_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "snapshot.h"
+
+enum out_format { OUT_TEXT, OUT_JSON, OUT_CSV };
+
+#define ADDR_TEXT_LEN 48	/* "[v6 address]:port" fits */
+#define FLAGS_TEXT_LEN 9
+
+/* "tcp", "udp", ... or the number; "-" when the key has no protocol. */
+const char *proto_text(const struct flow_key *k, char *buf, size_t len);
+/* "ipv4", "ipv6", "arp", ... or "0x88cc". */
+const char *ethertype_text(__u16 ethertype, char *buf, size_t len);
+/* The source (dst false) or destination address; false if the key has none. */
+bool addr_text(const struct flow_key *k, bool dst, char *buf, size_t len);
+/* Address with ":port" (IPv6 in brackets) when the key has ports. */
+const char *endpoint_text(const struct flow_key *k, bool dst, char *buf,
+			  size_t len);
+/* TCP flags as letters FSRPAUEC ('.' for a clear bit); "" if none set. */
+const char *tcp_flags_text(__u8 flags, char *buf);
+const char *dir_text(int dir);		/* "ingress" / "egress" */
+/* 1234567 -> "1.2M" (scale 1000); bits true adds nothing but is SI too. */
+const char *count_text(double v, char *buf, size_t len);
+
+/* One dump report (interfaces then flows). 0 or -EIO. */
+int format_dump(FILE *out, const struct snapshot *s, enum out_format fmt);
+/*
+ * One watch record: interfaces with their deltas since prev (NULL: the
+ * first record, deltas 0), and the flows whose counts moved. header: the
+ * first record of a CSV stream prints the column names. 0 or -EIO.
+ */
+int format_watch(FILE *out, const struct snapshot *s,
+		 const struct snapshot *prev, enum out_format fmt,
+		 bool header);
+
+#endif /* FLOWSTAT_FORMAT_H */
