@@ -64,7 +64,10 @@ static __always_inline __u32 flow_hash(const struct flow_key *k)
 	h ^= w[3] * 0x27d4eb2f165667c5ULL;
 	h ^= w[4] * 0x94d049bb133111ebULL;
 	h ^= w[5] * 0xbf58476d1ce4e5b9ULL;
-	return (__u32)(h >> 32) ^ (__u32)h;
+	/* products carry low bits upward only: fold the high bits down */
+	h ^= h >> 29;
+	h *= 0xff51afd7ed558ccdULL;
+	return h >> 32;
 }
 
 static __always_inline int flow_key_eq(const struct flow_key *a,

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Benchmark programs: bench_bare is the baseline (XDP_PASS and nothing
+ * else); bench_rotate gives every packet of a test run a different UDP
+ * source port (round-robin over rotate_mask + 1 flows) and tail-calls the
+ * program under test, so rotating flows can be measured per packet.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} target SEC(".maps");
+
+__u32 rotate_mask;	/* number of flows - 1, a power of two minus one */
+__u32 counter;
+
+SEC("xdp")
+int bench_bare(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int bench_rotate(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct udphdr *udp = data + sizeof(struct ethhdr) + sizeof(struct iphdr);
+
+	if ((void *)(udp + 1) > end)
+		return XDP_ABORTED;
+	udp->source = bpf_htons(1024 + (counter++ & rotate_mask));
+	bpf_tail_call(ctx, &target, 0);
+	return XDP_ABORTED;
+}
+
+char LICENSE[] SEC("license") = "GPL";
