@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# flowgen: what it reports equals, exactly, what the receiving veth's
+# kernel counters and a tcpdump capture on it saw (IPv4, IPv6, VLAN,
+# QinQ, non-IP), flows spread exactly, rates hold, and bad descriptions
+# exit 2 naming the field.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+GEN=$BUILD/flowgen
+P=fg$$
+RX=veth0
+failed=0
+tmp=$(mktemp -d)
+
+if [ ! -x "$GEN" ]; then
+	echo "not ok - flowgen is built ($GEN missing: run make)"
+	exit 1
+fi
+source scripts/testbed
+TESTBED_PREFIX=$P
+H0=$(testbed_ns h0)
+H1=$(testbed_ns h1)
+
+cleanup()
+{
+	[ -n "${td_pid:-}" ] && kill "$td_pid" 2>/dev/null
+	"$GEN" --netns "$H1" --dev "$RX" --detach-pass 2>/dev/null
+	testbed_down >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok()
+{
+	echo "ok - $1"
+}
+
+fail()
+{
+	echo "# $2"
+	echo "not ok - $1"
+	failed=1
+}
+
+rx_counters()
+{
+	ip -n "$H1" -s -j link show "$RX" |
+		jq -r '.[0].stats64.rx | "\(.packets) \(.bytes)"'
+}
+
+capture_start()
+{
+	local i
+	# A short snap length keeps ring slots small: a burst of millions of
+	# frames per second then fits the ring. -e still shows each frame's
+	# full length.
+	rm -f "$tmp/td.err"
+	ip netns exec "$H1" tcpdump -i "$RX" -Q in -B 65536 -s 128 -nn -U \
+		--immediate-mode -w "$tmp/cap.pcap" 2>"$tmp/td.err" &
+	td_pid=$!
+	for ((i = 0; i < 50; i++)); do
+		grep -qs "listening on" "$tmp/td.err" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+capture_stop()
+{
+	sleep 0.2
+	kill -INT "$td_pid"
+	wait "$td_pid"
+	td_pid=
+	grep -q " 0 packets dropped by kernel" "$tmp/td.err"
+}
+
+# "packets bytes" of the capture, bytes being each frame's length.
+capture_counts()
+{
+	tcpdump -r "$tmp/cap.pcap" -nn -e 2>/dev/null | awk '
+		match($0, /, length [0-9]+/) {
+			n++; b += substr($0, RSTART + 9, RLENGTH - 9)
+		}
+		END { printf "%d %d\n", n, b }'
+}
+
+# Sends FLOWSPEC... and checks flowgen == rx counters == capture, and
+# that flowgen sent the packets and bytes the test expects.
+send_exact()
+{
+	local name=$1 want_pkts=$2 want_bytes=$3 r0 r1 got cap
+	shift 3
+	testbed_settle || { fail "$name" "testbed does not settle"; return; }
+	capture_start || { fail "$name" "tcpdump did not start"; return; }
+	r0=$(rx_counters)
+	"$GEN" --netns "$H0" --dev veth1 --json "$@" >"$tmp/gen.json" \
+		2>"$tmp/gen.err"
+	local rc=$?
+	r1=$(rx_counters)
+	capture_stop || echo "# tcpdump: $(tr '\n' ' ' <"$tmp/td.err")"
+	got=$(jq -r '"\(.packets) \(.bytes)"' "$tmp/gen.json" 2>/dev/null)
+	cap=$(capture_counts)
+	set -- $r0 $r1
+	local rx="$(($3 - $1)) $(($4 - $2))"
+	if [ $rc -eq 0 ] && [ "$got" = "$want_pkts $want_bytes" ] &&
+	   [ "$rx" = "$got" ] && [ "$cap" = "$got" ]; then
+		ok "$name"
+	else
+		fail "$name" "rc $rc, want $want_pkts $want_bytes, flowgen $got, rx counters $rx, capture $cap $(cat "$tmp/gen.err")"
+	fi
+}
+
+setup()
+{
+	testbed_up >/dev/null || return 1
+	"$GEN" --netns "$H1" --dev "$RX" --attach-pass
+}
+
+if ! setup; then
+	echo "not ok - testbed up and pass program attached"
+	exit 1
+fi
+
+send_exact "IPv4 udp, tcp, icmp, raw protocol" $((1000 + 300 + 7 + 5)) \
+	$((1000 * 60 + 300 * 200 + 7 * 98 + 5 * 1500)) \
+	proto=udp,src=192.0.2.5,dst=203.0.113.9,sport=1000,dport=53,count=1000 \
+	proto=tcp,src=192.0.2.5,dst=203.0.113.9,flags=SA,size=200,count=300 \
+	proto=icmp,type=8,code=0,size=98,count=7 \
+	proto=47,size=1500,count=5
+send_exact "IPv6 udp, tcp, icmpv6, sctp" $((500 + 400 + 3 + 11)) \
+	$((500 * 62 + 400 * 1514 + 3 * 70 + 11 * 128)) \
+	proto=udp,src=2001:db8::1,dst=2001:db8::2,count=500 \
+	proto=tcp,src=2001:db8::1,dst=2001:db8::2,flags=PA,size=1514,count=400 \
+	proto=icmpv6,type=128,size=70,count=3 \
+	proto=sctp,src=2001:db8::1,dst=2001:db8::2,size=128,count=11
+send_exact "VLAN-tagged IPv4 and IPv6" $((600 + 250)) \
+	$((600 * 64 + 250 * 512)) \
+	proto=udp,vlan=10,size=64,count=600 \
+	proto=tcp,src=2001:db8::1,dst=2001:db8::2,vlan=4094,size=512,count=250
+send_exact "QinQ-tagged frames" $((321 + 9)) $((321 * 90 + 9 * 60)) \
+	proto=udp,vlan=100,inner_vlan=200,size=90,count=321 \
+	eth=0x88b5,vlan=5,inner_vlan=6,tpid=0x8100,count=9
+send_exact "non-IP frames" $((200 + 10 + 3)) $((200 * 60 + 10 * 60 + 3 * 1000)) \
+	eth=0x88b5,count=200 eth=0x0806,count=10,dmac=02:00:00:00:00:02 \
+	proto=raw,size=1000,count=3
+
+# flows= spreads count exactly, and the capture agrees per flow.
+test_flows_spread()
+{
+	local per cap
+	send_exact "flows=10 over 1005 frames: totals" 1005 $((1005 * 60)) \
+		proto=udp,src=192.0.2.5,dst=203.0.113.9,sport=4000,dport=9,count=1005,flows=10
+	per=$(jq -r '.flows[] | "\(.sport) \(.packets)"' "$tmp/gen.json" | sort)
+	cap=$(tcpdump -r "$tmp/cap.pcap" -nn 2>/dev/null |
+	      awk '{ split($3, a, "."); print a[5] }' | sort | uniq -c |
+	      awk '{ print $2, $1 }' | sort)
+	if [ "$per" = "$cap" ] && [ "$(wc -l <<<"$per")" = 10 ] &&
+	   [ "$(awk '$2 == 101' <<<"$per" | wc -l)" = 5 ]; then
+		ok "flows=10: each flow's count matches the capture"
+	else
+		fail "flows=10: each flow's count matches the capture" \
+			"flowgen: $(echo $per) capture: $(echo $cap)"
+	fi
+}
+test_flows_spread
+
+test_many_frames_fast()
+{
+	local r0 r1 got pps
+	testbed_settle
+	r0=$(rx_counters)
+	"$GEN" --netns "$H0" --dev veth1 --json \
+		proto=udp,size=64,count=2000000,flows=4 >"$tmp/gen.json" || return 1
+	r1=$(rx_counters)
+	got=$(jq -r '"\(.packets) \(.bytes)"' "$tmp/gen.json")
+	pps=$(jq -r '.pps' "$tmp/gen.json")
+	echo "# 2000000 frames of 64 bytes at $pps pps"
+	set -- $r0 $r1
+	[ "$got" = "2000000 128000000" ] && [ "$(($3 - $1)) $(($4 - $2))" = "$got" ]
+}
+if test_many_frames_fast; then ok "2M frames: exact rx counters"
+else fail "2M frames: exact rx counters" "$(cat "$tmp/gen.json")"; fi
+
+test_rate()
+{
+	local secs
+	"$GEN" --netns "$H0" --dev veth1 --json --rate 20000 \
+		proto=udp,count=4000 >"$tmp/gen.json" || return 1
+	secs=$(jq -r '.seconds' "$tmp/gen.json")
+	echo "# 4000 frames at --rate 20000 took $secs s"
+	[ "$(jq -r .packets "$tmp/gen.json")" = 4000 ] &&
+	awk -v s="$secs" 'BEGIN { exit !(s >= 0.19 && s < 5) }'
+}
+if test_rate; then ok "--rate paces sending"
+else fail "--rate paces sending" "$(cat "$tmp/gen.json")"; fi
+
+test_flow_file()
+{
+	printf '# two flows\nproto=udp,count=3\n\neth=0x88b5,count=2 # raw\n' \
+		>"$tmp/flows"
+	"$GEN" --netns "$H0" --dev veth1 --json -f "$tmp/flows" >"$tmp/gen.json" &&
+	[ "$(jq -c '[.flows[].packets]' "$tmp/gen.json")" = "[3,2]" ]
+}
+if test_flow_file; then ok "-f FILE reads one description per line"
+else fail "-f FILE reads one description per line" "$(cat "$tmp/gen.json")"; fi
+
+# Each bad description: exit 2, one line on stderr naming the field.
+test_bad_descriptions()
+{
+	local spec field rc bad=0
+	while read -r spec field; do
+		"$GEN" --netns "$H0" --dev veth1 "$spec" >/dev/null 2>"$tmp/err"
+		rc=$?
+		if [ $rc -ne 2 ] || [ "$(wc -l <"$tmp/err")" -ne 1 ] ||
+		   ! grep -q "$field" "$tmp/err"; then
+			echo "# '$spec': rc $rc: $(cat "$tmp/err")"
+			bad=1
+		fi
+	done <<'EOF'
+proto=udp,sport=70000 sport: 70000 is out of range
+proto=xyz proto: 'xyz' is not
+proto=udp,foo=1 foo: unknown field
+proto=icmp,src=2001:db8::1,dst=2001:db8::2 proto: does not match
+proto=udp,size=59 size: 59 is too small
+proto=tcp,vlan=1,inner_vlan=2,size=60 size: 60 is too small
+proto=udp,count=2,flows=3 flows: must be 1 to count
+proto=udp,src=192.0.2.1 proto: give both src= and dst=
+proto=udp,src=192.0.2.1,dst=2001:db8::1 dst: src and dst are not
+proto=udp,type=3 type/code: only for icmp
+proto=icmp,dport=3 sport/dport: only for tcp
+proto=tcp,flags=SX flags: 'X' is not one of
+eth=0x0806,proto=udp proto: eth=0x0806 is not IP
+eth=0x0600,src=192.0.2.1,dst=192.0.2.2 proto: eth=0x0600 is not IP
+eth=0x05dc eth: 0x05dc is a length
+proto=udp,count=-1 count: '-1' is not a number
+proto=udp,,count count: expected key=value
+proto=udp,count=1,count=2 count: given twice
+inner_vlan=3,proto=udp inner_vlan: needs vlan=
+smac=00:11,eth=0x88b5 smac: '00:11' is not a MAC
+count=5 proto: missing
+EOF
+	return $bad
+}
+if test_bad_descriptions; then ok "bad descriptions exit 2 naming the field"
+else fail "bad descriptions exit 2 naming the field" "see above"; fi
+
+test_usage_errors()
+{
+	"$GEN" --help | grep -q "usage: flowgen" || return 1
+	"$GEN" proto=udp 2>/dev/null; [ $? -eq 2 ] || return 1
+	"$GEN" --dev veth1 --rate x proto=udp 2>/dev/null; [ $? -eq 2 ] || return 1
+	"$GEN" --dev veth1 -f /nonexistent 2>/dev/null; [ $? -eq 2 ]
+}
+if test_usage_errors; then ok "--help, and usage errors exit 2"
+else fail "--help, and usage errors exit 2" "see above"; fi
+
+# Without an XDP program on the peer nothing arrives: flowgen must say so.
+test_peer_without_xdp()
+{
+	"$GEN" --netns "$H1" --dev "$RX" --detach-pass || return 1
+	ip -n "$H1" link show "$RX" | grep -q "prog/xdp" && return 1
+	"$GEN" --netns "$H0" --dev veth1 proto=udp,count=10 >/dev/null \
+		2>"$tmp/err"
+	local rc=$?
+	"$GEN" --netns "$H1" --dev "$RX" --attach-pass || return 1
+	[ $rc -eq 1 ] && grep -q "the peer takes no frames" "$tmp/err"
+}
+if test_peer_without_xdp; then ok "a peer without XDP is reported, exit 1"
+else fail "a peer without XDP is reported, exit 1" "$(cat "$tmp/err")"; fi
+
+test_foreign_xdp_left_alone()
+{
+	"$GEN" --netns "$H1" --dev "$RX" --attach-pass 2>"$tmp/err"
+	[ $? -eq 1 ] && grep -q "already has an XDP program" "$tmp/err"
+}
+if test_foreign_xdp_left_alone; then ok "--attach-pass never replaces a program"
+else fail "--attach-pass never replaces a program" "$(cat "$tmp/err")"; fi
+
+exit $failed
