@@ -497,7 +497,7 @@ static void flow_key_text(FILE *out, const struct snapshot *s,
 {
 	char src[ADDR_TEXT_LEN], dst[ADDR_TEXT_LEN], what[32], vlan[16];
 
-	fprintf(out, "%-*s %-3s %-10s %-*s %-*s %-9s",
+	fprintf(out, "%-*s %-3s %-11s %-*s %-*s %-9s",
 		w->ifname, s->ifaces[r->iface].meta.ifname,
 		r->key.dir == FLOW_DIR_EGRESS ? "out" : "in",
 		what_text(&r->key, what, sizeof(what)),
@@ -510,6 +510,7 @@ static void dump_text(FILE *out, const struct snapshot *s)
 {
 	struct text_widths w;
 	char marks[32];
+	const char *m;
 	size_t i;
 	int n;
 
@@ -518,17 +519,17 @@ static void dump_text(FILE *out, const struct snapshot *s)
 	if (!s->n_flows)
 		return;
 	text_widths(s, &w);
-	fprintf(out, "\n%-*s %-3s %-10s %-*s %-*s %-9s %12s %15s %s\n",
+	fprintf(out, "\n%-*s %-3s %-11s %-*s %-*s %-9s %12s %15s %s\n",
 		w.ifname, "IFACE", "DIR", "PROTO", w.src, "SOURCE", w.dst,
 		"DESTINATION", "VLAN", "PACKETS", "BYTES", "FLAGS");
 	for (i = 0; i < s->n_flows; i++) {
 		const struct flow_rec *r = &s->flows[i];
 
 		flow_key_text(out, s, r, &w);
-		fprintf(out, " %12llu %15llu %s\n",
+		m = marks_text(r, marks, sizeof(marks));
+		fprintf(out, " %12llu %15llu%s%s\n",
 			(unsigned long long)r->packets,
-			(unsigned long long)r->bytes,
-			marks_text(r, marks, sizeof(marks)));
+			(unsigned long long)r->bytes, *m ? " " : "", m);
 	}
 }
 

@@ -1,0 +1,886 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Userspace units without a kernel: the filter language (every error with
+ * its column), the formatters' exact bytes, the collector's merge of
+ * per-CPU hash values and cache slots on synthetic data, monotonic counts,
+ * deltas, rate windows, and the scan cost for 10,000 and 100,000 flows.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "collect.h"
+#include "filter.h"
+#include "format.h"
+#include "testlib.h"
+
+#define NCPUS 2
+
+static struct flow_key key4(const char *src, const char *dst, __u8 proto,
+			    __u16 sport, __u16 dport, __u8 dir)
+{
+	struct flow_key k = { 0 };
+
+	inet_pton(AF_INET, src, k.src);
+	inet_pton(AF_INET, dst, k.dst);
+	k.ethertype = 0x0800;
+	k.proto = proto;
+	k.sport = sport;
+	k.dport = dport;
+	k.dir = dir;
+	k.flags = FLOW_F_L4 | FLOW_F_PORTS;
+	return k;
+}
+
+static struct flow_key key6(const char *src, const char *dst, __u8 proto,
+			    __u16 sport, __u16 dport)
+{
+	struct flow_key k = { 0 };
+
+	inet_pton(AF_INET6, src, k.src);
+	inet_pton(AF_INET6, dst, k.dst);
+	k.ethertype = 0x86dd;
+	k.proto = proto;
+	k.sport = sport;
+	k.dport = dport;
+	k.flags = FLOW_F_L4 | FLOW_F_PORTS;
+	return k;
+}
+
+/* ---- filters ---- */
+
+static bool match(const char *expr, const char *ifname,
+		  const struct flow_key *k)
+{
+	struct filter_error fe;
+	struct filter *f;
+	bool m;
+
+	if (filter_parse(expr, &f, &fe)) {
+		CHECK(0, "'%s' did not parse: col %d %s", expr, fe.pos, fe.msg);
+		return false;
+	}
+	m = filter_match(f, ifname, k);
+	filter_free(f);
+	return m;
+}
+
+static void test_filter_match(void)
+{
+	struct flow_key tcp = key4("192.0.2.1", "198.51.100.7", 6, 1234, 80, 0);
+	struct flow_key icmp = key4("192.0.2.1", "203.0.113.9", 1, 8, 0, 0);
+	struct flow_key v6 = key6("2001:db8::1", "2001:db8:1::2", 17, 5, 53);
+	struct flow_key arp = { .ethertype = 0x0806 };
+	struct flow_key tagged = tcp;
+	static const struct {
+		const char *expr;
+		int tcp, icmp, v6, arp, tagged;
+	} cases[] = {
+		{ "", 1, 1, 1, 1, 1 },
+		{ "   ", 1, 1, 1, 1, 1 },
+		{ "host 192.0.2.1", 1, 1, 0, 0, 1 },
+		{ "host 198.51.100.7", 1, 0, 0, 0, 1 },
+		{ "host 2001:db8:1::2", 0, 0, 1, 0, 0 },
+		{ "net 203.0.113.0/24", 0, 1, 0, 0, 0 },
+		{ "net 203.0.113.77/24", 0, 1, 0, 0, 0 },
+		{ "net 2001:db8::/32", 0, 0, 1, 0, 0 },
+		{ "net 2001:db8:1::/48", 0, 0, 1, 0, 0 },
+		{ "net 0.0.0.0/0", 1, 1, 0, 0, 1 },
+		{ "net 192.0.2.1", 1, 1, 0, 0, 1 },
+		{ "port 80", 1, 0, 0, 0, 1 },
+		{ "port 8", 0, 0, 0, 0, 0 },	/* ICMP type is no port */
+		{ "port 53", 0, 0, 1, 0, 0 },
+		{ "proto tcp", 1, 0, 0, 0, 1 },
+		{ "proto ICMP", 0, 1, 0, 0, 0 },
+		{ "proto 17", 0, 0, 1, 0, 0 },
+		{ "iface eth0", 1, 1, 1, 1, 0 },
+		{ "vlan 10", 0, 0, 0, 0, 1 },
+		{ "vlan 20", 0, 0, 0, 0, 1 },
+		{ "vlan 30", 0, 0, 0, 0, 0 },
+		{ "not proto tcp", 0, 1, 1, 1, 0 },
+		{ "!port 80", 0, 1, 1, 1, 0 },
+		{ "proto tcp and port 80", 1, 0, 0, 0, 1 },
+		{ "proto tcp && port 81", 0, 0, 0, 0, 0 },
+		{ "proto tcp port 80", 1, 0, 0, 0, 1 },
+		{ "proto icmp or proto udp", 0, 1, 1, 0, 0 },
+		{ "proto icmp || port 80 and iface eth1", 0, 1, 0, 0, 1 },
+		{ "(proto icmp or port 80) and iface eth1", 0, 0, 0, 0, 1 },
+		{ "not (host 192.0.2.1 or vlan 10)", 0, 0, 1, 1, 0 },
+		{ "NOT not proto udp", 0, 0, 1, 0, 0 },
+		{ "((port 80))", 1, 0, 0, 0, 1 },
+	};
+	size_t i;
+
+	tagged.flags |= FLOW_F_VLAN | FLOW_F_INNER_VLAN;
+	tagged.vlan = 10;
+	tagged.inner_vlan = 20;
+	tl_begin("filter: every term, and/or/not, precedence, parentheses");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *e = cases[i].expr;
+
+		CHECK(match(e, "eth0", &tcp) == cases[i].tcp, "'%s' tcp", e);
+		CHECK(match(e, "eth0", &icmp) == cases[i].icmp, "'%s' icmp", e);
+		CHECK(match(e, "eth0", &v6) == cases[i].v6, "'%s' v6", e);
+		CHECK(match(e, "eth0", &arp) == cases[i].arp, "'%s' arp", e);
+		CHECK(match(e, "eth1", &tagged) == cases[i].tagged,
+		      "'%s' tagged", e);
+	}
+	CHECK(filter_match(NULL, "x", &tcp), "a NULL filter matches");
+	tl_end();
+}
+
+static void test_filter_errors(void)
+{
+	static const struct {
+		const char *expr;
+		int pos;
+		const char *msg;
+	} cases[] = {
+		{ "hots 1.2.3.4", 1, "unknown term 'hots'" },
+		{ "host", 5, "expected an address after 'host'" },
+		{ "host 192.0.2.x", 6, "'192.0.2.x' is not an IPv4 or IPv6 address" },
+		{ "net 10.0.0.0/33", 14, "bad prefix length in '10.0.0.0/33'" },
+		{ "net 10.0.0.0/", 14, "bad prefix length" },
+		{ "net 2001:db8::/129", 16, "bad prefix length" },
+		{ "net foo/8", 5, "'foo/8' is not an IPv4 or IPv6 network" },
+		{ "port 65536", 6, "port '65536' is not a number 0-65535" },
+		{ "port -1", 6, "port '-1' is not a number" },
+		{ "port http", 6, "port 'http' is not a number" },
+		{ "vlan 4096", 6, "vlan '4096' is not a number 0-4095" },
+		{ "proto bogus", 7, "unknown protocol 'bogus'" },
+		{ "proto 256", 7, "unknown protocol '256'" },
+		{ "iface abcdefghijklmnop", 7, "interface name 'abcdefghijklmnop' is too long" },
+		{ "port 80 and", 12, "expression ends too early" },
+		{ "port 80 or", 11, "expression ends too early" },
+		{ "not", 4, "expression ends too early" },
+		{ "(port 80", 9, "expected ')' to close the '(' at column 1" },
+		{ "port 80)", 8, "unexpected ')'" },
+		{ ")", 1, "unexpected ')'" },
+		{ "port 80 & port 81", 9, "'&' must be doubled" },
+		{ "port 80 | port 81", 9, "'|' must be doubled" },
+		{ "and port 80", 1, "unexpected 'and'" },
+		{ "port 80 or or port 1", 12, "unexpected 'or'" },
+		{ "port (80)", 6, "expected a port number after 'port'" },
+		{ "()", 2, "unexpected ')'" },
+	};
+	struct filter_error fe;
+	struct filter *f;
+	size_t i;
+	int err;
+
+	tl_begin("filter: malformed expressions name the column and the fault");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err = filter_parse(cases[i].expr, &f, &fe);
+		CHECK(err == -EINVAL && !f, "'%s' parsed", cases[i].expr);
+		CHECK(fe.pos == cases[i].pos, "'%s': column %d, expected %d",
+		      cases[i].expr, fe.pos, cases[i].pos);
+		CHECK(strstr(fe.msg, cases[i].msg) != NULL,
+		      "'%s': message '%s', expected '%s'", cases[i].expr,
+		      fe.msg, cases[i].msg);
+	}
+	tl_end();
+}
+
+/* ---- formatters ---- */
+
+static struct iface_rec test_ifaces[2];
+static struct flow_rec test_flows[3];
+
+static void build_snapshot(struct snapshot *s)
+{
+	struct iface_rec *a = &test_ifaces[0], *b = &test_ifaces[1];
+	struct flow_key icmp = key4("192.0.2.1", "198.51.100.1", 1, 8, 0, 0);
+
+	memset(test_ifaces, 0, sizeof(test_ifaces));
+	memset(test_flows, 0, sizeof(test_flows));
+	strcpy(a->meta.ifname, "veth0");
+	a->meta.ifindex = 4;
+	a->meta.ingress_hook = HOOK_XDP;
+	a->meta.xdp_mode = XDP_KIND_NATIVE;
+	a->meta.egress_hook = HOOK_TC;
+	a->present = 1;
+	a->dir[0] = (struct dir_counts){ 20, 2000, 1, 60, 2, 120 };
+	a->dir[1] = (struct dir_counts){ 5, 500, 0, 0, 0, 0 };
+	strcpy(b->meta.ifname, "eth,1");
+	strcpy(b->meta.netns, "blue");
+	b->meta.ifindex = 7;
+	b->meta.ingress_hook = HOOK_TC;
+	b->present = 0;
+	test_flows[0] = (struct flow_rec){
+		.key = key4("192.0.2.1", "198.51.100.1", 6, 1000, 80, 0),
+		.iface = 0, .packets = 12, .bytes = 1200, .delta_packets = 2,
+		.delta_bytes = 200, .first_seen = 1700000000.25,
+		.last_seen = 1700000001.5, .tcp_flags = 0x12,
+	};
+	test_flows[1] = (struct flow_rec){
+		.key = key6("2001:db8::1", "2001:db8::2", 17, 5, 53),
+		.iface = 0, .packets = 5, .bytes = 500,
+		.first_seen = 1700000000, .last_seen = 1700000000,
+	};
+	test_flows[1].key.dir = 1;
+	test_flows[1].key.flags |= FLOW_F_VLAN | FLOW_F_FRAGMENT;
+	test_flows[1].key.vlan = 100;
+	test_flows[2] = (struct flow_rec){
+		.key = icmp, .iface = 0, .packets = 5, .bytes = 300,
+		.delta_packets = 5, .delta_bytes = 300,
+		.first_seen = 1700000000.001, .last_seen = 1700000000.002,
+	};
+	memset(s, 0, sizeof(*s));
+	s->time = 1700000002;
+	s->interval = 2;
+	s->ifaces = test_ifaces;
+	s->n_ifaces = 2;
+	s->flows = test_flows;
+	s->n_flows = 3;
+}
+
+static char *capture(int (*fn)(FILE *, const struct snapshot *,
+			       const struct snapshot *, enum out_format, bool),
+		     const struct snapshot *s, const struct snapshot *prev,
+		     enum out_format fmt)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	CHECK(fn(f, s, prev, fmt, true) == 0, "formatter failed");
+	fclose(f);
+	return buf;
+}
+
+static int dump_adapter(FILE *f, const struct snapshot *s,
+			const struct snapshot *prev, enum out_format fmt,
+			bool header)
+{
+	(void)prev;
+	(void)header;
+	return format_dump(f, s, fmt);
+}
+
+static void check_text(const char *what, char *got, const char *want)
+{
+	CHECK(!strcmp(got, want), "%s:\n--- got\n%s--- want\n%s", what, got,
+	      want);
+	free(got);
+}
+
+static const char dump_json_want[] =
+	"{\"time\":1700000002,\"interfaces\":["
+	"{\"ifname\":\"veth0\",\"ifindex\":4,\"netns\":null,"
+	"\"xdp_mode\":\"native\",\"ingress_hook\":\"xdp\","
+	"\"egress_hook\":\"tc\",\"ingress\":{\"packets\":20,\"bytes\":2000,"
+	"\"untracked_packets\":1,\"untracked_bytes\":60,"
+	"\"retired_packets\":2,\"retired_bytes\":120},"
+	"\"egress\":{\"packets\":5,\"bytes\":500,\"untracked_packets\":0,"
+	"\"untracked_bytes\":0,\"retired_packets\":0,\"retired_bytes\":0},"
+	"\"present\":true,\"flow_entries\":0,\"kernel\":null},"
+	"{\"ifname\":\"eth,1\",\"ifindex\":7,\"netns\":\"blue\","
+	"\"xdp_mode\":null,\"ingress_hook\":\"tc\",\"egress_hook\":null,"
+	"\"ingress\":{\"packets\":0,\"bytes\":0,\"untracked_packets\":0,"
+	"\"untracked_bytes\":0,\"retired_packets\":0,\"retired_bytes\":0},"
+	"\"egress\":{\"packets\":0,\"bytes\":0,\"untracked_packets\":0,"
+	"\"untracked_bytes\":0,\"retired_packets\":0,\"retired_bytes\":0},"
+	"\"present\":false,\"flow_entries\":0,\"kernel\":null}],"
+	"\"flows\":["
+	"{\"ifname\":\"veth0\",\"direction\":\"ingress\",\"ethertype\":2048,"
+	"\"vlan\":null,\"inner_vlan\":null,\"proto\":6,"
+	"\"src\":\"192.0.2.1\",\"dst\":\"198.51.100.1\",\"sport\":1000,"
+	"\"dport\":80,\"icmp_type\":null,\"icmp_code\":null,\"packets\":12,"
+	"\"bytes\":1200,\"tcp_flags\":18,\"first_seen\":1700000000.25,"
+	"\"last_seen\":1700000001.5,\"fragment\":false,\"truncated\":false},"
+	"{\"ifname\":\"veth0\",\"direction\":\"egress\",\"ethertype\":34525,"
+	"\"vlan\":100,\"inner_vlan\":null,\"proto\":17,"
+	"\"src\":\"2001:db8::1\",\"dst\":\"2001:db8::2\",\"sport\":5,"
+	"\"dport\":53,\"icmp_type\":null,\"icmp_code\":null,\"packets\":5,"
+	"\"bytes\":500,\"tcp_flags\":0,\"first_seen\":1700000000,"
+	"\"last_seen\":1700000000,\"fragment\":true,\"truncated\":false},"
+	"{\"ifname\":\"veth0\",\"direction\":\"ingress\",\"ethertype\":2048,"
+	"\"vlan\":null,\"inner_vlan\":null,\"proto\":1,"
+	"\"src\":\"192.0.2.1\",\"dst\":\"198.51.100.1\",\"sport\":null,"
+	"\"dport\":null,\"icmp_type\":8,\"icmp_code\":0,\"packets\":5,"
+	"\"bytes\":300,\"tcp_flags\":0,\"first_seen\":1700000000.001,"
+	"\"last_seen\":1700000000.002,\"fragment\":false,"
+	"\"truncated\":false}]}\n";
+
+static const char dump_csv_want[] =
+	"ifname,ifindex,netns,xdp_mode,ingress_hook,egress_hook,direction,"
+	"packets,bytes,untracked_packets,untracked_bytes,retired_packets,"
+	"retired_bytes,present\n"
+	"veth0,4,,native,xdp,tc,ingress,20,2000,1,60,2,120,true\n"
+	"veth0,4,,native,xdp,tc,egress,5,500,0,0,0,0,true\n"
+	"\"eth,1\",7,blue,,tc,,ingress,0,0,0,0,0,0,false\n"
+	"\"eth,1\",7,blue,,tc,,egress,0,0,0,0,0,0,false\n"
+	"\n"
+	"ifname,direction,ethertype,vlan,inner_vlan,proto,src,dst,sport,"
+	"dport,icmp_type,icmp_code,packets,bytes,tcp_flags,first_seen,"
+	"last_seen,fragment,truncated\n"
+	"veth0,ingress,2048,,,6,192.0.2.1,198.51.100.1,1000,80,,,12,1200,18,"
+	"1700000000.250,1700000001.500,false,false\n"
+	"veth0,egress,34525,100,,17,2001:db8::1,2001:db8::2,5,53,,,5,500,0,"
+	"1700000000.000,1700000000.000,true,false\n"
+	"veth0,ingress,2048,,,1,192.0.2.1,198.51.100.1,,,8,0,5,300,0,"
+	"1700000000.001,1700000000.002,false,false\n";
+
+static const char dump_text_want[] =
+	"veth0  ifindex 4  netns -  in xdp (native), out tc\n"
+	"  ingress  20 packets 2000 bytes  untracked 1/60  retired 2/120\n"
+	"  egress   5 packets 500 bytes  untracked 0/0  retired 0/0\n"
+	"eth,1  ifindex 7  netns blue  in tc, out -  (gone)\n"
+	"  ingress  0 packets 0 bytes  untracked 0/0  retired 0/0\n"
+	"  egress   0 packets 0 bytes  untracked 0/0  retired 0/0\n"
+	"\n"
+	"IFACE DIR PROTO       SOURCE          DESTINATION      VLAN      "
+	"     PACKETS           BYTES FLAGS\n"
+	"veth0 in  tcp         192.0.2.1:1000  198.51.100.1:80  -         "
+	"          12            1200 .S..A...\n"
+	"veth0 out udp         [2001:db8::1]:5 [2001:db8::2]:53 100       "
+	"           5             500 frag\n"
+	"veth0 in  icmp 8/0    192.0.2.1       198.51.100.1     -         "
+	"           5             300\n";
+
+static void test_format_dump(void)
+{
+	struct snapshot s;
+
+	build_snapshot(&s);
+	tl_begin("format: dump JSON, CSV and text, exact bytes");
+	check_text("json", capture(dump_adapter, &s, NULL, OUT_JSON),
+		   dump_json_want);
+	check_text("csv", capture(dump_adapter, &s, NULL, OUT_CSV),
+		   dump_csv_want);
+	check_text("text", capture(dump_adapter, &s, NULL, OUT_TEXT),
+		   dump_text_want);
+	tl_end();
+}
+
+static const char watch_json_want[] =
+	"{\"time\":1700000002,\"interval\":2,\"interfaces\":["
+	"{\"ifname\":\"veth0\",\"ifindex\":4,\"netns\":null,\"present\":true,"
+	"\"ingress\":{\"packets\":20,\"bytes\":2000,\"delta_packets\":10,"
+	"\"delta_bytes\":1000,\"pps\":5,\"bps\":4000},"
+	"\"egress\":{\"packets\":5,\"bytes\":500,\"delta_packets\":0,"
+	"\"delta_bytes\":0,\"pps\":0,\"bps\":0}},"
+	"{\"ifname\":\"eth,1\",\"ifindex\":7,\"netns\":\"blue\","
+	"\"present\":false,"
+	"\"ingress\":{\"packets\":0,\"bytes\":0,\"delta_packets\":0,"
+	"\"delta_bytes\":0,\"pps\":0,\"bps\":0},"
+	"\"egress\":{\"packets\":0,\"bytes\":0,\"delta_packets\":0,"
+	"\"delta_bytes\":0,\"pps\":0,\"bps\":0}}],"
+	"\"flows\":["
+	"{\"ifname\":\"veth0\",\"direction\":\"ingress\",\"ethertype\":2048,"
+	"\"vlan\":null,\"inner_vlan\":null,\"proto\":6,"
+	"\"src\":\"192.0.2.1\",\"dst\":\"198.51.100.1\",\"sport\":1000,"
+	"\"dport\":80,\"icmp_type\":null,\"icmp_code\":null,\"packets\":12,"
+	"\"bytes\":1200,\"delta_packets\":2,\"delta_bytes\":200,\"pps\":1,"
+	"\"bps\":800},"
+	"{\"ifname\":\"veth0\",\"direction\":\"ingress\",\"ethertype\":2048,"
+	"\"vlan\":null,\"inner_vlan\":null,\"proto\":1,"
+	"\"src\":\"192.0.2.1\",\"dst\":\"198.51.100.1\",\"sport\":null,"
+	"\"dport\":null,\"icmp_type\":8,\"icmp_code\":0,\"packets\":5,"
+	"\"bytes\":300,\"delta_packets\":5,\"delta_bytes\":300,\"pps\":2.5,"
+	"\"bps\":1200}]}\n";
+
+static const char watch_csv_want[] =
+	"time,record,ifname,direction,ethertype,vlan,inner_vlan,proto,src,"
+	"dst,sport,dport,icmp_type,icmp_code,packets,bytes,delta_packets,"
+	"delta_bytes,pps,bps\n"
+	"1700000002.000,interface,veth0,ingress,,,,,,,,,,,20,2000,10,1000,"
+	"5.000,4000.000\n"
+	"1700000002.000,interface,veth0,egress,,,,,,,,,,,5,500,0,0,0.000,"
+	"0.000\n"
+	"1700000002.000,interface,\"eth,1\",ingress,,,,,,,,,,,0,0,0,0,0.000,"
+	"0.000\n"
+	"1700000002.000,interface,\"eth,1\",egress,,,,,,,,,,,0,0,0,0,0.000,"
+	"0.000\n"
+	"1700000002.000,flow,veth0,ingress,2048,,,6,192.0.2.1,198.51.100.1,"
+	"1000,80,,,12,1200,2,200,1.000,800.000\n"
+	"1700000002.000,flow,veth0,ingress,2048,,,1,192.0.2.1,198.51.100.1,"
+	",,8,0,5,300,5,300,2.500,1200.000\n";
+
+static void test_format_watch(void)
+{
+	struct iface_rec prev_ifaces[2];
+	struct snapshot s, prev;
+
+	build_snapshot(&s);
+	memcpy(prev_ifaces, test_ifaces, sizeof(prev_ifaces));
+	prev_ifaces[0].dir[0].packets = 10;
+	prev_ifaces[0].dir[0].bytes = 1000;
+	prev = s;
+	prev.ifaces = prev_ifaces;
+	tl_begin("format: watch JSON and CSV, exact bytes; moving flows only");
+	check_text("json", capture(format_watch, &s, &prev, OUT_JSON),
+		   watch_json_want);
+	check_text("csv", capture(format_watch, &s, &prev, OUT_CSV),
+		   watch_csv_want);
+	tl_end();
+}
+
+static void test_text_helpers(void)
+{
+	struct flow_key k = key6("2001:db8::1", "2001:db8::2", 6, 443, 1);
+	struct flow_key nonip = { .ethertype = 0x88b5 };
+	char buf[64];
+
+	tl_begin("format: helpers (endpoints, flags, counts, protocols)");
+	CHECK(!strcmp(endpoint_text(&k, false, buf, sizeof(buf)),
+		      "[2001:db8::1]:443"), "%s", buf);
+	CHECK(!strcmp(endpoint_text(&nonip, true, buf, sizeof(buf)), "-"),
+	      "%s", buf);
+	CHECK(!addr_text(&nonip, false, buf, sizeof(buf)), "non-IP address");
+	CHECK(!strcmp(tcp_flags_text(0xff, buf), "FSRPAUEC"), "%s", buf);
+	CHECK(!strcmp(tcp_flags_text(0x11, buf), "F...A..."), "%s", buf);
+	CHECK(!strcmp(tcp_flags_text(0, buf), ""), "%s", buf);
+	CHECK(!strcmp(count_text(999, buf, sizeof(buf)), "999"), "%s", buf);
+	CHECK(!strcmp(count_text(1234, buf, sizeof(buf)), "1.2k"), "%s", buf);
+	CHECK(!strcmp(count_text(45678901, buf, sizeof(buf)), "46M"), "%s",
+	      buf);
+	CHECK(!strcmp(ethertype_text(0x88b5, buf, sizeof(buf)), "0x88b5"),
+	      "%s", buf);
+	CHECK(!strcmp(proto_text(&k, buf, sizeof(buf)), "tcp"), "%s", buf);
+	k.proto = 200;
+	CHECK(!strcmp(proto_text(&k, buf, sizeof(buf)), "200"), "%s", buf);
+	CHECK(!strcmp(proto_text(&nonip, buf, sizeof(buf)), "-"), "%s", buf);
+	CHECK(proto_from_name("udp") == 17 && proto_from_name("x") == -1,
+	      "proto_from_name");
+	tl_end();
+}
+
+/* ---- the collector on synthetic per-CPU data ---- */
+
+_Static_assert(sizeof(struct flow_value) == PERCPU_STRIDE(struct flow_value),
+	       "flow_value is its own per-CPU stride");
+_Static_assert(sizeof(struct flow_slot) == PERCPU_STRIDE(struct flow_slot),
+	       "flow_slot is its own per-CPU stride");
+
+#define SYN_FLOWS 4
+#define SYN_SLOTS 4
+
+struct synth {
+	struct flow_key keys[SYN_FLOWS];
+	struct flow_value values[SYN_FLOWS][NCPUS];
+	struct flow_slot slots[SYN_SLOTS][NCPUS];
+	struct scan_input in;
+};
+
+static void synth_init(struct synth *sy)
+{
+	memset(sy, 0, sizeof(*sy));
+	sy->in.ncpus = NCPUS;
+	sy->in.keys = sy->keys;
+	sy->in.values = sy->values;
+	sy->in.slots = sy->slots;
+	sy->in.n_slots = SYN_SLOTS;
+	sy->in.present = 1;
+}
+
+static void set_value(struct flow_value *v, __u64 pk, __u64 by, __u64 first,
+		      __u64 last, __u8 flags)
+{
+	*v = (struct flow_value){ .packets = pk, .bytes = by,
+				  .first_seen = first, .last_seen = last,
+				  .tcp_flags = flags };
+}
+
+static void set_slot(struct flow_slot *s, const struct flow_key *k,
+		     __u8 used, __u64 pk, __u64 by, __u64 last, __u8 flags)
+{
+	*s = (struct flow_slot){ .key = *k, .used = used, .packets = pk,
+				 .bytes = by, .last_seen = last,
+				 .tcp_flags = flags };
+}
+
+static const struct flow_rec *find_rec(const struct snapshot *s, int iface,
+				       const struct flow_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_flows; i++)
+		if (s->flows[i].iface == iface &&
+		    !memcmp(&s->flows[i].key, k, sizeof(*k)))
+			return &s->flows[i];
+	return NULL;
+}
+
+static struct collector *synth_collector(int n)
+{
+	struct flowstat_meta metas[2] = { 0 };
+	struct collector *c = NULL;
+
+	strcpy(metas[0].ifname, "a0");
+	strcpy(metas[1].ifname, "a1");
+	CHECK(collector_new_synthetic(metas, n, &c) == 0, "synthetic");
+	return c;
+}
+
+#define S(x) ((__u64)(x) * 1000000000ULL)
+
+static void check_invariant(const struct snapshot *s)
+{
+	int i, d;
+	size_t f;
+
+	for (i = 0; i < s->n_ifaces; i++)
+		for (d = 0; d < FLOW_DIR_MAX; d++) {
+			const struct dir_counts *dc = &s->ifaces[i].dir[d];
+			__u64 pk = dc->untracked_packets + dc->retired_packets;
+			__u64 by = dc->untracked_bytes + dc->retired_bytes;
+
+			for (f = 0; f < s->n_flows; f++)
+				if (s->flows[f].iface == i &&
+				    s->flows[f].key.dir == d) {
+					pk += s->flows[f].packets;
+					by += s->flows[f].bytes;
+				}
+			CHECK_EQ(pk, dc->packets);
+			CHECK_EQ(by, dc->bytes);
+		}
+}
+
+/* Flow A on both CPUs plus a pending slot; B with a pending slot too. */
+static void synth_two_flows(struct synth sy[2], struct flow_key *a,
+			    struct flow_key *b, struct flow_key *orphan)
+{
+	*a = key4("192.0.2.1", "192.0.2.2", 6, 1, 2, 0);
+	*b = key4("192.0.2.3", "192.0.2.4", 17, 3, 4, 0);
+	*orphan = key4("192.0.2.9", "192.0.2.9", 17, 9, 9, 0);
+	synth_init(&sy[0]);
+	synth_init(&sy[1]);
+	sy[0].keys[0] = *a;
+	set_value(&sy[0].values[0][0], 3, 300, S(1), S(2), 0x02);
+	set_value(&sy[0].values[0][1], 2, 200, S(1.5), S(2.5), 0x10);
+	sy[0].keys[1] = *b;
+	set_value(&sy[0].values[1][1], 1, 100, S(3), S(3), 0);
+	sy[0].in.n_flows = 2;
+	set_slot(&sy[0].slots[0][0], a, 1, 4, 400, S(4), 0x01);
+	set_slot(&sy[0].slots[0][1], b, 0, 7, 700, S(9), 0);	/* unused */
+	set_slot(&sy[0].slots[1][1], orphan, 1, 5, 500, S(5), 0);
+	set_slot(&sy[0].slots[2][0], b, 1, 1, 50, S(5), 0);
+	/* interface 1: A's key in a slot but not in its hash */
+	set_slot(&sy[1].slots[3][1], a, 1, 100, 100, S(6), 0);
+	sy[0].in.totals[0] = (struct flow_totals){ 9 + 2 + 3 + 4,
+						   900 + 150 + 180 + 240, 3,
+						   180 };
+	sy[0].in.retired[0] = (struct flow_retired){ 4, 240 };
+	sy[0].in.totals[1] = (struct flow_totals){ 0 };
+}
+
+static struct scan_input both_in[2];
+
+static struct snapshot *feed2(struct collector *c, struct synth sy[2],
+			      double t)
+{
+	struct snapshot *s = NULL;
+
+	both_in[0] = sy[0].in;
+	both_in[1] = sy[1].in;
+	CHECK(collector_feed(c, both_in, S(t), 1000 + t, &s) == 0, "feed");
+	return s;
+}
+
+static void test_collect_merge(void)
+{
+	struct synth sy[2];
+	struct flow_key a, b, orphan;
+	struct collector *c;
+	struct snapshot *s;
+	const struct flow_rec *r;
+
+	tl_begin("collector: per-CPU sums + pending cache slots, per interface");
+	synth_two_flows(sy, &a, &b, &orphan);
+	c = synth_collector(2);
+	s = feed2(c, sy, 10);
+	CHECK_EQ(s->n_flows, 2);
+	r = find_rec(s, 0, &a);
+	CHECK(r != NULL, "flow A");
+	if (r) {
+		CHECK_EQ(r->packets, 9);
+		CHECK_EQ(r->bytes, 900);
+		CHECK_EQ(r->tcp_flags, 0x13);
+		CHECK(fabs(r->first_seen - 1001) < 1e-6, "first %f",
+		      r->first_seen);
+		CHECK(fabs(r->last_seen - 1004) < 1e-6, "last %f", r->last_seen);
+		CHECK_EQ(r->delta_packets, 0);
+	}
+	r = find_rec(s, 0, &b);
+	CHECK(r && r->packets == 2 && r->bytes == 150, "flow B");
+	CHECK(r && fabs(r->last_seen - 1005) < 1e-6, "B last_seen");
+	CHECK(!find_rec(s, 0, &orphan) && !find_rec(s, 1, &a),
+	      "slots without a hash entry add nothing");
+	CHECK_EQ(s->ifaces[0].flow_entries, 2);
+	CHECK_EQ(s->ifaces[0].dir[0].retired_packets, 4);
+	CHECK(!strcmp(s->ifaces[1].meta.ifname, "a1"), "iface meta");
+	check_invariant(s);
+	snapshot_free(s);
+	collector_free(c);
+	tl_end();
+}
+
+static void test_collect_deltas(void)
+{
+	struct synth sy[2];
+	struct flow_key a, b, orphan;
+	struct collector *c;
+	struct snapshot *s;
+	const struct flow_rec *r;
+
+	tl_begin("collector: deltas, monotonic through a flush race, "
+		 "flows that go and come back");
+	synth_two_flows(sy, &a, &b, &orphan);
+	c = synth_collector(2);
+	snapshot_free(feed2(c, sy, 10));
+	/* A's slot was flushed after the hash read: read 5, keep 9 */
+	sy[0].slots[0][0].used = 0;
+	s = feed2(c, sy, 11);
+	r = find_rec(s, 0, &a);
+	CHECK(r && r->packets == 9 && r->delta_packets == 0, "A kept at 9");
+	CHECK(s->interval == 1, "interval %f", s->interval);
+	snapshot_free(s);
+	/* the flush lands: hash 9 + 3 new pending */
+	set_value(&sy[0].values[0][0], 7, 700, S(1), S(11), 0x02);
+	set_slot(&sy[0].slots[0][0], &a, 1, 3, 300, S(12), 0);
+	s = feed2(c, sy, 12);
+	r = find_rec(s, 0, &a);
+	CHECK(r && r->packets == 12 && r->delta_packets == 3 &&
+	      r->delta_bytes == 300, "A 12 (+3)");
+	snapshot_free(s);
+	/* B aged out */
+	sy[0].in.n_flows = 1;
+	s = feed2(c, sy, 13);
+	CHECK(s->n_flows == 1 && !find_rec(s, 0, &b), "B gone");
+	snapshot_free(s);
+	/* B back: a new flow, its whole count is the delta */
+	sy[0].in.n_flows = 2;
+	set_value(&sy[0].values[1][1], 1, 100, S(13.5), S(13.5), 0);
+	sy[0].slots[2][0].used = 0;
+	s = feed2(c, sy, 14);
+	r = find_rec(s, 0, &b);
+	CHECK(r && r->packets == 1 && r->delta_packets == 1, "B back");
+	snapshot_free(s);
+	/* B replaced between two scans (gc, then new packets): restarts */
+	set_value(&sy[0].values[1][1], 1, 60, S(14.5), S(14.5), 0);
+	s = feed2(c, sy, 15);
+	r = find_rec(s, 0, &b);
+	CHECK(r && r->packets == 1 && r->bytes == 60 && r->delta_packets == 1,
+	      "B reborn: %llu", r ? (unsigned long long)r->packets : 0ULL);
+	snapshot_free(s);
+	collector_free(c);
+	tl_end();
+}
+
+static void test_collect_rates(void)
+{
+	struct flow_key a = key4("192.0.2.1", "192.0.2.2", 6, 1, 2, 0);
+	struct collector *c = NULL;
+	struct snapshot *s = NULL;
+	struct synth sy;
+	const struct flow_rec *r;
+	int t;
+
+	tl_begin("collector: rates over the 2 s, 10 s and 40 s windows");
+	synth_init(&sy);
+	sy.keys[0] = a;
+	sy.in.n_flows = 1;
+	c = synth_collector(1);
+	/* 100 packets / 10,000 bytes a second for 60 s, then silence */
+	for (t = 0; t <= 70; t++) {
+		__u64 pk = (t <= 60 ? t : 60) * 100ULL;
+
+		set_value(&sy.values[0][0], pk + 1, pk * 100 + 60, S(1),
+			  S(1 + t), 0);
+		sy.in.totals[0].packets = pk + 1;
+		sy.in.totals[0].bytes = pk * 100 + 60;
+		snapshot_free(s);
+		CHECK(collector_feed(c, &sy.in, S(100 + t), 2000 + t, &s) == 0,
+		      "feed");
+		r = &s->flows[0];
+		if (t == 0)
+			CHECK(r->pps[0] == 0 && r->pps[2] == 0, "no rate yet");
+		if (t == 3 || t == 50 || t == 60)
+			CHECK(fabs(r->pps[RATE_2S] - 100) < 1e-9 &&
+			      fabs(r->pps[RATE_10S] - 100) < 1e-9 &&
+			      fabs(r->pps[RATE_40S] - 100) < 1e-9 &&
+			      fabs(r->bps[RATE_2S] - 80000) < 1e-6 &&
+			      fabs(s->ifaces[0].pps[0][RATE_40S] - 100) < 1e-9,
+			      "t=%d pps %f %f %f bps %f", t, r->pps[0],
+			      r->pps[1], r->pps[2], r->bps[0]);
+		if (t == 62)
+			CHECK(r->pps[RATE_2S] == 0 && r->pps[RATE_10S] > 0 &&
+			      r->pps[RATE_10S] < 100 && r->pps[RATE_40S] > 80,
+			      "t=62 pps %f %f %f", r->pps[0], r->pps[1],
+			      r->pps[2]);
+		if (t == 70)
+			CHECK(r->pps[RATE_10S] == 0 && r->pps[RATE_40S] > 0,
+			      "t=70 pps %f %f %f", r->pps[0], r->pps[1],
+			      r->pps[2]);
+	}
+	snapshot_free(s);
+	collector_free(c);
+	tl_end();
+}
+
+static void test_snapshot_helpers(void)
+{
+	struct snapshot s;
+	struct filter_error fe;
+	struct filter *f;
+
+	build_snapshot(&s);
+	tl_begin("snapshot: sort, filter, top");
+	snapshot_sort(&s, SORT_BYTES);
+	CHECK(s.flows[0].bytes == 1200 && s.flows[1].bytes == 500 &&
+	      s.flows[2].bytes == 300, "by bytes");
+	snapshot_sort(&s, SORT_DELTA_PACKETS);
+	CHECK(s.flows[0].delta_packets == 5, "by delta packets");
+	snapshot_sort(&s, SORT_FIRST);
+	CHECK(s.flows[0].first_seen == 1700000000 &&
+	      s.flows[2].first_seen == 1700000000.25, "by first seen");
+	CHECK(sort_field_from_name("bytes") == SORT_BYTES &&
+	      sort_field_from_name("nope") == -1, "names");
+	CHECK(filter_parse("proto tcp or proto icmp", &f, &fe) == 0, "parse");
+	snapshot_filter(&s, f);
+	filter_free(f);
+	CHECK_EQ(s.n_flows, 2);
+	snapshot_sort(&s, SORT_PACKETS);
+	snapshot_truncate(&s, 1);
+	CHECK(s.n_flows == 1 && s.flows[0].packets == 12, "top 1");
+	tl_end();
+}
+
+static double now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The arithmetic part of a scan, with the cache full of pending slots. */
+static void test_collect_cost(size_t n)
+{
+	struct flow_key *keys = calloc(n, sizeof(*keys));
+	struct flow_value *values = calloc(n * NCPUS, sizeof(*values));
+	struct flow_slot *slots = calloc(4096 * NCPUS, sizeof(*slots));
+	struct scan_input in = { .ncpus = NCPUS, .keys = keys,
+				 .values = values, .n_flows = n,
+				 .slots = slots, .n_slots = 4096,
+				 .present = 1 };
+	struct collector *c = synth_collector(1);
+	struct snapshot *s = NULL;
+	double t0, best = 1e9;
+	size_t i;
+	int scan;
+
+	tl_begin("collector: %zu flows, merge and history cost", n);
+	for (i = 0; i < n; i++) {
+		keys[i] = key4("192.0.2.1", "198.51.100.1", 6, i & 0xffff,
+			       80 + (i >> 16), 0);
+		set_value(&values[i * NCPUS], 1, 100, S(1), S(1), 0);
+		in.totals[0].packets += 1;
+		in.totals[0].bytes += 100;
+	}
+	for (i = 0; i < 4096 * NCPUS; i++)
+		set_slot(&slots[i], &keys[(i * 7919) % n], 1, 0, 0, S(1), 0);
+	for (scan = 0; scan < 5; scan++) {
+		t0 = now_sec();
+		CHECK(collector_feed(c, &in, S(10 + scan), 10 + scan, &s) == 0,
+		      "feed");
+		t0 = now_sec() - t0;
+		best = t0 < best ? t0 : best;
+		CHECK_EQ(s->n_flows, n);
+		if (scan == 4)
+			check_invariant(s);
+		snapshot_free(s);
+	}
+	printf("# %zu flows: %.2f ms per scan (arithmetic only)\n", n,
+	       best * 1e3);
+	CHECK(best < (n <= 10000 ? 0.02 : 0.2), "%.3f s per scan", best);
+	collector_free(c);
+	free(keys);
+	free(values);
+	free(slots);
+	tl_end();
+}
+
+/* Fill a real per-CPU hash and read it back: every entry, exact sums. */
+static void test_read_maps(__u32 n)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	size_t stride = PERCPU_STRIDE(struct flow_value);
+	struct flow_value *v = calloc(ncpus, stride), sum;
+	struct flow_key *keys = NULL, k;
+	void *values = NULL, *slots = NULL;
+	size_t cap = 0, got = 0, i;
+	__u64 packets = 0;
+	double t0, best = 1e9;
+	int fd, cfd, rep;
+	__u32 j;
+
+	tl_begin("collector: batch read of a real %u-flow per-CPU hash", n);
+	fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "ut_flows", sizeof(k),
+			    sizeof(*v), n, NULL);
+	cfd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "ut_cache",
+			     sizeof(__u32), sizeof(struct flow_slot),
+			     FLOWSTAT_CACHE_SLOTS, NULL);
+	if (fd < 0 || cfd < 0 || !v) {
+		tl_skip("cannot create BPF maps (root?)");
+		goto out;
+	}
+	for (j = 0; j < n; j++) {
+		k = key4("192.0.2.1", "198.51.100.1", 17, j & 0xffff,
+			 j >> 16, 0);
+		v[ncpus - 1].packets = j + 1;
+		CHECK(!bpf_map_update_elem(fd, &k, v, 0), "update %u", j);
+	}
+	for (rep = 0; rep < 3; rep++) {
+		t0 = now_sec();
+		CHECK(!collect_read_flows(fd, ncpus, &keys, &values, &cap,
+					  &got), "read flows");
+		CHECK(!collect_read_cache(cfd, FLOWSTAT_CACHE_SLOTS, ncpus,
+					  &slots), "read cache");
+		t0 = now_sec() - t0;
+		best = t0 < best ? t0 : best;
+	}
+	CHECK_EQ(got, n);
+	for (i = 0; i < got; i++) {
+		flow_value_sum((char *)values + i * stride * ncpus, ncpus,
+			       &sum);
+		packets += sum.packets;
+	}
+	CHECK_EQ(packets, (__u64)n * (n + 1) / 2);
+	printf("# %u flows, %d CPUs: %.2f ms to read the hash and cache\n",
+	       n, ncpus, best * 1e3);
+	tl_end();
+out:
+	if (fd >= 0)
+		close(fd);
+	if (cfd >= 0)
+		close(cfd);
+	free(v);
+	free(keys);
+	free(values);
+	free(slots);
+}
+
+int main(void)
+{
+	test_filter_match();
+	test_filter_errors();
+	test_format_dump();
+	test_format_watch();
+	test_text_helpers();
+	test_collect_merge();
+	test_collect_deltas();
+	test_collect_rates();
+	test_snapshot_helpers();
+	test_collect_cost(10000);
+	test_collect_cost(100000);
+	test_read_maps(10000);
+	test_read_maps(100000);
+	return tl_exit();
+}
