@@ -9,35 +9,44 @@
 #include "parse.bpf.h"
 #include "account.bpf.h"
 
-/* Headers we may need to see: two tags, IPv6 with a chain, TCP. */
+/* Enough for two tags, IPv6 with a chain of extension headers, TCP. */
 #define PULL_LEN 256
+
+static __always_inline void tc_parse(struct __sk_buff *skb,
+				     struct flow_key *key, __u8 *tcp_flags)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+
+	if (skb->vlan_present) {
+		/* The stack took the outer tag out of the frame. */
+		key->vlan = skb->vlan_tci & 0x0fff;
+		key->flags = FLOW_F_VLAN;
+	}
+	parse_frame(data, end, key, tcp_flags);
+}
 
 static __always_inline int tc_count(struct __sk_buff *skb, __u32 dir)
 {
 	struct flow_key key = { .dir = dir };
-	__u64 len = skb->len;
+	__u32 linear = skb->data_end - skb->data;
 	__u8 tcp_flags = 0;
-	void *data, *end;
 
+	tc_parse(skb, &key, &tcp_flags);
 	/*
-	 * Headers may sit beyond the linear part of the skb; without the
-	 * pull they would look cut short. Pulling is rare (most drivers
-	 * put the headers in the linear part) and never changes the frame.
+	 * Headers can sit beyond the linear part of the skb, and then look
+	 * cut short. Only then pull them in and parse again: a pull on every
+	 * packet would copy the head of every cloned skb (TCP keeps clones).
 	 */
-	if (skb->data_end - skb->data < skb->len &&
-	    skb->data_end - skb->data < PULL_LEN)
-		bpf_skb_pull_data(skb, skb->len < PULL_LEN ? skb->len : PULL_LEN);
-
-	if (skb->vlan_present) {
-		/* The stack took the outer tag out of the frame. */
-		key.vlan = skb->vlan_tci & 0x0fff;
-		key.flags = FLOW_F_VLAN;
-		len += 4;	/* on the wire it was there */
+	if ((key.flags & FLOW_F_TRUNCATED) && skb->len > linear &&
+	    !bpf_skb_pull_data(skb, skb->len < PULL_LEN ? skb->len : PULL_LEN)) {
+		__builtin_memset(&key, 0, sizeof(key));
+		key.dir = dir;
+		tcp_flags = 0;
+		tc_parse(skb, &key, &tcp_flags);
 	}
-	data = (void *)(long)skb->data;
-	end = (void *)(long)skb->data_end;
-	parse_frame(data, end, &key, &tcp_flags);
-	flow_count(&key, len, tcp_flags);
+	/* Bytes as on the wire: an offloaded tag was there too. */
+	flow_count(&key, skb->len + (skb->vlan_present ? 4 : 0), tcp_flags);
 	return TC_ACT_UNSPEC;
 }
 

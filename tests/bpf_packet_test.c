@@ -549,11 +549,45 @@ static void run_map_full(enum prog_kind p)
 	tl_end();
 }
 
-static void sleep_ms(int ms)
+/* Busy, not asleep: an idle CPU may let the coarse clock lag behind. */
+static void spin_ms(int ms)
 {
-	struct timespec ts = { 0, ms * 1000000L };
+	struct timespec t0, t;
 
-	nanosleep(&ts, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	while ((t.tv_sec - t0.tv_sec) * 1000 +
+	       (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+}
+
+/* A flow's packets in the hash alone, and pending in cache slot 0 alone. */
+static __u64 hash_packets(struct inst *in, const struct flow_key *k)
+{
+	struct flow_value *v = calloc(ncpus, sizeof(*v));
+	__u64 sum = 0;
+	int c;
+
+	if (!bpf_map_lookup_elem(in->flows_fd, k, v))
+		for (c = 0; c < ncpus; c++)
+			sum += v[c].packets;
+	free(v);
+	return sum;
+}
+
+static __u64 slot_packets(struct inst *in, const struct flow_key *k)
+{
+	struct flow_slot *s = calloc(ncpus, sizeof(*s));
+	__u32 zero = 0;
+	__u64 sum = 0;
+	int c;
+
+	if (!bpf_map_lookup_elem(in->cache_fd, &zero, s))
+		for (c = 0; c < ncpus; c++)
+			if (s[c].used && !memcmp(&s[c].key, k, sizeof(*k)))
+				sum += s[c].packets;
+	free(s);
+	return sum;
 }
 
 /*
@@ -566,16 +600,13 @@ static void run_eviction(void)
 	struct pkt_spec a = { V4, UDP }, b = { V6, TCP(0x02) };
 	__u8 fa[2048], fb[2048];
 	struct flow_key ka, kb;
-	struct flow_value v[64];
-	struct flow_slot s[64];
 	struct got g[MAX_GOT], *ga, *gb;
 	struct inst in;
-	int la = pkt_build(&a, fa), lb = pkt_build(&b, fb), verdict, n, c;
-	__u64 hashed = 0;
-	__u32 zero = 0;
+	int la = pkt_build(&a, fa), lb = pkt_build(&b, fb), verdict, n;
+	unsigned long long hashed;
 
 	tl_begin("xdp: one-slot cache, eviction and busy slot keep counts exact");
-	if (ncpus > 64 || inst_open(&in, 1024, 1)) {
+	if (inst_open(&in, 1024, 1)) {
 		CHECK(0, "load with one cache slot failed");
 		tl_end();
 		return;
@@ -583,7 +614,7 @@ static void run_eviction(void)
 	pkt_expect(&a, &ka, FLOW_DIR_INGRESS);
 	pkt_expect(&b, &kb, FLOW_DIR_INGRESS);
 	run(&in, P_XDP, fa, la, 5, &verdict);
-	sleep_ms(20);		/* longer than a coarse clock tick */
+	spin_ms(20);		/* longer than a coarse clock tick */
 	run(&in, P_XDP, fb, lb, 3, &verdict);	/* takes A's slot */
 	run(&in, P_XDP, fa, la, 2, &verdict);	/* slot busy: hash */
 
@@ -595,17 +626,17 @@ static void run_eviction(void)
 	      "flow A: %llu packets", ga ? ga->packets : 0ULL);
 	CHECK(gb && gb->packets == 3 && gb->bytes == 3ULL * lb,
 	      "flow B: %llu packets", gb ? gb->packets : 0ULL);
-	/* A's pending counts were flushed: the hash alone holds all 7. */
-	if (!bpf_map_lookup_elem(in.flows_fd, &ka, v))
-		for (c = 0; c < ncpus; c++)
-			hashed += v[c].packets;
-	CHECK_EQ(hashed, 7);
-	/* The slot now holds B with its two later packets pending. */
-	CHECK(!bpf_map_lookup_elem(in.cache_fd, &zero, s), "read slot");
-	for (c = 0, hashed = 0; c < ncpus; c++)
-		if (s[c].used && !memcmp(&s[c].key, &kb, sizeof(kb)))
-			hashed += s[c].packets;
-	CHECK_EQ(hashed, 2);
+	/*
+	 * A's four pending packets moved to the hash when B took the slot.
+	 * A coarse clock tick between the last two runs may let A take the
+	 * slot back (then A has one pending and B none): both are exact.
+	 */
+	hashed = hash_packets(&in, &ka);
+	CHECK(hashed == 7 || hashed == 6, "flow A: %llu in the hash", hashed);
+	CHECK_EQ(hashed + slot_packets(&in, &ka), 7);
+	CHECK_EQ(hash_packets(&in, &kb) + slot_packets(&in, &kb), 3);
+	CHECK(slot_packets(&in, &ka) + slot_packets(&in, &kb) ==
+	      (hashed == 7 ? 2 : 1), "pending in the slot");
 	check_invariant(&in, g, n);
 	inst_close(&in);
 	tl_end();
