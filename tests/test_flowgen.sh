@@ -107,7 +107,9 @@ send_exact()
 	   [ "$rx" = "$got" ] && [ "$cap" = "$got" ]; then
 		ok "$name"
 	else
-		fail "$name" "rc $rc, want $want_pkts $want_bytes, flowgen $got, rx counters $rx, capture $cap $(cat "$tmp/gen.err")"
+		fail "$name" "rc $rc, want $want_pkts $want_bytes," \
+			"flowgen $got, rx counters $rx, capture $cap" \
+			"$(cat "$tmp/gen.err")"
 	fi
 }
 
