@@ -1,0 +1,630 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# flowstat attach / detach / status, end to end on the testbed: what attach
+# reports and pins, exact counts through XDP and tc that outlive the
+# attaching process, detach leaving nothing (50 cycles leak nothing),
+# several interfaces, --netns, a missing bpffs, and every bad input with
+# its exact exit code and nothing changed.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+FS=$BUILD/flowstat
+GEN=$BUILD/flowgen
+P=fsa$$
+RX=veth0		# in H1; flowgen sends to it from H0's veth1
+ROOT=/sys/fs/bpf/flowstat
+failed=0
+tmp=$(mktemp -d)
+
+for bin in "$FS" "$GEN"; do
+	if [ ! -x "$bin" ]; then
+		echo "not ok - $bin is built (run make)"
+		exit 1
+	fi
+done
+# A private copy: other people's builds may relink build/flowstat while
+# this suite runs.
+cp "$FS" "$tmp/flowstat" && FS=$tmp/flowstat
+source scripts/testbed
+TESTBED_PREFIX=$P
+H0=$(testbed_ns h0)
+H1=$(testbed_ns h1)
+
+# Detach only what this suite attached (never --all: other suites may
+# run), then drop the testbed.
+cleanup()
+{
+	local ns dev
+	for ns in "$H0" "$H1"; do
+		for dev in veth0 veth1 veth2 "br$P"; do
+			"$FS" --netns "$ns" detach "$dev" >/dev/null 2>&1
+		done
+	done
+	"$GEN" --netns "$H1" --dev "$RX" --detach-pass >/dev/null 2>&1
+	testbed_down >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok()
+{
+	echo "ok - $1"
+}
+
+fail()
+{
+	echo "# $2"
+	echo "not ok - $1"
+	failed=1
+}
+
+# run CMD...: rc, $tmp/out and $tmp/err hold what it did.
+run()
+{
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+# expect NAME RC WHAT: the last run() exited RC and printed one stderr line
+# containing WHAT (and nothing on stdout).
+expect_error()
+{
+	local name=$1 want=$2 what=$3
+	if [ "$rc" -ne "$want" ]; then
+		fail "$name" "exit $rc, want $want; stderr: $(cat "$tmp/err")"
+	elif [ "$(wc -l <"$tmp/err")" -ne 1 ] ||
+	     ! grep -qF -- "$what" "$tmp/err"; then
+		fail "$name" "stderr is not one line with '$what': $(cat "$tmp/err")"
+	elif [ -s "$tmp/out" ]; then
+		fail "$name" "stdout not empty: $(cat "$tmp/out")"
+	else
+		return 0
+	fi
+	return 1
+}
+
+ns_inode()
+{
+	stat -L -c %i "/run/netns/$1"
+}
+
+# Everything flowstat could change on NS DEV, in a stable text form.
+state()
+{
+	local ns=$1 dev=$2 ino
+	ino=$(ns_inode "$ns")
+	ip -n "$ns" -d link show dev "$dev" | grep -o 'prog/xdp[a-z]* id [0-9]*'
+	tc -n "$ns" qdisc show dev "$dev"
+	tc -n "$ns" filter show dev "$dev" ingress 2>/dev/null
+	tc -n "$ns" filter show dev "$dev" egress 2>/dev/null
+	ls "$ROOT" 2>/dev/null | grep "^${ino}_"
+}
+
+# unchanged NAME NS DEV: state() now equals $tmp/state.NS.DEV from before.
+save_state()
+{
+	state "$1" "$2" >"$tmp/state.$1.$2"
+}
+
+unchanged()
+{
+	if ! state "$2" "$3" | cmp -s - "$tmp/state.$2.$3"; then
+		fail "$1" "state of $2/$3 changed: $(state "$2" "$3" |
+			diff "$tmp/state.$2.$3" - | tr '\n' ' ')"
+		return 1
+	fi
+	return 0
+}
+
+# status field: jq PATH over `status --json DEV` in NS
+status_field()
+{
+	"$FS" --netns "$1" status --json "$2" | jq -r ".[0]$3"
+}
+
+send_udp()
+{
+	"$GEN" --netns "$H0" --dev veth1 \
+		"proto=udp,src=203.0.113.1,dst=203.0.113.2,sport=1000,dport=2000,count=$1" \
+		>/dev/null
+}
+
+# Nothing of flowstat on NS DEV: no XDP program, no tc filter, no pins,
+# and the program ids it had (ids...) are gone from the kernel.
+nothing_left()
+{
+	local ns=$1 dev=$2 ino id
+	shift 2
+	ino=$(ns_inode "$ns")
+	if ip -n "$ns" link show dev "$dev" | grep -q 'prog/xdp'; then
+		echo "# XDP program left on $dev"; return 1
+	fi
+	if [ -n "$(tc -n "$ns" filter show dev "$dev" ingress)$(tc -n "$ns" filter show dev "$dev" egress)" ]; then
+		echo "# tc filter left on $dev"; return 1
+	fi
+	if ls "$ROOT" 2>/dev/null | grep -q "^${ino}_"; then
+		echo "# pins left: $(ls "$ROOT" | grep "^${ino}_")"; return 1
+	fi
+	for id in "$@"; do
+		if bpftool prog show id "$id" >/dev/null 2>&1; then
+			echo "# program $id still loaded"; return 1
+		fi
+	done
+	return 0
+}
+
+prog_ids()
+{
+	"$FS" --netns "$1" status --json "$2" |
+		jq -r '.[0] | [.ingress.prog_id, .egress.prog_id] | map(select(. != null)) | .[]'
+}
+
+# ---- cases ----
+
+t_attach_reports()
+{
+	local n=attach_reports_hooks_and_mode out
+	run "$FS" --netns "$H1" attach "$RX"
+	if [ "$rc" -ne 0 ] || ! grep -q "^attached $RX (netns $H1): ingress xdp native (prog [0-9]*), egress tc tcx (prog [0-9]*), max flows 65536$" "$tmp/out"; then
+		fail $n "rc $rc: $(cat "$tmp/out" "$tmp/err")"
+		return
+	fi
+	out=$(status_field "$H1" "$RX" '| "\(.ingress.hook) \(.ingress.xdp_mode) \(.egress.hook) \(.egress.tc) \(.max_flows) \(.present)"')
+	if [ "$out" != "xdp native tc tcx 65536 true" ]; then
+		fail $n "status says: $out"
+		return
+	fi
+	ok $n
+}
+
+# Counts through XDP after the attaching process has exited, exact, and
+# next to the kernel's own rx counter.
+t_counts_survive_exit()
+{
+	local n=counts_survive_attaching_process p0 p1 k0 k1
+	testbed_settle >/dev/null
+	p0=$(status_field "$H1" "$RX" .counters.ingress.packets)
+	k0=$(status_field "$H1" "$RX" .kernel.rx_packets)
+	send_udp 1000
+	p1=$(status_field "$H1" "$RX" .counters.ingress.packets)
+	k1=$(status_field "$H1" "$RX" .kernel.rx_packets)
+	if [ $((p1 - p0)) -ne 1000 ]; then
+		fail $n "flowstat counted $((p1 - p0)) of 1000 frames"
+	elif [ $((k1 - k0)) -ne 1000 ]; then
+		fail $n "kernel rx counted $((k1 - k0)) of 1000 frames"
+	else
+		ok $n
+	fi
+}
+
+t_detach_leaves_nothing()
+{
+	local n=detach_leaves_nothing ids
+	ids=$(prog_ids "$H1" "$RX")
+	run "$FS" --netns "$H1" detach "$RX"
+	if [ "$rc" -ne 0 ] || [ "$(cat "$tmp/out")" != "detached $RX" ]; then
+		fail $n "rc $rc: $(cat "$tmp/out" "$tmp/err")"
+	elif [ -z "$ids" ]; then
+		fail $n "status gave no program ids"
+	elif nothing_left "$H1" "$RX" $ids; then
+		ok $n
+	else
+		fail $n "see above"
+	fi
+}
+
+# The ids of every program, map and link of the instance on NS DEV.
+instance_ids()
+{
+	local id progs
+	progs=$(prog_ids "$1" "$2")
+	for id in $progs; do
+		echo "prog $id"
+		bpftool -j prog show id "$id" | jq -r '.map_ids[] | "map \(.)"'
+	done
+	bpftool -j link show | jq -r --arg p "$(echo $progs)" \
+		'.[] | select(.prog_id as $x | $p | split(" ") | index($x | tostring)) | "link \(.id)"'
+}
+
+# Other suites may load and free BPF objects meanwhile, so the counts
+# (flowstat-named programs and maps, all links) are compared with a few
+# retries, and every object id each cycle made must be gone at the end.
+bpf_counts()
+{
+	local progs maps links
+	progs=$(bpftool -j prog show | jq '[.[] | select(.name | test("^flowstat_"))] | length')
+	maps=$(bpftool -j map show | jq '[.[] | select(.name | test("^(flows|totals|flow_cache|retired|flowstat_meta|flowstat\\.rodata)$"))] | length')
+	links=$(bpftool -j link show | jq 'length')
+	echo "progs $progs maps $maps links $links"
+}
+
+ids_gone()
+{
+	local kind id
+	while read -r kind id; do
+		if bpftool "$kind" show id "$id" >/dev/null 2>&1; then
+			echo "# $kind $id still exists"
+			return 1
+		fi
+	done <"$tmp/ids"
+	return 0
+}
+
+t_cycles_no_leak()
+{
+	local n=attach_detach_50_cycles_leak_nothing before after i try
+	local -a mode
+	before=$(bpf_counts)
+	: >"$tmp/ids"
+	for ((i = 0; i < 50; i++)); do
+		# Every other cycle: tc ingress through clsact.
+		if ((i % 2)); then mode=(--ingress tc --tc clsact); else mode=(); fi
+		if ! "$FS" --netns "$H1" attach "${mode[@]}" "$RX" >/dev/null ||
+		   ! instance_ids "$H1" "$RX" >>"$tmp/ids" ||
+		   ! "$FS" --netns "$H1" detach "$RX" >/dev/null; then
+			fail $n "cycle $i failed"
+			return
+		fi
+	done
+	for ((try = 0; try < 20; try++)); do
+		after=$(bpf_counts)
+		[ "$after" = "$before" ] && break
+		sleep 0.25
+	done
+	# Two programs per cycle: XDP + tc egress, or tc ingress + egress.
+	if [ "$(grep -c '^prog ' "$tmp/ids")" -ne 100 ]; then
+		fail $n "expected 100 program ids, got $(grep -c '^prog ' "$tmp/ids")"
+	elif ! ids_gone; then
+		fail $n "see above"
+	elif ! nothing_left "$H1" "$RX"; then
+		fail $n "see above"
+	else
+		[ "$after" != "$before" ] &&
+			echo "# counts differ (other suites running?): $before / $after"
+		ok $n
+	fi
+}
+
+t_ingress_tc()
+{
+	local n=ingress_via_tc_counts_exactly p0 p1 out
+	run "$FS" --netns "$H1" attach --ingress tc --no-egress "$RX"
+	out=$(status_field "$H1" "$RX" '| "\(.ingress.hook) \(.ingress.tc) \(.egress)"')
+	if [ "$rc" -ne 0 ] || [ "$out" != "tc tcx null" ]; then
+		fail $n "rc $rc, status: $out; $(cat "$tmp/err")"
+		return
+	fi
+	testbed_settle >/dev/null
+	p0=$(status_field "$H1" "$RX" .counters.ingress.packets)
+	send_udp 500
+	p1=$(status_field "$H1" "$RX" .counters.ingress.packets)
+	"$FS" --netns "$H1" detach "$RX" >/dev/null
+	if [ $((p1 - p0)) -ne 500 ]; then
+		fail $n "tc ingress counted $((p1 - p0)) of 500"
+	else
+		ok $n
+	fi
+}
+
+# Egress through tc: 5 pings between neighbours with static ARP entries
+# (no ARP either way) are exactly 5 frames out.
+t_egress_tc()
+{
+	local n=egress_via_tc_counts_exactly e0 e1 mac0 mac1
+	mac0=$(ip -n "$H0" -j link show veth1 | jq -r '.[0].address')
+	mac1=$(ip -n "$H1" -j link show "$RX" | jq -r '.[0].address')
+	ip -n "$H1" neigh replace 192.0.2.5 lladdr "$mac0" dev "$RX" nud permanent
+	ip -n "$H0" neigh replace 192.0.2.6 lladdr "$mac1" dev veth1 nud permanent
+	"$FS" --netns "$H1" attach "$RX" >/dev/null || { fail $n "attach"; return; }
+	testbed_settle >/dev/null
+	e0=$(status_field "$H1" "$RX" .counters.egress.packets)
+	ip netns exec "$H1" ping -q -c 5 -i 0.05 -W 1 192.0.2.5 >/dev/null
+	e1=$(status_field "$H1" "$RX" .counters.egress.packets)
+	"$FS" --netns "$H1" detach "$RX" >/dev/null
+	if [ $((e1 - e0)) -ne 5 ]; then
+		fail $n "egress counted $((e1 - e0)) of 5 echo requests"
+	else
+		ok $n
+	fi
+}
+
+# clsact: flowstat makes the qdisc and removes it; a qdisc that was
+# there before stays.
+t_clsact()
+{
+	local n=clsact_qdisc_only_removed_if_flowstat_made_it
+	"$FS" --netns "$H1" attach --tc clsact "$RX" >/dev/null &&
+		tc -n "$H1" qdisc show dev "$RX" | grep -q clsact &&
+		[ "$(status_field "$H1" "$RX" .created_clsact)" = true ] &&
+		"$FS" --netns "$H1" detach "$RX" >/dev/null
+	if [ $? -ne 0 ] || tc -n "$H1" qdisc show dev "$RX" | grep -q clsact; then
+		fail $n "own clsact: $(tc -n "$H1" qdisc show dev "$RX")"
+		return
+	fi
+	tc -n "$H1" qdisc add dev "$RX" clsact
+	"$FS" --netns "$H1" attach --tc clsact "$RX" >/dev/null &&
+		[ "$(status_field "$H1" "$RX" .created_clsact)" = false ] &&
+		"$FS" --netns "$H1" detach "$RX" >/dev/null
+	if [ $? -ne 0 ] || ! tc -n "$H1" qdisc show dev "$RX" | grep -q clsact; then
+		fail $n "existing clsact was not kept"
+	elif ! nothing_left "$H1" "$RX"; then
+		fail $n "see above"
+	else
+		ok $n
+	fi
+	tc -n "$H1" qdisc del dev "$RX" clsact
+}
+
+t_several()
+{
+	local n=several_interfaces_at_once out
+	run "$FS" --netns "$H0" attach --mode skb veth1 veth2
+	out=$("$FS" --netns "$H0" status --json | jq -r '[.[] | select(.netns == "'"$H0"'") | "\(.ifname):\(.ingress.xdp_mode)"] | join(" ")')
+	if [ "$rc" -ne 0 ] || [ "$out" != "veth1:skb veth2:skb" ]; then
+		fail $n "rc $rc, status: $out; $(cat "$tmp/err")"
+		return
+	fi
+	run "$FS" --netns "$H0" detach veth1 veth2
+	if [ "$rc" -ne 0 ] || ! nothing_left "$H0" veth1 ||
+	   ! nothing_left "$H0" veth2; then
+		fail $n "detach: rc $rc"
+	else
+		ok $n
+	fi
+}
+
+# --netns: pins land in the caller's bpffs under <netns inode>_<ifindex>,
+# status from the root namespace finds the instance, and so does
+# detach --all's namespace lookup (tested through detach by name here).
+t_netns()
+{
+	local n=netns_pins_in_callers_bpffs ino idx out
+	ino=$(ns_inode "$H1")
+	idx=$(ip -n "$H1" -j link show "$RX" | jq '.[0].ifindex')
+	"$FS" --netns "$H1" attach "$RX" >/dev/null || { fail $n attach; return; }
+	out=$("$FS" status --json | jq -r '.[] | select(.netns == "'"$H1"'") | "\(.ifname) \(.netns_inode) \(.ifindex) \(.present)"')
+	if [ "$out" != "$RX $ino $idx true" ]; then
+		fail $n "status from root: '$out'"
+	elif [ ! -e "$ROOT/${ino}_${idx}/flows" ] ||
+	     [ ! -e "$ROOT/${ino}_${idx}/meta" ]; then
+		fail $n "no pins at $ROOT/${ino}_${idx}"
+	else
+		ok $n
+	fi
+	"$FS" --netns "$H1" detach "$RX" >/dev/null
+}
+
+# libxdp's dispatcher cannot load here; attach still works, and libxdp's
+# messages about it only show with -v, prefixed as flowstat's.
+t_dispatcher_fallback()
+{
+	local n=libxdp_dispatcher_fallback_attaches
+	run "$FS" --netns "$H1" attach "$RX"
+	if [ "$rc" -ne 0 ] || [ -s "$tmp/err" ]; then
+		fail $n "rc $rc, stderr without -v: $(head -3 "$tmp/err")"
+		return
+	fi
+	"$FS" --netns "$H1" detach "$RX" >/dev/null
+	run "$FS" -vv --netns "$H1" attach "$RX"
+	if [ "$rc" -ne 0 ]; then
+		fail $n "rc $rc with -vv"
+	elif grep -v '^flowstat: ' "$tmp/err" | grep -q .; then
+		fail $n "unprefixed output: $(grep -v '^flowstat: ' "$tmp/err" | head -2)"
+	elif ! ip -n "$H1" link show "$RX" | grep -q 'prog/xdp'; then
+		fail $n "no XDP program on $RX"
+	else
+		ok $n
+	fi
+	"$FS" --netns "$H1" detach "$RX" >/dev/null
+}
+
+# ---- bad input: exact exit code, one line, nothing changed ----
+
+t_bad_unknown_iface()
+{
+	local n=bad_unknown_interface_exit_1
+	save_state "$H1" "$RX"
+	run "$FS" --netns "$H1" attach nosuch0
+	expect_error $n 1 "attach nosuch0: no such interface" &&
+		unchanged $n "$H1" "$RX" && ok $n
+}
+
+t_bad_other_netns()
+{
+	local n=bad_interface_in_other_netns_exit_1
+	save_state "$H1" "$RX"
+	# veth0 exists only in the testbed's namespaces, never in the root.
+	run "$FS" attach "$RX"
+	expect_error $n 1 "use --netns" && unchanged $n "$H1" "$RX" && ok $n
+}
+
+t_bad_privileges()
+{
+	local n=bad_missing_privileges_names_capability_exit_1
+	save_state "$H1" "$RX"
+	run setpriv --bounding-set=-net_admin --inh-caps=-net_admin \
+		"$FS" --netns "$H1" attach "$RX"
+	expect_error $n 1 "needs CAP_NET_ADMIN" &&
+		unchanged $n "$H1" "$RX" && ok $n
+}
+
+t_bad_already_attached()
+{
+	local n=bad_already_attached_exit_1_force_reattaches id0 id1
+	"$FS" --netns "$H1" attach "$RX" >/dev/null || { fail $n attach; return; }
+	save_state "$H1" "$RX"
+	run "$FS" --netns "$H1" attach "$RX"
+	expect_error $n 1 "already attached" && unchanged $n "$H1" "$RX" ||
+		return
+	id0=$(status_field "$H1" "$RX" .ingress.prog_id)
+	run "$FS" --netns "$H1" attach --force "$RX"
+	id1=$(status_field "$H1" "$RX" .ingress.prog_id)
+	"$FS" --netns "$H1" detach "$RX" >/dev/null
+	if [ "$rc" -ne 0 ] || [ "$id0" = "$id1" ]; then
+		fail $n "--force: rc $rc, prog $id0 -> $id1"
+	else
+		ok $n
+	fi
+}
+
+t_bad_foreign_xdp()
+{
+	local n=bad_foreign_xdp_refused_never_removed before
+	"$GEN" --netns "$H1" --dev "$RX" --attach-pass >/dev/null ||
+		{ fail $n "flowgen --attach-pass"; return; }
+	before=$(ip -n "$H1" -d link show "$RX" | grep -o 'prog/xdp[a-z]* id [0-9]*')
+	save_state "$H1" "$RX"
+	run "$FS" --netns "$H1" attach "$RX"
+	expect_error $n 1 "another XDP program" &&
+		unchanged $n "$H1" "$RX" || { cleanup_pass; return; }
+	run "$FS" --netns "$H1" attach --force "$RX"
+	expect_error $n 1 "another XDP program" || { cleanup_pass; return; }
+	# tc ingress beside it is fine, and detach leaves it alone.
+	if ! "$FS" --netns "$H1" attach --ingress tc "$RX" >/dev/null ||
+	   ! "$FS" --netns "$H1" detach "$RX" >/dev/null; then
+		fail $n "tc ingress beside a foreign XDP program"
+	elif [ "$(ip -n "$H1" -d link show "$RX" | grep -o 'prog/xdp[a-z]* id [0-9]*')" != "$before" ]; then
+		fail $n "the foreign XDP program was touched"
+	else
+		ok $n
+	fi
+	cleanup_pass
+}
+
+cleanup_pass()
+{
+	"$GEN" --netns "$H1" --dev "$RX" --detach-pass >/dev/null
+}
+
+# A bridge has no native XDP: native fails with the hint, auto falls
+# back to skb and says so.
+t_bad_native_unsupported()
+{
+	local n=bad_native_unsupported_suggests_skb br=br$P
+	ip -n "$H1" link add "$br" type bridge && ip -n "$H1" link set "$br" up
+	save_state "$H1" "$br"
+	run "$FS" --netns "$H1" attach --mode native "$br"
+	expect_error $n 1 "attach $br: XDP native mode not supported by driver; try --mode skb" &&
+		unchanged $n "$H1" "$br" || { ip -n "$H1" link del "$br"; return; }
+	run "$FS" --netns "$H1" attach --mode auto "$br"
+	if [ "$rc" -ne 0 ] || ! grep -q "ingress xdp skb" "$tmp/out"; then
+		fail $n "auto: rc $rc: $(cat "$tmp/out" "$tmp/err")"
+	else
+		ok $n
+	fi
+	"$FS" --netns "$H1" detach "$br" >/dev/null
+	ip -n "$H1" link del "$br"
+}
+
+t_bad_detach_not_held()
+{
+	local n=bad_detach_not_attached_exit_1
+	save_state "$H1" "$RX"
+	run "$FS" --netns "$H1" detach "$RX"
+	expect_error $n 1 "detach $RX: flowstat is not attached" &&
+		unchanged $n "$H1" "$RX" && ok $n
+}
+
+t_bad_max_flows()
+{
+	local n=bad_max_flows_out_of_range_exit_2 v
+	save_state "$H1" "$RX"
+	for v in 0 15 16777217 -5 abc 99999999999999999999; do
+		run "$FS" --netns "$H1" attach --max-flows "$v" "$RX"
+		expect_error $n 2 "--max-flows $v out of range" || return
+	done
+	unchanged $n "$H1" "$RX" && ok $n
+}
+
+t_bad_usage()
+{
+	local n=bad_unknown_command_or_option_exit_2
+	save_state "$H1" "$RX"
+	run "$FS" frobnicate
+	expect_error $n 2 "unknown command or interface 'frobnicate'" || return
+	run "$FS" --frob status
+	expect_error $n 2 "unknown option '--frob'" || return
+	run "$FS" --netns "$H1" attach --frob "$RX"
+	expect_error $n 2 "attach: unknown option '--frob'" || return
+	run "$FS" --netns "$H1" attach --mode turbo "$RX"
+	expect_error $n 2 "bad --mode 'turbo'" || return
+	run "$FS" --netns "$H1" attach
+	expect_error $n 2 "no interface given" || return
+	run "$FS" --netns "$H1" detach
+	expect_error $n 2 "give interfaces or --all" || return
+	unchanged $n "$H1" "$RX" && ok $n
+}
+
+t_json_error()
+{
+	local n=json_mode_error_is_a_json_object
+	run "$FS" --json --netns "$H1" attach nosuch0
+	if [ "$rc" -ne 1 ] ||
+	   [ "$(jq -r .error "$tmp/out")" != "attach nosuch0: no such interface" ]; then
+		fail $n "rc $rc, stdout: $(cat "$tmp/out")"
+	else
+		ok $n
+	fi
+}
+
+# bpffs not mounted: flowstat mounts it. In a private mount namespace,
+# so the host's bpffs is untouched.
+t_bpffs_missing()
+{
+	local n=bpffs_missing_is_mounted
+	run unshare -m --propagation private sh -c '
+		umount /sys/fs/bpf 2>/dev/null
+		grep -q " /sys/fs/bpf bpf " /proc/mounts && exit 3
+		"$1" --netns "$2" attach "$3" >/dev/null || exit 4
+		grep -q " /sys/fs/bpf bpf " /proc/mounts || exit 5
+		"$1" --netns "$2" detach "$3" >/dev/null || exit 6' \
+		sh "$FS" "$H1" "$RX"
+	if [ "$rc" -ne 0 ]; then
+		fail $n "step exit $rc: $(cat "$tmp/err")"
+	elif ! nothing_left "$H1" "$RX"; then
+		fail $n "see above"
+	else
+		ok $n
+	fi
+}
+
+t_help_version()
+{
+	local n=help_and_version_exit_0
+	if "$FS" --help | grep -q '^Examples:' &&
+	   "$FS" attach --help | grep -q 'max-flows' &&
+	   "$FS" --version | grep -q '^flowstat [0-9]'; then
+		ok $n
+	else
+		fail $n "--help/--version output"
+	fi
+}
+
+# ---- run ----
+
+if ! testbed_up --pairs 2 --gro >"$tmp/tb" 2>&1; then
+	echo "# $(cat "$tmp/tb")"
+	echo "not ok - testbed up"
+	exit 1
+fi
+
+# A case that failed half way must not fail the ones after it: each
+# starts with flowstat detached from the receiving veth.
+fresh()
+{
+	"$FS" --netns "$H1" detach "$RX" >/dev/null 2>&1
+	"$@"
+}
+
+t_help_version
+t_attach_reports
+t_counts_survive_exit		# uses t_attach_reports' instance
+t_detach_leaves_nothing		# and detaches it
+for t in t_cycles_no_leak t_ingress_tc t_egress_tc t_clsact t_several \
+	 t_netns t_dispatcher_fallback t_bad_unknown_iface t_bad_other_netns \
+	 t_bad_privileges t_bad_already_attached t_bad_foreign_xdp \
+	 t_bad_native_unsupported t_bad_detach_not_held t_bad_max_flows \
+	 t_bad_usage t_json_error t_bpffs_missing; do
+	fresh $t
+done
+exit $failed
