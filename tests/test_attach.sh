@@ -216,8 +216,12 @@ t_detach_leaves_nothing()
 # The ids of every program, map and link of the instance on NS DEV.
 instance_ids()
 {
-	local id progs
+	local id progs ino idx
 	progs=$(prog_ids "$1" "$2")
+	ino=$(ns_inode "$1")
+	idx=$(ip -n "$1" -j link show "$2" | jq '.[0].ifindex')
+	bpftool -j map show pinned "$ROOT/${ino}_${idx}/meta" |
+		jq -r '"map \(.id)"'
 	for id in $progs; do
 		echo "prog $id"
 		bpftool -j prog show id "$id" | jq -r '.map_ids[] | "map \(.)"'

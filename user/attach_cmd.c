@@ -618,6 +618,26 @@ static int status_parse(int argc, char **argv)
 	return 0;
 }
 
+/* Named interfaces must be held; said here, in the words detach uses. */
+static int status_check_named(char **names, int n)
+{
+	struct instance inst;
+	int i, err;
+
+	for (i = 0; i < n; i++) {
+		err = instance_open(names[i], globals.netns, &inst);
+		if (err == -ENOENT)
+			log_error("status %s: flowstat is not attached to it",
+				  names[i]);
+		else if (err)
+			log_error("status %s: %s", names[i], strerror(-err));
+		if (err)
+			return err;
+		instance_close(&inst);
+	}
+	return 0;
+}
+
 int do_status(int argc, char **argv)
 {
 	struct collect_opts opts = { .kernel_counters = true };
@@ -631,13 +651,12 @@ int do_status(int argc, char **argv)
 	opts.ifnames = argv + optind;
 	opts.n_ifnames = argc - optind;
 	opts.netns = globals.netns;
+	if (status_check_named(opts.ifnames, opts.n_ifnames))
+		return EXIT_FAIL;
 	err = collector_new(&opts, &c);
 	if (!err)
 		err = collector_scan(c, &s);
-	if (err == -ENOENT && opts.n_ifnames)
-		log_error("status: flowstat is not attached to %s%s",
-			  opts.n_ifnames > 1 ? "one of " : "", opts.ifnames[0]);
-	else if (err)
+	if (err)
 		log_error("status: %s%s", strerror(-err), err == -EPERM ?
 			  " (needs CAP_BPF)" : "");
 	else if (globals.json)

@@ -179,8 +179,9 @@ int main(int argc, char **argv)
 		err = netns_enter(globals.netns, &saved_ns);
 		if (err) {
 			log_error("netns %s: %s%s", globals.netns,
-				  strerror(-err), err == -EPERM ?
-				  " (needs CAP_SYS_ADMIN)" : "");
+				  err == -ENOENT ? "no such network namespace "
+				  "(" NETNS_RUN_DIR ")" : strerror(-err),
+				  err == -EPERM ? " (needs CAP_SYS_ADMIN)" : "");
 			return EXIT_FAIL;
 		}
 	}
