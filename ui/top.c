@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * flowstat top: the live view. Attaches to the named interfaces that
+ * flowstat does not hold yet, then loops scan -> rows -> draw -> keys
+ * until q, Ctrl-C, SIGTERM or SIGHUP, and detaches exactly what it
+ * attached. Collection (the collector) never touches the terminal; the
+ * view only draws snapshots.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <curses.h>
+#include "attach.h"
+#include "collect.h"
+#include "commands.h"
+#include "draw.h"
+#include "log.h"
+#include "term.h"
+#include "view.h"
+
+#define MIN_DELAY 0.1
+#define MAX_DELAY 3600.0
+#define BENCH_COLS 160
+#define BENCH_LINES 50
+#define BENCH_PAGES 200
+
+struct top_opts {
+	double delay;
+	unsigned long bench;	/* refreshes to time; 0: the live view */
+	char **ifnames;
+	int n;
+	bool *mine;		/* this run attached ifnames[i] */
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+/* No SA_RESTART: a signal wakes the key wait, and the loop ends. */
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+	int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	size_t i;
+
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- options ---- */
+
+static void top_usage(void)
+{
+	printf("Usage: flowstat top [-d SEC] [IFACE...]\n"
+	       "       flowstat IFACE...\n"
+	       "The live traffic view. Attaches to the named interfaces that\n"
+	       "flowstat does not hold yet (and detaches them on exit); with\n"
+	       "no interface, shows every interface flowstat holds.\n"
+	       "  -d, --delay SEC  refresh interval (%g..%g, default 1)\n"
+	       "Keys: q quit, ? help. See flowstat(8).\n",
+	       MIN_DELAY, MAX_DELAY);
+}
+
+static int parse_delay(const char *s, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(*out) ||
+	    *out < MIN_DELAY || *out > MAX_DELAY) {
+		log_error("top: -d '%s' is not a number of seconds from %g "
+			  "to %g", s, MIN_DELAY, MAX_DELAY);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* 0 to go on, else the exit code (-1: --help printed). */
+static int top_parse(int argc, char **argv, struct top_opts *o)
+{
+	static const struct option opts[] = {
+		{ "delay", required_argument, NULL, 'd' },
+		{ "bench", required_argument, NULL, 'B' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	o->delay = 1.0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (parse_delay(optarg, &o->delay))
+				return EXIT_USAGE;
+			break;
+		case 'B':	/* make bench: time the draw path, no tty */
+			o->bench = strtoul(optarg, &end, 10);
+			if (*end || !o->bench) {
+				log_error("top: --bench needs a count");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			top_usage();
+			return -1;
+		default:
+			log_error("top: %s '%s'; try 'flowstat top --help'",
+				  c == ':' ? "option needs an argument" :
+				  "unknown option", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	o->ifnames = argv + optind;
+	o->n = argc - optind;
+	return 0;
+}
+
+/* ---- attach what is not held, detach it again ---- */
+
+static bool held(const char *ifname)
+{
+	struct instance inst;
+
+	if (instance_open(ifname, globals.netns, &inst))
+		return false;
+	instance_close(&inst);
+	return true;
+}
+
+static void detach_mine(const struct top_opts *o)
+{
+	struct instance inst;
+	int i, err;
+
+	for (i = 0; i < o->n; i++) {
+		if (!o->mine[i])
+			continue;
+		err = instance_open(o->ifnames[i], globals.netns, &inst);
+		if (err) {
+			log_error("top: detach %s: %s", o->ifnames[i],
+				  strerror(-err));
+			continue;
+		}
+		if (!iface_detach(&inst))
+			o->mine[i] = false;
+		instance_close(&inst);
+	}
+}
+
+static int attach_missing(struct top_opts *o)
+{
+	struct attach_opts ao = { .netns = globals.netns,
+		.ingress = HOOK_XDP, .egress = true,
+		.max_flows = FLOWSTAT_DEFAULT_MAX_FLOWS };
+	struct flowstat_meta meta;
+	int i, j, ifindex, err;
+
+	for (i = 0; i < o->n; i++) {
+		for (j = 0; j < i; j++)
+			if (!strcmp(o->ifnames[i], o->ifnames[j])) {
+				log_error("top: interface given twice '%s'",
+					  o->ifnames[i]);
+				return -EINVAL;
+			}
+		if (held(o->ifnames[i]))
+			continue;
+		err = attach_check(o->ifnames[i], &ao, false, &ifindex);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < o->n; i++) {
+		if (held(o->ifnames[i]))
+			continue;
+		err = iface_attach(o->ifnames[i], &ao, &meta);
+		if (err) {
+			detach_mine(o);
+			return err;
+		}
+		o->mine[i] = true;
+	}
+	return 0;
+}
+
+/* ---- the loop ---- */
+
+static int scan_into(struct view *v, struct collector *c)
+{
+	struct snapshot *s;
+	int err = collector_scan(c, &s);
+
+	if (err) {
+		snprintf(v->message, sizeof(v->message),
+			 "reading the flow maps: %s (retrying)", strerror(-err));
+		return ACT_REDRAW;
+	}
+	return view_take(v, s);
+}
+
+static void apply(struct view *v, int act)
+{
+	if (act & ACT_REBUILD)
+		view_rebuild(v);
+	if (act & ACT_REPAINT)
+		term_repaint();
+	if (act & (ACT_REDRAW | ACT_REBUILD | ACT_REPAINT))
+		draw_screen(v);
+}
+
+static void run_view(struct view *v, struct collector *c)
+{
+	double next = 0, now;
+	int act = ACT_REDRAW, key, wait_ms;
+
+	while (!stop_signal && !(act & ACT_QUIT)) {
+		now = mono_now();
+		if (now >= next) {
+			act |= scan_into(v, c);
+			/* keep the beat; after a stall, start again from now */
+			next = next + v->interval > now ? next + v->interval :
+							  now + v->interval;
+		}
+		apply(v, act);
+		wait_ms = (int)((next - mono_now()) * 1000) + 1;
+		key = term_read_key(wait_ms);
+		act = key == ERR ? ACT_NONE : view_key(v, key);
+	}
+}
+
+/*
+ * make bench: BENCH refreshes (scan, rows, draw into a terminal on
+ * /dev/null), then BENCH_PAGES page-downs (draw only); CPU time of each.
+ */
+static int run_bench(struct view *v, struct collector *c, unsigned long n)
+{
+	double t0, t1, t2, t_scan = 0, t;
+	unsigned long i;
+	size_t flows;
+	int err;
+
+	err = term_init(true, BENCH_COLS, BENCH_LINES);
+	if (err)
+		return err;
+	apply(v, scan_into(v, c));	/* rates need a previous scan */
+	t0 = cpu_now();
+	for (i = 0; i < n; i++) {
+		t = cpu_now();
+		err = scan_into(v, c);
+		t_scan += cpu_now() - t;
+		apply(v, err);
+	}
+	t1 = cpu_now();
+	for (i = 0; i < BENCH_PAGES; i++)
+		apply(v, view_key(v, KEY_NPAGE));
+	t2 = cpu_now();
+	flows = v->snap ? v->snap->n_flows : 0;
+	term_end();
+	printf("top: %zu flows, %dx%d terminal: %.2f ms CPU per refresh "
+	       "(scan %.2f ms, rows and draw %.2f ms) = %.2f%% of one core "
+	       "at a 1 s refresh; page down %.3f ms\n", flows, BENCH_COLS,
+	       BENCH_LINES, (t1 - t0) * 1e3 / n, t_scan * 1e3 / n,
+	       (t1 - t0 - t_scan) * 1e3 / n, (t1 - t0) * 100 / n,
+	       (t2 - t1) * 1e3 / BENCH_PAGES);
+	return 0;
+}
+
+/* With no interface named and none held: say so, and how to attach. */
+static int none_held(void)
+{
+	log_error("top: flowstat is not attached to any interface%s%s; "
+		  "name one ('flowstat top eth0') or attach first "
+		  "('flowstat attach eth0')", globals.netns ? " in netns " : "",
+		  globals.netns ? globals.netns : "");
+	return EXIT_FAIL;
+}
+
+static int open_collector(const struct top_opts *o, struct collector **c)
+{
+	struct collect_opts co = { .ifnames = o->ifnames, .n_ifnames = o->n,
+		.netns = globals.netns, .kernel_counters = true };
+	int err = collector_new(&co, c), n;
+
+	if (err) {
+		if (!o->n)
+			log_error("top: opening the attached interfaces: %s",
+				  strerror(-err));
+		return err;
+	}
+	collector_instances(*c, &n);
+	return n ? 0 : -ENOENT;
+}
+
+static int top_run(const struct top_opts *o)
+{
+	struct collector *c = NULL;
+	struct view v;
+	int err;
+
+	err = open_collector(o, &c);
+	if (err) {
+		collector_free(c);
+		return err == -ENOENT ? none_held() : EXIT_FAIL;
+	}
+	view_init(&v, o->delay);
+	if (o->bench) {
+		err = run_bench(&v, c, o->bench);
+	} else {
+		err = term_init(false, 0, 0);
+		if (!err) {
+			run_view(&v, c);
+			term_end();
+		}
+	}
+	if (err)
+		log_error("top: starting the terminal: %s", strerror(-err));
+	view_free(&v);
+	collector_free(c);
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
+int do_top(int argc, char **argv)
+{
+	struct top_opts o = { 0 };
+	int rc;
+
+	rc = top_parse(argc, argv, &o);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (!o.bench && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		log_error("top: needs a terminal; for scripts use "
+			  "'flowstat dump' or 'flowstat watch'");
+		return EXIT_USAGE;
+	}
+	o.mine = calloc(o.n ? o.n : 1, sizeof(*o.mine));
+	if (!o.mine) {
+		log_error("top: out of memory");
+		return EXIT_FAIL;
+	}
+	/* signals first: Ctrl-C during the attach still detaches */
+	catch_signals();
+	if (attach_missing(&o)) {
+		free(o.mine);
+		return EXIT_FAIL;
+	}
+	rc = stop_signal ? EXIT_OK : top_run(&o);
+	detach_mine(&o);
+	free(o.mine);
+	return rc;
+}
