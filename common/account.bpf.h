@@ -7,6 +7,8 @@
  * of flows it holds; the flows hash is touched when a flow is new, when
  * its slot is taken by another flow, or when its slot is busy with
  * another flow (then the packet is counted in the hash directly).
+ * In front of the cache, the fast path (see struct flow_totals) counts a
+ * frame of the last flow seen without parsing it.
  * Every frame is counted in totals first; a frame that can get no flow
  * entry is counted as untracked, so per direction:
  *   totals == sum(flows hash) + sum(pending in flow_cache) + untracked
@@ -18,6 +20,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "flowstat.h"
+#include "parse.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -50,10 +53,14 @@ struct {
 /* flow_cache entries - 1; set by userspace together with the map size. */
 const volatile __u32 cache_mask = FLOWSTAT_CACHE_SLOTS - 1;
 
+/* libbpf fills this in from the kernel config; 0 when it cannot. */
+extern unsigned int CONFIG_HZ __kconfig __weak;
+
 /* A slot whose flow has been quiet this long may be given to another. */
 #define SLOT_IDLE_NS (2 * 1000 * 1000ULL)
 
-static __always_inline __u32 flow_hash(const struct flow_key *k)
+/* The slot index is the high half; the low half (made odd) is the tag. */
+static __always_inline __u64 flow_hash(const struct flow_key *k)
 {
 	const __u64 *w = (const __u64 *)k;
 	__u64 h;
@@ -66,8 +73,7 @@ static __always_inline __u32 flow_hash(const struct flow_key *k)
 	h ^= w[5] * 0xbf58476d1ce4e5b9ULL;
 	/* products carry low bits upward only: fold the high bits down */
 	h ^= h >> 29;
-	h *= 0xff51afd7ed558ccdULL;
-	return h >> 32;
+	return h * 0xff51afd7ed558ccdULL;
 }
 
 static __always_inline int flow_key_eq(const struct flow_key *a,
@@ -131,53 +137,329 @@ static __always_inline void slot_flush(struct flow_slot *s,
 	s->used = 0;
 }
 
-/* Count one frame of flow k, len bytes long, in direction k->dir. */
-static __always_inline void flow_count(struct flow_key *k, __u64 len,
-				       __u8 tcp_flags)
+/*
+ * The coarse clock for the slow path; it also keeps the fast path's
+ * clock (jiffies, read inline at no cost) in step with it.
+ */
+static __always_inline __u64 clock_sync(struct flow_totals *t)
 {
-	struct flow_totals *t;
+	__u64 now = bpf_ktime_get_coarse_ns(), base;
+
+	if (!CONFIG_HZ)
+		return now;
+	if (!t->ns_per_jiffy)
+		t->ns_per_jiffy = 1000000000U / CONFIG_HZ;
+	base = now - bpf_jiffies64() * t->ns_per_jiffy;
+	if (base != t->clock_base)
+		t->clock_base = base;
+	return now;
+}
+
+/*
+ * Count one frame of flow k, len bytes long, in direction k->dir (t is
+ * that direction's totals, already counting it). Returns the cache slot
+ * that now holds the flow and sets *tag, or returns -1.
+ */
+static __always_inline int flow_count(struct flow_totals *t,
+				      const struct flow_key *k, __u64 len,
+				      __u8 tcp_flags, __u64 *tag)
+{
+	__u64 now = clock_sync(t), h = flow_hash(k);
 	struct flow_slot *s;
-	__u32 dir = k->dir, idx;
-	__u64 now;
+	__u32 idx = (h >> 32) & cache_mask;
 
-	t = bpf_map_lookup_elem(&totals, &dir);
-	if (!t)
-		return;
-	t->packets++;
-	t->bytes += len;
-	now = bpf_ktime_get_coarse_ns();
-
-	idx = flow_hash(k) & cache_mask;
 	s = bpf_map_lookup_elem(&flow_cache, &idx);
 	if (!s) {
 		if (flow_add(k, 1, len, now, tcp_flags))
 			count_untracked(t, 1, len);
-		return;
+		return -1;
 	}
 	if (s->used && flow_key_eq(&s->key, k)) {
 		s->packets++;
 		s->bytes += len;
 		s->last_seen = now;
 		s->tcp_flags |= tcp_flags;
-		return;
+		*tag = s->tag;
+		return idx;
 	}
 	/* A miss. Enter the flow in the hash with this frame counted. */
 	if (flow_add(k, 1, len, now, tcp_flags)) {
 		count_untracked(t, 1, len);
-		return;
+		return -1;
 	}
 	/* Take the slot only from a flow that has gone quiet. */
 	if (s->used) {
 		if (now - s->last_seen < SLOT_IDLE_NS)
-			return;
+			return -1;
 		slot_flush(s, t);
 	}
 	__builtin_memcpy(&s->key, k, sizeof(*k));
+	s->tag = h | 1;
 	s->packets = 0;
 	s->bytes = 0;
 	s->last_seen = now;
 	s->tcp_flags = 0;
 	s->used = 1;
+	*tag = s->tag;
+	return idx;
+}
+
+/* ---- the fast path ---- */
+
+struct fast_shape {
+	__u64 mask[FAST_WORDS];
+	__u8 words;
+	__u8 tcp_off;
+	__u16 min_len;
+};
+
+/*
+ * The header bytes that make the key of the frames the fast path takes:
+ * IPv4 without options or IPv6 without extension headers, behind 0 to 2
+ * VLAN tags, carrying TCP, UDP or UDP-Lite, SCTP, ICMP or ICMPv6, not a
+ * fragment. Masks over the 8-byte words from frame byte 12 (loaded
+ * little-endian): tags (TPID, VLAN id), ethertype, IPv4 version and
+ * header length, fragment field, protocol and addresses, or the IPv6
+ * version, next header and addresses, then the ports or ICMP type and
+ * code. Index: family * 12 + tags * 4 + kind.
+ */
+static const struct fast_shape fast_shapes[24] = {
+	/* IPv4, 0 tags, tcp */
+	{ { 0xffffffULL, 0xffff0000ff00ffffULL, 0xffffffffffffffffULL,
+	    0xffffULL, 0x0ULL,
+	    0x0ULL, 0x0ULL },
+	  4, 47, 54 },
+	/* IPv4, 0 tags, udp */
+	{ { 0xffffffULL, 0xffff0000ff00ffffULL, 0xffffffffffffffffULL,
+	    0xffffULL, 0x0ULL,
+	    0x0ULL, 0x0ULL },
+	  4, 0, 44 },
+	/* IPv4, 0 tags, sctp */
+	{ { 0xffffffULL, 0xffff0000ff00ffffULL, 0xffffffffffffffffULL,
+	    0xffffULL, 0x0ULL,
+	    0x0ULL, 0x0ULL },
+	  4, 0, 46 },
+	/* IPv4, 0 tags, icmp */
+	{ { 0xffffffULL, 0xffff0000ff00ffffULL, 0xffffffffffffffffULL,
+	    0x0ULL, 0x0ULL,
+	    0x0ULL, 0x0ULL },
+	  4, 0, 44 },
+	/* IPv4, 1 tag, tcp */
+	{ { 0xffffffff0fffffULL, 0xff00ffff00000000ULL, 0xffffffffffff0000ULL,
+	    0xffffffffffffULL, 0x0ULL,
+	    0x0ULL, 0x0ULL },
+	  4, 51, 58 },
+	/* IPv4, 1 tag, udp */
+	{ { 0xffffffff0fffffULL, 0xff00ffff00000000ULL, 0xffffffffffff0000ULL,
+	    0xffffffffffffULL, 0x0ULL,
+	    0x0ULL, 0x0ULL },
+	  4, 0, 46 },
+	/* IPv4, 1 tag, sctp */
+	{ { 0xffffffff0fffffULL, 0xff00ffff00000000ULL, 0xffffffffffff0000ULL,
+	    0xffffffffffffULL, 0x0ULL,
+	    0x0ULL, 0x0ULL },
+	  4, 0, 50 },
+	/* IPv4, 1 tag, icmp */
+	{ { 0xffffffff0fffffULL, 0xff00ffff00000000ULL, 0xffffffffffff0000ULL,
+	    0xffffffffULL, 0x0ULL,
+	    0x0ULL, 0x0ULL },
+	  4, 0, 44 },
+	/* IPv4, 2 tags, tcp */
+	{ { 0xff0fffffff0fffffULL, 0xffffffULL, 0xffff0000ff00ffffULL,
+	    0xffffffffffffffffULL, 0xffffULL,
+	    0x0ULL, 0x0ULL },
+	  6, 55, 62 },
+	/* IPv4, 2 tags, udp */
+	{ { 0xff0fffffff0fffffULL, 0xffffffULL, 0xffff0000ff00ffffULL,
+	    0xffffffffffffffffULL, 0xffffULL,
+	    0x0ULL, 0x0ULL },
+	  6, 0, 60 },
+	/* IPv4, 2 tags, sctp */
+	{ { 0xff0fffffff0fffffULL, 0xffffffULL, 0xffff0000ff00ffffULL,
+	    0xffffffffffffffffULL, 0xffffULL,
+	    0x0ULL, 0x0ULL },
+	  6, 0, 60 },
+	/* IPv4, 2 tags, icmp */
+	{ { 0xff0fffffff0fffffULL, 0xffffffULL, 0xffff0000ff00ffffULL,
+	    0xffffffffffffffffULL, 0x0ULL,
+	    0x0ULL, 0x0ULL },
+	  4, 0, 46 },
+	/* IPv6, 0 tags, tcp */
+	{ { 0xf0ffffULL, 0xffffffffffff00ffULL, 0xffffffffffffffffULL,
+	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
+	    0xffffffffffffULL, 0x0ULL },
+	  6, 67, 74 },
+	/* IPv6, 0 tags, udp */
+	{ { 0xf0ffffULL, 0xffffffffffff00ffULL, 0xffffffffffffffffULL,
+	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
+	    0xffffffffffffULL, 0x0ULL },
+	  6, 0, 62 },
+	/* IPv6, 0 tags, sctp */
+	{ { 0xf0ffffULL, 0xffffffffffff00ffULL, 0xffffffffffffffffULL,
+	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
+	    0xffffffffffffULL, 0x0ULL },
+	  6, 0, 66 },
+	/* IPv6, 0 tags, icmp */
+	{ { 0xf0ffffULL, 0xffffffffffff00ffULL, 0xffffffffffffffffULL,
+	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
+	    0xffffffffULL, 0x0ULL },
+	  6, 0, 60 },
+	/* IPv6, 1 tag, tcp */
+	{ { 0xf0ffffff0fffffULL, 0xffff00ff00000000ULL, 0xffffffffffffffffULL,
+	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
+	    0xffffffffffffffffULL, 0xffffULL },
+	  7, 71, 78 },
+	/* IPv6, 1 tag, udp */
+	{ { 0xf0ffffff0fffffULL, 0xffff00ff00000000ULL, 0xffffffffffffffffULL,
+	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
+	    0xffffffffffffffffULL, 0xffffULL },
+	  7, 0, 68 },
+	/* IPv6, 1 tag, sctp */
+	{ { 0xf0ffffff0fffffULL, 0xffff00ff00000000ULL, 0xffffffffffffffffULL,
+	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
+	    0xffffffffffffffffULL, 0xffffULL },
+	  7, 0, 70 },
+	/* IPv6, 1 tag, icmp */
+	{ { 0xf0ffffff0fffffULL, 0xffff00ff00000000ULL, 0xffffffffffffffffULL,
+	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
+	    0xffffffffffffffffULL, 0x0ULL },
+	  6, 0, 62 },
+	/* IPv6, 2 tags, tcp */
+	{ { 0xff0fffffff0fffffULL, 0xf0ffffULL, 0xffffffffffff00ffULL,
+	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
+	    0xffffffffffffffffULL, 0xffffffffffffULL },
+	  7, 75, 82 },
+	/* IPv6, 2 tags, udp */
+	{ { 0xff0fffffff0fffffULL, 0xf0ffffULL, 0xffffffffffff00ffULL,
+	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
+	    0xffffffffffffffffULL, 0xffffffffffffULL },
+	  7, 0, 70 },
+	/* IPv6, 2 tags, sctp */
+	{ { 0xff0fffffff0fffffULL, 0xf0ffffULL, 0xffffffffffff00ffULL,
+	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
+	    0xffffffffffffffffULL, 0xffffffffffffULL },
+	  7, 0, 74 },
+	/* IPv6, 2 tags, icmp */
+	{ { 0xff0fffffff0fffffULL, 0xf0ffffULL, 0xffffffffffff00ffULL,
+	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
+	    0xffffffffffffffffULL, 0xffffffffULL },
+	  7, 0, 68 },
+};
+
+enum fast_kind { FAST_TCP, FAST_UDP, FAST_SCTP, FAST_ICMP, FAST_NONE };
+
+static __always_inline int fast_kind(__u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return FAST_TCP;
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+		return FAST_UDP;
+	case IPPROTO_SCTP:
+		return FAST_SCTP;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return FAST_ICMP;
+	}
+	return FAST_NONE;
+}
+
+/*
+ * After the slow path counted a frame of flow k in slot idx: remember the
+ * flow for the fast path if the frame has one of the shapes above.
+ * tags: the VLAN tags in the frame itself.
+ */
+static __always_inline void fast_remember(struct flow_totals *t, void *data,
+					  void *end, const struct flow_key *k,
+					  int tags, __u32 idx, __u64 tag)
+{
+	int kind = fast_kind(k->proto), i, shape;
+	const __u64 *w = data + 12;
+	const struct fast_shape *sh;
+	__u8 *l3;
+
+	if (!t->ns_per_jiffy || kind == FAST_NONE || tags < 0 || tags > 2 ||
+	    (k->flags & (FLOW_F_FRAGMENT | FLOW_F_TRUNCATED)) ||
+	    !(k->flags & FLOW_F_PORTS))
+		return;
+	l3 = data + 14 + 4 * tags;
+	if ((void *)(l3 + 7) > end)
+		return;
+	if (k->ethertype == 0x0800 && l3[0] == 0x45)
+		shape = kind;
+	else if (k->ethertype == 0x86dd && l3[6] == k->proto)
+		shape = 12 + kind;	/* no extension headers */
+	else
+		return;
+	shape += tags * 4;
+	if (shape < 0 || shape >= 24)
+		return;
+	sh = &fast_shapes[shape];
+	if (data + sh->min_len > end)	/* min_len covers the words */
+		return;
+PARSE_UNROLL
+	for (i = 0; i < FAST_WORDS; i++) {
+		t->fast_mask[i] = sh->mask[i];
+		t->fast_sig[i] = i < sh->words && (void *)(w + i + 1) <= end ?
+				 w[i] & sh->mask[i] : 0;
+	}
+	t->fast_words = sh->words;
+	t->fast_tcp_off = sh->tcp_off;
+	t->fast_min_len = sh->min_len;
+	t->fast_slot = idx;
+	t->fast_tag = tag;
+}
+
+/*
+ * Count the frame in the remembered flow's slot if its header bytes are
+ * the remembered ones and the slot still holds that flow. Returns 1 when
+ * counted. t already counts the frame.
+ */
+static __always_inline int fast_count(struct flow_totals *t, void *data,
+				      void *end, __u64 len)
+{
+	const __u64 *w = data + 12;
+	struct flow_slot *s;
+	__u64 diff;
+	__u8 tcp_flags = 0, *fl;
+	__u32 off;
+
+	if (!t->fast_tag || data + t->fast_min_len > end ||
+	    (void *)(w + 4) > end)
+		return 0;
+	diff = ((w[0] ^ t->fast_sig[0]) & t->fast_mask[0]) |
+	       ((w[1] ^ t->fast_sig[1]) & t->fast_mask[1]) |
+	       ((w[2] ^ t->fast_sig[2]) & t->fast_mask[2]) |
+	       ((w[3] ^ t->fast_sig[3]) & t->fast_mask[3]);
+	if (t->fast_words > 4) {
+		if ((void *)(w + 6) > end)
+			return 0;
+		diff |= ((w[4] ^ t->fast_sig[4]) & t->fast_mask[4]) |
+			((w[5] ^ t->fast_sig[5]) & t->fast_mask[5]);
+		if (t->fast_words > 6) {
+			if ((void *)(w + 7) > end)
+				return 0;
+			diff |= (w[6] ^ t->fast_sig[6]) & t->fast_mask[6];
+		}
+	}
+	if (diff)
+		return 0;
+	s = bpf_map_lookup_elem(&flow_cache, &t->fast_slot);
+	if (!s || s->tag != t->fast_tag || !s->used)
+		return 0;
+	off = t->fast_tcp_off & 0x7f;
+	if (off) {
+		fl = data + off;
+		if ((void *)(fl + 1) > end)
+			return 0;
+		tcp_flags = *fl;
+	}
+	s->packets++;
+	s->bytes += len;
+	s->last_seen = bpf_jiffies64() * t->ns_per_jiffy + t->clock_base;
+	s->tcp_flags |= tcp_flags;
+	return 1;
 }
 
 #endif /* FLOWSTAT_ACCOUNT_BPF_H */

@@ -62,12 +62,35 @@ struct flow_value {
 	__u8 pad[7];
 };
 
-/* totals map, indexed by enum flow_dir (per CPU). */
+#define FAST_WORDS 7	/* header signature: 8-byte words from byte 12 */
+
+/*
+ * totals map, indexed by enum flow_dir (per CPU). The counts come first;
+ * the rest is this CPU's fast path for the direction, not counts:
+ * userspace reads only the first four fields.
+ *
+ * The fast path remembers the last flow that went through a cache slot:
+ * the bytes of its headers that make its key (fast_sig, under fast_mask,
+ * from byte 12 of the frame) and its slot. A frame whose masked header
+ * bytes are equal belongs to the same flow, so it is counted in that slot
+ * without parsing, hashing or comparing keys, while the slot's tag shows
+ * the slot still holds that flow.
+ */
 struct flow_totals {
 	__u64 packets;		/* every frame the hook saw */
 	__u64 bytes;
 	__u64 untracked_packets;	/* frames that got no flow entry */
 	__u64 untracked_bytes;
+	__u64 fast_sig[FAST_WORDS];
+	__u64 fast_mask[FAST_WORDS];
+	__u64 fast_tag;		/* the slot's tag when remembered; 0: none */
+	__u64 clock_base;	/* CLOCK_MONOTONIC ns - jiffies * ns_per_jiffy */
+	__u32 ns_per_jiffy;	/* 0: the kernel's HZ is unknown, no fast path */
+	__u32 fast_slot;
+	__u16 fast_min_len;	/* shorter frames take the slow path */
+	__u8 fast_words;	/* 4, 6 or 7 words to compare */
+	__u8 fast_tcp_off;	/* TCP flags byte offset, 0 if not TCP */
+	__u8 pad[4];
 };
 
 /* retired map, indexed by enum flow_dir; written by userspace only (gc). */
@@ -85,6 +108,7 @@ struct flow_retired {
  */
 struct flow_slot {
 	struct flow_key key;
+	__u64 tag;		/* from the key's hash, never 0 while used */
 	__u64 packets;
 	__u64 bytes;
 	__u64 last_seen;

@@ -29,8 +29,22 @@ static __always_inline void tc_parse(struct __sk_buff *skb,
 static __always_inline int tc_count(struct __sk_buff *skb, __u32 dir)
 {
 	struct flow_key key = { .dir = dir };
-	__u32 linear = skb->data_end - skb->data;
+	/* Bytes as on the wire: an offloaded tag was there too. */
+	__u64 len = skb->len + (skb->vlan_present ? 4 : 0), tag = 0;
+	struct flow_totals *t;
 	__u8 tcp_flags = 0;
+	int slot;
+
+	t = bpf_map_lookup_elem(&totals, &dir);
+	if (!t)
+		return TC_ACT_UNSPEC;
+	t->packets++;
+	t->bytes += len;
+	/* The fast path sees only the frame: not with an offloaded tag. */
+	if (!skb->vlan_present &&
+	    fast_count(t, (void *)(long)skb->data,
+		       (void *)(long)skb->data_end, len))
+		return TC_ACT_UNSPEC;
 
 	tc_parse(skb, &key, &tcp_flags);
 	/*
@@ -38,15 +52,20 @@ static __always_inline int tc_count(struct __sk_buff *skb, __u32 dir)
 	 * cut short. Only then pull them in and parse again: a pull on every
 	 * packet would copy the head of every cloned skb (TCP keeps clones).
 	 */
-	if ((key.flags & FLOW_F_TRUNCATED) && skb->len > linear &&
+	if ((key.flags & FLOW_F_TRUNCATED) &&
+	    skb->len > (__u64)skb->data_end - skb->data &&
 	    !bpf_skb_pull_data(skb, skb->len < PULL_LEN ? skb->len : PULL_LEN)) {
 		__builtin_memset(&key, 0, sizeof(key));
 		key.dir = dir;
 		tcp_flags = 0;
 		tc_parse(skb, &key, &tcp_flags);
 	}
-	/* Bytes as on the wire: an offloaded tag was there too. */
-	flow_count(&key, skb->len + (skb->vlan_present ? 4 : 0), tcp_flags);
+	slot = flow_count(t, &key, len, tcp_flags, &tag);
+	if (slot >= 0 && !skb->vlan_present)
+		fast_remember(t, (void *)(long)skb->data,
+			      (void *)(long)skb->data_end, &key,
+			      !!(key.flags & FLOW_F_VLAN) +
+			      !!(key.flags & FLOW_F_INNER_VLAN), slot, tag);
 	return TC_ACT_UNSPEC;
 }
 

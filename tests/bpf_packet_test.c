@@ -100,7 +100,8 @@ static __u8 prog_dir(enum prog_kind p)
 
 static void inst_reset(struct inst *in)
 {
-	size_t vsz = ncpus * sizeof(struct flow_slot);
+	/* zeroes for the larger of a totals and a slot value, on every CPU */
+	size_t vsz = ncpus * (sizeof(struct flow_totals) + sizeof(struct flow_slot));
 	void *zero = calloc(1, vsz);
 	struct flow_key k;
 	__u32 i;
@@ -467,6 +468,110 @@ static void run_case(struct inst *in, const struct pcase *c, enum prog_kind p)
 	tl_end();
 }
 
+/*
+ * Sequences: frames of one flow and its near relatives in a row, so the
+ * fast path (which counts a frame of the last flow without parsing it)
+ * must tell them apart: bytes outside the key change, a key byte changes,
+ * the frame is cut short, becomes a fragment, gains extension headers.
+ */
+struct seq_frame {
+	struct pkt_spec spec;
+	int repeat;
+	int cut;
+	int mangle_off;
+	__u8 mangle_val;
+	fixup_fn fix;
+};
+
+struct seq {
+	const char *name;
+	struct seq_frame f[8];
+	int n;
+};
+
+static const struct seq seqs[] = {
+	{ .name = "sequence: ipv4 udp, ttl change, cut, fragment, other port",
+	  .n = 6, .f = {
+		{ .spec = { V4, UDP, .payload = 20 }, .repeat = 2 },
+		{ .spec = { V4, UDP, .payload = 20 }, .repeat = 2,
+		  .mangle_off = 14 + 8, .mangle_val = 7 },	/* TTL */
+		{ .spec = { V4, UDP, .payload = 20 }, .repeat = 1, .cut = 40,
+		  .fix = fix_l4_cut },
+		{ .spec = { V4, UDP, .frag = 0x2000, .payload = 20 },
+		  .repeat = 1, .fix = fix_fragment },
+		{ .spec = { V4, .proto = IPPROTO_UDP, .sport = 5353,
+			    .dport = 54, .payload = 20 }, .repeat = 1 },
+		{ .spec = { V4, UDP, .payload = 20 }, .repeat = 1 },
+	} },
+	{ .name = "sequence: ipv6 tcp syn, acks, then with hop-by-hop",
+	  .n = 3, .f = {
+		{ .spec = { V6, TCP(0x02) }, .repeat = 1 },
+		{ .spec = { V6, TCP(0x10), .payload = 100 }, .repeat = 3 },
+		{ .spec = { V6, TCP(0x01), .ext = { IPPROTO_HOPOPTS },
+			    .next = 1 }, .repeat = 1 },
+	} },
+	{ .name = "sequence: qinq tcp, inner vlan change, priority bits",
+	  .n = 3, .f = {
+		{ .spec = { QINQ(100, 200), V4, TCP(0x10) }, .repeat = 2 },
+		{ .spec = { QINQ(100, 201), V4, TCP(0x10) }, .repeat = 1 },
+		{ .spec = { .ntags = 2, .tpid = { 0x88a8, 0x8100 },
+			    .vid = { 0xe064, 200 }, V4, TCP(0x08) },
+		  .repeat = 2 },
+	} },
+	{ .name = "sequence: icmp echo id change, then other code",
+	  .n = 3, .f = {
+		{ .spec = { V4, .proto = IPPROTO_ICMP, .sport = 8, .payload = 8 },
+		  .repeat = 2 },
+		{ .spec = { V4, .proto = IPPROTO_ICMP, .sport = 8, .payload = 8 },
+		  .repeat = 2, .mangle_off = 14 + 20 + 4, .mangle_val = 9 },
+		{ .spec = { V4, .proto = IPPROTO_ICMP, .sport = 8, .dport = 1,
+			    .payload = 8 }, .repeat = 1 },
+	} },
+};
+
+static void run_seq(struct inst *in, const struct seq *q, enum prog_kind p)
+{
+	struct got exp[8], g[MAX_GOT];
+	__u64 packets = 0, bytes = 0;
+	struct flow_totals t;
+	int i, nexp = 0, n, verdict;
+
+	tl_begin("%s: %s", prog_names[p], q->name);
+	inst_reset(in);
+	memset(exp, 0, sizeof(exp));
+	for (i = 0; i < q->n; i++) {
+		const struct seq_frame *f = &q->f[i];
+		__u8 frame[2048], tf = f->spec.proto == IPPROTO_TCP ?
+					f->spec.tcp_flags : 0;
+		int len = pkt_build(&f->spec, frame);
+		struct flow_key k;
+		struct got *e;
+
+		if (f->cut)
+			len = f->cut;
+		if (f->mangle_off)
+			frame[f->mangle_off] = f->mangle_val;
+		if (run(in, p, frame, len, f->repeat, &verdict))
+			CHECK(0, "frame %d: test run failed", i);
+		packets += f->repeat;
+		bytes += (__u64)f->repeat * len;
+		pkt_expect(&f->spec, &k, prog_dir(p));
+		if (f->fix)
+			f->fix(&k, &tf);
+		e = got_add(exp, &nexp, &k);
+		e->packets += f->repeat;
+		e->bytes += (__u64)f->repeat * len;
+		e->tcp_flags |= tf;
+	}
+	n = read_flows(in, g);
+	compare_flows(exp, nexp, g, n);
+	t = read_totals(in, prog_dir(p));
+	CHECK_EQ(t.packets, packets);
+	CHECK_EQ(t.bytes, bytes);
+	check_invariant(in, g, n);
+	tl_end();
+}
+
 /* Every prefix of the sweep frame, from 14 bytes (test runs refuse less). */
 static void run_sweep(struct inst *in, enum prog_kind p)
 {
@@ -668,6 +773,9 @@ int main(void)
 	for (p = 0; p < P_KINDS; p++)
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 			run_case(&in, &cases[i], p);
+	for (p = 0; p < P_KINDS; p++)
+		for (i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++)
+			run_seq(&in, &seqs[i], p);
 	for (p = 0; p < P_KINDS; p++)
 		run_sweep(&in, p);
 	inst_close(&in);
