@@ -563,11 +563,14 @@ static void synth_two_flows(struct synth sy[2], struct flow_key *a,
 	set_slot(&sy[0].slots[2][0], b, 1, 1, 50, S(5), 0);
 	/* interface 1: A's key in a slot but not in its hash */
 	set_slot(&sy[1].slots[3][1], a, 1, 100, 100, S(6), 0);
-	sy[0].in.totals[0] = (struct flow_totals){ 9 + 2 + 3 + 4,
-						   900 + 150 + 180 + 240, 3,
-						   180 };
+	sy[0].in.totals[0] = (struct flow_totals){
+		.packets = 9 + 2 + 3 + 4,
+		.bytes = 900 + 150 + 180 + 240,
+		.untracked_packets = 3,
+		.untracked_bytes = 180,
+	};
 	sy[0].in.retired[0] = (struct flow_retired){ 4, 240 };
-	sy[0].in.totals[1] = (struct flow_totals){ 0 };
+	sy[0].in.totals[1] = (struct flow_totals){ .packets = 0 };
 }
 
 static struct scan_input both_in[2];
