@@ -340,22 +340,49 @@ static int layout_width(const struct layout *l)
 	return w;
 }
 
+/* Drop columns in order until the table fits; false if it still does not. */
+static bool drop_until_fits(struct layout *l, const enum col_id *drop,
+			    int n, enum col_id keep)
+{
+	int i;
+
+	for (i = 0; i < n && layout_width(l) > COLS; i++)
+		if (drop[i] != keep)
+			l->on[drop[i]] = false;
+	return layout_width(l) <= COLS;
+}
+
+/* Narrow the address columns by up to the overflow, not below min. */
+static void shrink_addresses(struct layout *l, int min)
+{
+	int cols = l->on[COL_SRC] + l->on[COL_DST];
+	int over = layout_width(l) - COLS, w;
+
+	if (over <= 0 || !cols)
+		return;
+	w = l->width[COL_SRC] - (over + cols - 1) / cols;
+	w = w < min ? min : w;
+	w = w > l->width[COL_SRC] ? l->width[COL_SRC] : w;
+	l->width[COL_SRC] = l->width[COL_DST] = w;
+}
+
 /*
- * Columns for this mode and width. When the terminal is too narrow for
- * the addresses, columns go in this order: the other rate windows, the
- * flow count, p/s, direction, packets, interface, protocol; then the
- * addresses are cut.
+ * Columns for this mode and width. When the terminal is too narrow,
+ * first the other rate windows, the flow count and p/s go; then long
+ * (IPv6) addresses are cut to IPv4 width; then direction, packets,
+ * interface and protocol go; then the addresses are cut further.
  */
 static void plan_columns(const struct view *v, struct layout *l)
 {
-	static const enum col_id drop[] = { COL_R40, COL_R10, COL_R2,
-		COL_RAVG, COL_FLOWS, COL_PPS, COL_DIR, COL_PKTS, COL_IFACE,
+	static const enum col_id drop1[] = { COL_R40, COL_R10, COL_R2,
+		COL_RAVG, COL_FLOWS, COL_PPS };
+	static const enum col_id drop2[] = { COL_DIR, COL_PKTS, COL_IFACE,
 		COL_PROTO };
 	static const int widths[COL_N] = { 5, 3, 6, 0, 0, 6, 8, 8, 6, 7, 7,
 					   7, 7 };
 	unsigned int f = agg_mode_fields(v->mode);
 	enum col_id keep = rate_col(v->window);
-	int i, spare, addr_cols;
+	int i;
 
 	memcpy(l->width, widths, sizeof(widths));
 	for (i = 0; i < COL_N; i++)
@@ -368,19 +395,13 @@ static void plan_columns(const struct view *v, struct layout *l)
 	l->on[COL_FLOWS] = v->mode != AGG_FLOW;
 	l->on[COL_RAVG] = v->window == AGG_CUMULATIVE;
 	l->on[COL_IFACE] = v->iface < 0 && v->snap->n_ifaces > 1;
-	addr_cols = l->on[COL_SRC] + l->on[COL_DST];
 	l->width[COL_SRC] = l->width[COL_DST] = v->addr_width;
-	for (i = 0; i < (int)(sizeof(drop) / sizeof(drop[0])); i++) {
-		if (layout_width(l) <= COLS)
-			break;
-		if (drop[i] != keep)
-			l->on[drop[i]] = false;
-	}
-	spare = COLS - layout_width(l);
-	if (spare < 0 && addr_cols) {	/* cut the addresses */
-		l->width[COL_SRC] += spare / addr_cols - 1;
-		l->width[COL_DST] = l->width[COL_SRC];
-	}
+	if (drop_until_fits(l, drop1, 6, keep))
+		return;
+	shrink_addresses(l, 21);	/* "255.255.255.255:65535" */
+	if (drop_until_fits(l, drop2, 4, keep))
+		return;
+	shrink_addresses(l, 8);
 }
 
 static bool sorted_col(const struct view *v, enum col_id c)
@@ -400,13 +421,23 @@ static bool sorted_col(const struct view *v, enum col_id c)
 	}
 }
 
-/* Fit text into a cell: cut with '~' when too long. */
+/*
+ * Fit text into a cell. Too long: numbers and names are cut at the end,
+ * addresses (mid true) in the middle so that the port stays, with '~'
+ * where text went.
+ */
 static int cell_put(char *line, int at, const char *text, int width,
-		    bool right)
+		    bool right, bool mid)
 {
-	int n = (int)strlen(text);
+	int n = (int)strlen(text), head;
 
-	if (n > width) {
+	if (n > width && mid && width > 4) {
+		head = (width - 1) / 2;
+		memcpy(line + at, text, head);
+		line[at + head] = '~';
+		memcpy(line + at + head + 1, text + n - (width - head - 1),
+		       width - head - 1);
+	} else if (n > width) {
 		memcpy(line + at, text, width);
 		if (width > 1)
 			line[at + width - 1] = '~';
@@ -438,7 +469,7 @@ static void draw_heading(const struct view *v, const struct layout *l, int y)
 			snprintf(title, sizeof(title), "%s", col_titles[c]);
 		memset(cell, 0, sizeof(cell));
 		cell_put(cell, 0, title, l->width[c] < 63 ? l->width[c] : 63,
-			 col_right[c]);
+			 col_right[c], false);
 		cell[l->width[c] < 63 ? l->width[c] : 63] = '\0';
 		put(y, x, sorted_col(v, c) ? ROLE_SORTED : ROLE_HEADING, cell);
 		x += l->width[c] + 1;
@@ -457,7 +488,8 @@ static void draw_row(const struct view *v, const struct layout *l,
 		if (at + l->width[c] + 1 >= (int)sizeof(line))
 			break;
 		cell_text(v, r, c, l->width[c], cell, sizeof(cell));
-		at = cell_put(line, at, cell, l->width[c], col_right[c]);
+		at = cell_put(line, at, cell, l->width[c], col_right[c],
+			      c == COL_SRC || c == COL_DST);
 		line[at - 1] = ' ';
 	}
 	line[at < COLS ? at : COLS] = '\0';
@@ -544,17 +576,21 @@ static void box_at(int y, int x, int h, int w)
 {
 	int i;
 
+	/* line drawing is reliable in UTF-8; elsewhere plain ASCII */
+	bool u = term_utf8();
+	chtype hl = u ? ACS_HLINE : '-', vl = u ? ACS_VLINE : '|';
+
 	set_role(ROLE_NORMAL);
 	for (i = 0; i < h; i++)
 		mvhline(y + i, x, ' ', w);
-	mvaddch(y, x, ACS_ULCORNER);
-	mvaddch(y, x + w - 1, ACS_URCORNER);
-	mvaddch(y + h - 1, x, ACS_LLCORNER);
-	mvaddch(y + h - 1, x + w - 1, ACS_LRCORNER);
-	mvhline(y, x + 1, ACS_HLINE, w - 2);
-	mvhline(y + h - 1, x + 1, ACS_HLINE, w - 2);
-	mvvline(y + 1, x, ACS_VLINE, h - 2);
-	mvvline(y + 1, x + w - 1, ACS_VLINE, h - 2);
+	mvaddch(y, x, u ? ACS_ULCORNER : '+');
+	mvaddch(y, x + w - 1, u ? ACS_URCORNER : '+');
+	mvaddch(y + h - 1, x, u ? ACS_LLCORNER : '+');
+	mvaddch(y + h - 1, x + w - 1, u ? ACS_LRCORNER : '+');
+	mvhline(y, x + 1, hl, w - 2);
+	mvhline(y + h - 1, x + 1, hl, w - 2);
+	mvvline(y + 1, x, vl, h - 2);
+	mvvline(y + 1, x + w - 1, vl, h - 2);
 }
 
 /* Lines in a centred box; the box shrinks to the screen. */
