@@ -398,11 +398,16 @@ static __always_inline void fast_remember(struct flow_totals *t, void *data,
 	sh = &fast_shapes[shape];
 	if (data + sh->min_len > end)	/* min_len covers the words */
 		return;
+	/* Masks are zero past sh->words: what is left there does not count. */
 PARSE_UNROLL
-	for (i = 0; i < FAST_WORDS; i++) {
-		t->fast_mask[i] = sh->mask[i];
-		t->fast_sig[i] = i < sh->words && (void *)(w + i + 1) <= end ?
-				 w[i] & sh->mask[i] : 0;
+	for (i = 0; i < FAST_WORDS; i++)
+		if (i < sh->words && (void *)(w + i + 1) <= end)
+			t->fast_sig[i] = w[i] & sh->mask[i];
+	if (t->fast_shape != shape + 1) {	/* rotating flows: rarely */
+PARSE_UNROLL
+		for (i = 0; i < FAST_WORDS; i++)
+			t->fast_mask[i] = sh->mask[i];
+		t->fast_shape = shape + 1;
 	}
 	t->fast_words = sh->words;
 	t->fast_tcp_off = sh->tcp_off;

@@ -90,7 +90,8 @@ struct flow_totals {
 	__u16 fast_min_len;	/* shorter frames take the slow path */
 	__u8 fast_words;	/* 4, 6 or 7 words to compare */
 	__u8 fast_tcp_off;	/* TCP flags byte offset, 0 if not TCP */
-	__u8 pad[4];
+	__u8 fast_shape;	/* which masks fast_mask holds, plus 1 */
+	__u8 pad[3];
 };
 
 /* retired map, indexed by enum flow_dir; written by userspace only (gc). */
