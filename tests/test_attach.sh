@@ -592,6 +592,37 @@ t_bpffs_missing()
 	fi
 }
 
+# detach --all cleans up after a deleted namespace. In a mount namespace
+# with a bpffs of its own, so --all sees only this case's instance; /sys
+# is made private there first so nothing propagates to the host, while
+# /run/netns stays shared so that `ip netns del` really deletes.
+t_detach_all_gone_netns()
+{
+	local n=detach_all_after_netns_deleted ns=$P-gone
+	ip netns add "$ns" && ip -n "$ns" link add va type veth peer name vb &&
+		ip -n "$ns" link set va up && ip -n "$ns" link set vb up ||
+		{ fail $n "netns setup"; ip netns del "$ns" 2>/dev/null; return; }
+	run unshare -m --propagation unchanged sh -c '
+		mount --make-rprivate /sys && mount -t bpf bpf /sys/fs/bpf || exit 3
+		id=$("$1" --netns "$2" attach --json va | jq ".[0].ingress.prog_id")
+		[ -n "$id" ] || exit 4
+		ip netns del "$2" || exit 5
+		# The namespace, its veths and their programs go away
+		# asynchronously.
+		i=0
+		while bpftool prog show id "$id" >/dev/null 2>&1; do
+			i=$((i + 1)); [ $i -lt 100 ] || exit 6; sleep 0.1
+		done
+		[ "$("$1" detach --all)" = "detached va" ] || exit 7
+		[ -z "$(ls /sys/fs/bpf/flowstat)" ] || exit 8' sh "$FS" "$ns"
+	ip netns del "$ns" 2>/dev/null
+	if [ "$rc" -ne 0 ]; then
+		fail $n "step exit $rc: $(cat "$tmp/err")"
+	else
+		ok $n
+	fi
+}
+
 t_help_version()
 {
 	local n=help_and_version_exit_0
@@ -628,7 +659,7 @@ for t in t_cycles_no_leak t_ingress_tc t_egress_tc t_clsact t_several \
 	 t_netns t_dispatcher_fallback t_bad_unknown_iface t_bad_other_netns \
 	 t_bad_privileges t_bad_already_attached t_bad_foreign_xdp \
 	 t_bad_native_unsupported t_bad_detach_not_held t_bad_max_flows \
-	 t_bad_usage t_json_error t_bpffs_missing; do
+	 t_bad_usage t_json_error t_bpffs_missing t_detach_all_gone_netns; do
 	fresh $t
 done
 exit $failed

@@ -132,7 +132,7 @@ int attach_check(const char *ifname, const struct attach_opts *opts,
 		return err;
 	}
 	*ifindex = info.ifindex;
-	if (!instance_open(ifname, opts->netns, &inst)) {
+	if (!instance_open_meta(ifname, opts->netns, &inst)) {
 		held_id = inst.meta.prog_id_xdp;
 		instance_close(&inst);
 		if (!force) {

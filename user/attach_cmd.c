@@ -300,7 +300,7 @@ static int detach_held(const char *ifname)
 {
 	struct instance inst;
 
-	if (instance_open(ifname, globals.netns, &inst))
+	if (instance_open_meta(ifname, globals.netns, &inst))
 		return 0;
 	return iface_detach(&inst);
 }
@@ -414,7 +414,7 @@ static int open_named(char **names, int n, struct instance **list)
 	if (!*list)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		err = instance_open(names[i], globals.netns, &(*list)[i]);
+		err = instance_open_meta(names[i], globals.netns, &(*list)[i]);
 		if (!err)
 			continue;
 		if (err == -ENOENT)
@@ -463,7 +463,7 @@ int do_detach(int argc, char **argv)
 		return EXIT_USAGE;
 	if (require_caps("detach"))
 		return EXIT_FAIL;
-	n = all ? instance_open_all(&list) :
+	n = all ? instance_open_all_meta(&list) :
 		  open_named(argv + optind, argc - optind, &list);
 	if (n < 0) {
 		if (all)
@@ -628,6 +628,10 @@ static int status_check_named(char **names, int n)
 		err = instance_open(names[i], globals.netns, &inst);
 		if (err == -ENOENT)
 			log_error("status %s: flowstat is not attached to it",
+				  names[i]);
+		else if (err == -EPROTO)
+			log_error("status %s: pinned by a flowstat with other "
+				  "map layouts; detach and attach again",
 				  names[i]);
 		else if (err)
 			log_error("status %s: %s", names[i], strerror(-err));

@@ -4,6 +4,7 @@
  * (layout in pin.h). Read-only users (status, dump, top) come through here.
  */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdlib.h>
@@ -70,8 +71,56 @@ static int read_meta(struct instance *inst)
 	return 0;
 }
 
-/* Open the instance pinned in dir (a full path). */
-static int instance_open_dir(const char *dir, struct instance *inst)
+/*
+ * Readers size their buffers from common/flowstat.h: a map pinned by a
+ * flowstat built with another ABI would be overrun, so it is refused.
+ * max_entries 0 means "any".
+ */
+static int check_map(int fd, __u32 key_size, __u32 value_size,
+		     __u32 max_entries)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.key_size != key_size || info.value_size != value_size ||
+	    (max_entries && info.max_entries != max_entries))
+		return -EPROTO;
+	return 0;
+}
+
+static int open_maps(struct instance *inst)
+{
+	const char *dir = inst->dir;
+	int err;
+
+	err = open_pin(dir, FLOWSTAT_MAP_FLOWS, &inst->flows_fd);
+	if (!err)
+		err = check_map(inst->flows_fd, sizeof(struct flow_key),
+				sizeof(struct flow_value), inst->meta.max_flows);
+	if (!err)
+		err = open_pin(dir, FLOWSTAT_MAP_TOTALS, &inst->totals_fd);
+	if (!err)
+		err = check_map(inst->totals_fd, sizeof(__u32),
+				sizeof(struct flow_totals), FLOW_DIR_MAX);
+	if (!err)
+		err = open_pin(dir, FLOWSTAT_MAP_CACHE, &inst->cache_fd);
+	if (!err)
+		err = check_map(inst->cache_fd, sizeof(__u32),
+				sizeof(struct flow_slot),
+				inst->meta.cache_slots);
+	if (!err)
+		err = open_pin(dir, FLOWSTAT_MAP_RETIRED, &inst->retired_fd);
+	if (!err)
+		err = check_map(inst->retired_fd, sizeof(__u32),
+				sizeof(struct flow_retired), FLOW_DIR_MAX);
+	return err;
+}
+
+/* Open the instance pinned in dir (a full path); meta only, or all. */
+static int instance_open_dir(const char *dir, struct instance *inst,
+			     bool meta_only)
 {
 	int err;
 
@@ -81,15 +130,12 @@ static int instance_open_dir(const char *dir, struct instance *inst)
 	strcpy(inst->dir, dir);
 	err = open_pin(dir, FLOWSTAT_MAP_META, &inst->meta_fd);
 	if (!err)
+		err = check_map(inst->meta_fd, sizeof(__u32),
+				sizeof(struct flowstat_meta), 1);
+	if (!err)
 		err = read_meta(inst);
-	if (!err)
-		err = open_pin(dir, FLOWSTAT_MAP_FLOWS, &inst->flows_fd);
-	if (!err)
-		err = open_pin(dir, FLOWSTAT_MAP_TOTALS, &inst->totals_fd);
-	if (!err)
-		err = open_pin(dir, FLOWSTAT_MAP_CACHE, &inst->cache_fd);
-	if (!err)
-		err = open_pin(dir, FLOWSTAT_MAP_RETIRED, &inst->retired_fd);
+	if (!err && !meta_only)
+		err = open_maps(inst);
 	if (err)
 		instance_close(inst);
 	return err;
@@ -129,6 +175,7 @@ static int for_each_dir(int (*fn)(const char *dir, void *ctx), void *ctx)
 struct open_all_ctx {
 	struct instance *list;
 	int n, cap;
+	bool meta_only;
 };
 
 static int open_all_one(const char *dir, void *ctx)
@@ -144,14 +191,14 @@ static int open_all_one(const char *dir, void *ctx)
 		c->list = grown;
 	}
 	/* A half-made or foreign folder is skipped, not fatal. */
-	if (!instance_open_dir(dir, &c->list[c->n]))
+	if (!instance_open_dir(dir, &c->list[c->n], c->meta_only))
 		c->n++;
 	return 0;
 }
 
-int instance_open_all(struct instance **list)
+static int open_all(struct instance **list, bool meta_only)
 {
-	struct open_all_ctx c = { 0 };
+	struct open_all_ctx c = { .meta_only = meta_only };
 	int err = for_each_dir(open_all_one, &c);
 
 	if (err) {
@@ -162,6 +209,16 @@ int instance_open_all(struct instance **list)
 		qsort(c.list, c.n, sizeof(*c.list), instance_cmp);
 	*list = c.list;
 	return c.n;
+}
+
+int instance_open_all(struct instance **list)
+{
+	return open_all(list, false);
+}
+
+int instance_open_all_meta(struct instance **list)
+{
+	return open_all(list, true);
 }
 
 struct open_one_ctx {
@@ -175,7 +232,7 @@ static int open_one(const char *dir, void *ctx)
 	struct open_one_ctx *c = ctx;
 	struct instance inst;
 
-	if (instance_open_dir(dir, &inst))
+	if (instance_open_dir(dir, &inst, true))
 		return 0;
 	if (inst.meta.netns_ino == c->netns_ino &&
 	    !strcmp(inst.meta.ifname, c->ifname)) {
@@ -186,7 +243,9 @@ static int open_one(const char *dir, void *ctx)
 	return 0;
 }
 
-int instance_open(const char *ifname, const char *netns, struct instance *inst)
+/* Find an interface's instance and open its meta. */
+static int find_named(const char *ifname, const char *netns,
+		      struct instance *inst)
 {
 	struct open_one_ctx c = { .ifname = ifname, .inst = inst };
 	char dir[PATH_MAX];
@@ -205,10 +264,28 @@ int instance_open(const char *ifname, const char *netns, struct instance *inst)
 	if (!netns_inode(NULL, &cur_ino) && cur_ino == c.netns_ino &&
 	    (ifindex = if_nametoindex(ifname)) &&
 	    !pin_dir(c.netns_ino, ifindex, dir, sizeof(dir)) &&
-	    !instance_open_dir(dir, inst))
+	    !instance_open_dir(dir, inst, true))
 		return 0;
 	ret = for_each_dir(open_one, &c);
 	if (ret < 0)
 		return ret;
 	return ret ? 0 : -ENOENT;
+}
+
+int instance_open(const char *ifname, const char *netns, struct instance *inst)
+{
+	int err = find_named(ifname, netns, inst);
+
+	if (!err) {
+		err = open_maps(inst);
+		if (err)
+			instance_close(inst);
+	}
+	return err;
+}
+
+int instance_open_meta(const char *ifname, const char *netns,
+		       struct instance *inst)
+{
+	return find_named(ifname, netns, inst);
 }

@@ -58,6 +58,16 @@ struct instance {
 int instance_open_all(struct instance **list);
 /* Open the instance of one interface (netns "" or NULL: the caller's). */
 int instance_open(const char *ifname, const char *netns, struct instance *inst);
+/*
+ * For removal (detach): like instance_open / instance_open_all but only
+ * dir and meta are opened (map fds stay -1), so that an instance whose
+ * maps do not match this build's ABI (another flowstat version, a crash
+ * half way) can still be found and removed. The two above refuse such an
+ * instance with -EPROTO (instance_open_all skips it).
+ */
+int instance_open_meta(const char *ifname, const char *netns,
+		       struct instance *inst);
+int instance_open_all_meta(struct instance **list);
 void instance_close(struct instance *inst);
 void instance_close_all(struct instance *list, int n);
 
