@@ -17,26 +17,6 @@
 #define FLOWSTAT_VERSION "0.1.0"
 #endif
 
-/*
- * TEMPORARY, while the commands land in parallel: weak stand-ins so the
- * binary links before every command's file exists. The real definitions
- * override them; remove this block once all of them are in.
- */
-#define WEAK_COMMAND(fn)						\
-	__attribute__((weak)) int fn(int argc, char **argv)		\
-	{								\
-		(void)argc;						\
-		log_error("%s: not built yet", argv[0]);		\
-		return EXIT_FAIL;					\
-	}
-WEAK_COMMAND(do_attach)
-WEAK_COMMAND(do_detach)
-WEAK_COMMAND(do_status)
-WEAK_COMMAND(do_dump)
-WEAK_COMMAND(do_watch)
-WEAK_COMMAND(do_gc)
-WEAK_COMMAND(do_top)
-
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
