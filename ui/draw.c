@@ -525,7 +525,7 @@ static void draw_table(struct view *v, int y0, int y1)
 
 static const char *window_name(int window)
 {
-	static const char *const names[] = { "2s", "10s", "40s", "total" };
+	static const char *const names[] = { "2s", "10s", "40s", "avg" };
 
 	return names[window];
 }
@@ -626,7 +626,7 @@ static void draw_help(void)
 		"v            view: flow, host pair, source host,",
 		"             destination host, port, protocol, interface",
 		"b            bits or bytes per second",
-		"t            rate window: 2 s, 10 s, 40 s, total (average)",
+		"t            rate window: 2 s, 10 s, 40 s, avg (since first seen)",
 		"Tab          interface: all, then each one",
 		"arrows j k   move;  PgUp PgDn Home End  scroll",
 		"Enter        details of the selected row",
