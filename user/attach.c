@@ -325,8 +325,9 @@ static int clsact_attach(struct attach_state *st, int prog_fd, bool egress)
 static int tc_attach_dir(struct attach_state *st, enum tc_req req,
 			 bool egress)
 {
-	struct bpf_program *prog = egress ? st->tskel->progs.flowstat_tc_egress
-					  : st->tskel->progs.flowstat_tc_ingress;
+	struct flowstat_tc *t = st->tskel;
+	struct bpf_program *prog = egress ? t->progs.flowstat_tc_egress :
+					    t->progs.flowstat_tc_ingress;
 	int fd = bpf_program__fd(prog), err = -EINVAL;
 
 	if (req != TC_REQ_CLSACT && st->meta.tc_kind != TC_KIND_CLSACT) {

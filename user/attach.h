@@ -20,7 +20,7 @@ enum tc_req { TC_REQ_AUTO = 0, TC_REQ_TCX, TC_REQ_CLSACT };
 #define FLOWSTAT_TC_PRIO 0xf105
 
 struct attach_opts {
-	const char *netns;	/* --netns name, kept in meta; NULL: caller's */
+	const char *netns;	/* --netns name for meta; NULL: caller's */
 	enum hook_kind ingress;	/* HOOK_XDP or HOOK_TC */
 	bool egress;		/* tc egress too */
 	enum xdp_mode_req mode;

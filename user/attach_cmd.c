@@ -157,7 +157,8 @@ static void attach_usage(void)
 	       "  --no-egress             no tc egress program\n"
 	       "  --tc auto|tcx|clsact    tc attach kind (auto: tcx if the\n"
 	       "                          kernel has it, else clsact)\n"
-	       "  --max-flows N           flow table size (%u..%u, default %u)\n"
+	       "  --max-flows N           flow table size (%u..%u,\n"
+	       "                          default %u)\n"
 	       "  --force                 re-attach where flowstat already is\n"
 	       "  -j, --json              JSON report\n"
 	       "Examples:\n"
@@ -217,12 +218,14 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		.max_flows = FLOWSTAT_DEFAULT_MAX_FLOWS,
 		.netns = globals.netns };
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:i:Et:M:fjh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:i:Et:M:fjh", opts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			v = parse_word(optarg, modes, 3);
 			if (v < 0)
-				return usage_error("attach", "bad --mode", optarg);
+				return usage_error("attach", "bad --mode",
+						   optarg);
 			a->opts.mode = v;
 			break;
 		case 'i':
@@ -236,7 +239,8 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		case 't':
 			v = parse_word(optarg, tcs, 3);
 			if (v < 0)
-				return usage_error("attach", "bad --tc", optarg);
+				return usage_error("attach", "bad --tc",
+						   optarg);
 			a->opts.tc = v;
 			break;
 		case 'M':

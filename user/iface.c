@@ -52,10 +52,12 @@ static void link_to_info(struct rtnl_link *link, struct iface_info *info)
 		snprintf(info->name, sizeof(info->name), "%s", name);
 	info->up = flags & IFF_UP;
 	info->running = flags & IFF_RUNNING;
-	info->kernel.rx_packets = rtnl_link_get_stat(link, RTNL_LINK_RX_PACKETS);
-	info->kernel.rx_bytes = rtnl_link_get_stat(link, RTNL_LINK_RX_BYTES);
-	info->kernel.tx_packets = rtnl_link_get_stat(link, RTNL_LINK_TX_PACKETS);
-	info->kernel.tx_bytes = rtnl_link_get_stat(link, RTNL_LINK_TX_BYTES);
+	struct iface_counters *k = &info->kernel;
+
+	k->rx_packets = rtnl_link_get_stat(link, RTNL_LINK_RX_PACKETS);
+	k->rx_bytes = rtnl_link_get_stat(link, RTNL_LINK_RX_BYTES);
+	k->tx_packets = rtnl_link_get_stat(link, RTNL_LINK_TX_PACKETS);
+	k->tx_bytes = rtnl_link_get_stat(link, RTNL_LINK_TX_BYTES);
 }
 
 int iface_get(const char *name, int ifindex, struct iface_info *info)

@@ -98,7 +98,8 @@ static int open_maps(struct instance *inst)
 	err = open_pin(dir, FLOWSTAT_MAP_FLOWS, &inst->flows_fd);
 	if (!err)
 		err = check_map(inst->flows_fd, sizeof(struct flow_key),
-				sizeof(struct flow_value), inst->meta.max_flows);
+				sizeof(struct flow_value),
+				inst->meta.max_flows);
 	if (!err)
 		err = open_pin(dir, FLOWSTAT_MAP_TOTALS, &inst->totals_fd);
 	if (!err)

@@ -28,8 +28,8 @@ struct json_writer {
 	FILE *out;
 	bool pretty;
 	int depth;
-	bool after_key;			/* a key was written, value next */
-	bool has_items[JSON_MAX_DEPTH];	/* per level: a comma is needed */
+	bool after_key;		/* a key was written, value next */
+	bool has_items[JSON_MAX_DEPTH];	/* per level: comma needed */
 };
 
 void json_init(struct json_writer *w, FILE *out, bool pretty);

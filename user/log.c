@@ -41,13 +41,15 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Library lines come with their own newline; print them as they are. */
-static int lib_vprint(enum log_level level, const char *prefix,
-		      const char *fmt, va_list ap)
+/*
+ * Library lines come with their own "libbpf: " / "libxdp: " prefix and
+ * newline; print them as they are, after ours.
+ */
+static int lib_vprint(enum log_level level, const char *fmt, va_list ap)
 {
 	if (!log_enabled(level))
 		return 0;
-	fprintf(stderr, "flowstat: %s: ", prefix);
+	fputs("flowstat: ", stderr);
 	return vfprintf(stderr, fmt, ap);
 }
 
@@ -58,7 +60,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	enum log_level ours = level == LIBBPF_WARN ? LOG_INFO :
 			      level == LIBBPF_INFO ? LOG_DEBUG : LOG_LIB_DEBUG;
 
-	return lib_vprint(ours, "libbpf", fmt, ap);
+	return lib_vprint(ours, fmt, ap);
 }
 
 static int libxdp_print(enum libxdp_print_level level, const char *fmt,
@@ -67,7 +69,7 @@ static int libxdp_print(enum libxdp_print_level level, const char *fmt,
 	enum log_level ours = level == LIBXDP_WARN ? LOG_INFO :
 			      level == LIBXDP_INFO ? LOG_DEBUG : LOG_LIB_DEBUG;
 
-	return lib_vprint(ours, "libxdp", fmt, ap);
+	return lib_vprint(ours, fmt, ap);
 }
 
 void log_init(int verbose)

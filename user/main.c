@@ -40,7 +40,7 @@ static void usage(FILE *out)
 
 	fprintf(out,
 		"Usage: flowstat [GLOBAL OPTIONS] COMMAND [ARGS]\n"
-		"       flowstat [GLOBAL OPTIONS] IFACE    (same as top IFACE)\n"
+		"       flowstat [GLOBAL OPTIONS] IFACE   (same as top IFACE)\n"
 		"\nCommands:\n");
 	for (c = commands; c->name; c++)
 		fprintf(out, "  %-8s %s\n", c->name, c->summary);
@@ -161,7 +161,8 @@ int main(int argc, char **argv)
 			log_error("netns %s: %s%s", globals.netns,
 				  err == -ENOENT ? "no such network namespace "
 				  "(" NETNS_RUN_DIR ")" : strerror(-err),
-				  err == -EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+				  err == -EPERM ?
+				  " (needs CAP_SYS_ADMIN)" : "");
 			return EXIT_FAIL;
 		}
 	}

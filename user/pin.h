@@ -5,7 +5,7 @@
  * Layout: FLOWSTAT_PIN_ROOT/<netns inode>_<ifindex>/
  *	flows, totals, flow_cache, retired	the maps (common/flowstat.h)
  *	meta					struct flowstat_meta
- *	tcx_ingress, tcx_egress			tcx links, when tcx is used
+ *	tcx_ingress, tcx_egress			tcx links (tcx only)
  *
  * Why netns inode + ifindex: an ifindex is unique only inside one network
  * namespace (every namespace has its own lo at 1, and veth peers often get
