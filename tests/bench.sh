@@ -9,3 +9,4 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 "$BUILD"/tests/bench
+tests/bench_ui.sh

@@ -105,18 +105,30 @@ static __u32 group_hash(int iface, const struct flow_key *k)
 	return h;
 }
 
-static int table_reserve(struct agg_table *t, size_t n)
+static int grow(void **buf, size_t bytes)
+{
+	void *p = realloc(*buf, bytes);
+
+	if (!p)
+		return -ENOMEM;
+	*buf = p;
+	return 0;
+}
+
+static int table_reserve(struct agg_table *t, size_t n, bool index)
 {
 	size_t cap = 16;
 	void *p;
 
 	if (n > t->cap) {
-		p = realloc(t->rows, n * sizeof(*t->rows));
-		if (!p)
+		if (grow((void **)&t->rows, n * sizeof(*t->rows)) ||
+		    grow((void **)&t->spare, n * sizeof(*t->spare)) ||
+		    grow((void **)&t->order, n * sizeof(*t->order)))
 			return -ENOMEM;
-		t->rows = p;
 		t->cap = n;
 	}
+	if (!index)
+		return 0;
 	while (cap < 2 * n)
 		cap <<= 1;
 	if (cap > t->index_cap) {
@@ -173,10 +185,13 @@ int aggregate(const struct snapshot *s, enum agg_mode mode, int iface,
 	      const struct filter *f, struct agg_table *t)
 {
 	unsigned int fields = agg_mode_fields(mode);
+	/* flows are distinct: one row each, no grouping needed */
+	bool grouped = mode != AGG_FLOW;
+	struct agg_row *r;
 	struct flow_key g;
 	size_t i;
 
-	if (table_reserve(t, s->n_flows ? s->n_flows : 1))
+	if (table_reserve(t, s->n_flows ? s->n_flows : 1, grouped))
 		return -ENOMEM;
 	t->n = 0;
 	for (i = 0; i < s->n_flows; i++) {
@@ -187,8 +202,17 @@ int aggregate(const struct snapshot *s, enum agg_mode mode, int iface,
 		if (f && !filter_match(f, s->ifaces[fr->iface].meta.ifname,
 				       &fr->key))
 			continue;
-		group_key(&fr->key, mode, fields, &g);
-		row_add(group_row(t, fr->iface, &g, fields), fr);
+		if (grouped) {
+			group_key(&fr->key, mode, fields, &g);
+			row_add(group_row(t, fr->iface, &g, fields), fr);
+			continue;
+		}
+		r = &t->rows[t->n++];
+		memset(r, 0, sizeof(*r));
+		r->key = fr->key;
+		r->iface = fr->iface;
+		r->fields = fields;
+		row_add(r, fr);
 	}
 	return 0;
 }
@@ -196,6 +220,8 @@ int aggregate(const struct snapshot *s, enum agg_mode mode, int iface,
 void agg_free(struct agg_table *t)
 {
 	free(t->rows);
+	free(t->spare);
+	free(t->order);
 	free(t->index);
 	memset(t, 0, sizeof(*t));
 }
@@ -224,6 +250,19 @@ double agg_bps(const struct agg_row *r, int window, double now)
 	return r->bytes * 8.0 / lifetime(r, now);
 }
 
+/*
+ * What qsort moves: a row number with the row's sort value and its
+ * tie-break key, so that numeric sorts touch no row at all (rows are
+ * big and scattered; with 100,000 of them that is most of the cost).
+ */
+struct agg_sort_item {
+	double value;		/* numeric columns, larger first */
+	__u32 row;
+	__u16 numeric;
+	__u16 iface;
+	struct flow_key key;
+};
+
 struct sort_ctx {
 	enum agg_sort by;
 	int window;
@@ -233,6 +272,7 @@ struct sort_ctx {
 
 /* qsort has no context argument; the view sorts from one thread. */
 static struct sort_ctx sort_ctx;
+static const struct agg_row *sort_rows;
 
 #define CMP(a, b) ((a) < (b) ? -1 : (a) > (b) ? 1 : 0)
 
@@ -280,22 +320,57 @@ static int column_cmp(const struct agg_row *a, const struct agg_row *b)
 
 static int row_cmp(const void *pa, const void *pb)
 {
-	const struct agg_row *a = pa, *b = pb;
-	int r = column_cmp(a, b) * sort_ctx.sign;
+	const struct agg_sort_item *x = pa, *y = pb;
+	int r = x->numeric ? CMP(y->value, x->value) :
+		column_cmp(&sort_rows[x->row], &sort_rows[y->row]);
 
 	/* Ties keep one order whatever the direction: rows stay put. */
+	r *= sort_ctx.sign;
 	if (!r)
-		r = CMP(a->iface, b->iface);
-	return r ? r : memcmp(&a->key, &b->key, sizeof(a->key));
+		r = CMP(x->iface, y->iface);
+	return r ? r : memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+/* The value of a numeric column; false for the others. */
+static bool sort_value(const struct agg_row *r, double *v)
+{
+	const struct sort_ctx *c = &sort_ctx;
+
+	switch (c->by) {
+	case AGG_SORT_FLOWS: *v = r->n_flows; return true;
+	case AGG_SORT_PACKETS: *v = r->packets; return true;
+	case AGG_SORT_BYTES: *v = r->bytes; return true;
+	case AGG_SORT_PPS: *v = agg_pps(r, c->window, c->now); return true;
+	case AGG_SORT_RATE: *v = agg_bps(r, c->window, c->now); return true;
+	default: return false;
+	}
 }
 
 void agg_sort(struct agg_table *t, enum agg_sort by, int window,
 	      bool reverse, double now)
 {
+	struct agg_row *tmp;
+	size_t i;
+
+	if (t->n < 2)
+		return;
 	sort_ctx = (struct sort_ctx){ .by = by, .window = window,
 				      .sign = reverse ? -1 : 1, .now = now };
-	if (t->n > 1)
-		qsort(t->rows, t->n, sizeof(*t->rows), row_cmp);
+	sort_rows = t->rows;
+	for (i = 0; i < t->n; i++) {
+		struct agg_sort_item *it = &t->order[i];
+
+		it->row = (__u32)i;
+		it->numeric = sort_value(&t->rows[i], &it->value);
+		it->iface = (__u16)t->rows[i].iface;
+		it->key = t->rows[i].key;
+	}
+	qsort(t->order, t->n, sizeof(*t->order), row_cmp);
+	for (i = 0; i < t->n; i++)
+		t->spare[i] = t->rows[t->order[i].row];
+	tmp = t->rows;
+	t->rows = t->spare;
+	t->spare = tmp;
 }
 
 long agg_find(const struct agg_table *t, const struct agg_row *like)

@@ -50,12 +50,16 @@ struct agg_row {
 	__u8 tcp_flags;		/* OR over its flows */
 };
 
+struct agg_sort_item;
+
 struct agg_table {
 	struct agg_row *rows;
 	size_t n;
 	size_t cap;
 	__u32 *index;		/* open addressing: row number + 1, 0 free */
 	size_t index_cap;	/* power of two */
+	struct agg_row *spare;	/* sorting: rows are permuted into it */
+	struct agg_sort_item *order;	/* sorting: row numbers and keys */
 };
 
 /*
