@@ -848,17 +848,22 @@ int sort_field_from_name(const char *name)
 	return -1;
 }
 
-static enum sort_field sort_by;
-
 #define CMP_DESC(a, b) ((a) < (b) ? 1 : (a) > (b) ? -1 : 0)
 #define CMP_ASC(a, b) ((a) < (b) ? -1 : (a) > (b) ? 1 : 0)
 
-static int flow_cmp(const void *pa, const void *pb)
+struct sort_ctx {
+	const struct snapshot *s;
+	enum sort_field field;
+};
+
+static int flow_cmp(const void *pa, const void *pb, void *arg)
 {
 	const struct flow_rec *a = pa, *b = pb;
+	const struct sort_ctx *ctx = arg;
+	const struct snapshot *s = ctx->s;
 	int r = 0;
 
-	switch (sort_by) {
+	switch (ctx->field) {
 	case SORT_PACKETS: r = CMP_DESC(a->packets, b->packets); break;
 	case SORT_BYTES: r = CMP_DESC(a->bytes, b->bytes); break;
 	case SORT_PPS: r = CMP_DESC(a->pps[RATE_2S], b->pps[RATE_2S]); break;
@@ -872,6 +877,9 @@ static int flow_cmp(const void *pa, const void *pb)
 	case SORT_FIRST: r = CMP_ASC(a->first_seen, b->first_seen); break;
 	case SORT_LAST: r = CMP_DESC(a->last_seen, b->last_seen); break;
 	case SORT_IFACE:
+		r = strcmp(s->ifaces[a->iface].meta.ifname,
+			   s->ifaces[b->iface].meta.ifname);
+		break;
 	case SORT_FIELDS:
 		break;
 	}
@@ -883,9 +891,21 @@ static int flow_cmp(const void *pa, const void *pb)
 
 void snapshot_sort(struct snapshot *s, enum sort_field field)
 {
-	sort_by = field;
+	struct sort_ctx ctx = { .s = s, .field = field };
+
 	if (s->n_flows > 1)
-		qsort(s->flows, s->n_flows, sizeof(*s->flows), flow_cmp);
+		qsort_r(s->flows, s->n_flows, sizeof(*s->flows), flow_cmp,
+			&ctx);
+}
+
+void snapshot_keep_moving(struct snapshot *s)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < s->n_flows; i++)
+		if (s->flows[i].delta_packets)
+			s->flows[kept++] = s->flows[i];
+	s->n_flows = kept;
 }
 
 void snapshot_filter(struct snapshot *s, const struct filter *f)

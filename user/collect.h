@@ -98,6 +98,8 @@ int sort_field_from_name(const char *name);
 void snapshot_sort(struct snapshot *s, enum sort_field field);
 /* Keep only the flows the filter matches (NULL keeps all). */
 void snapshot_filter(struct snapshot *s, const struct filter *f);
+/* Keep only the flows that moved since the previous scan. */
+void snapshot_keep_moving(struct snapshot *s);
 /* Keep at most n flows. */
 void snapshot_truncate(struct snapshot *s, size_t n);
 void snapshot_free(struct snapshot *s);

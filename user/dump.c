@@ -294,6 +294,7 @@ static int watch_loop(struct collector *c, const struct report_opts *o)
 		err = scan_report(c, o, &s);
 		if (err)
 			break;
+		snapshot_keep_moving(s);	/* all a record shows */
 		order(s, o, SORT_DELTA_BYTES);
 		err = format_watch(stdout, s, prev, o->fmt, n == 0);
 		if (err)
