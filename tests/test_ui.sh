@@ -426,6 +426,26 @@ test_ascii()
 	wait_exit
 }
 
+# Last: it removes the testbed's veth pair.
+test_gone()
+{
+	local ino
+	view "$FS --netns $H1 top -d 0.5 veth0"
+	if ! wait_for 'rows \|'; then
+		fail "gone" "did not start: $(screen)"
+		return
+	fi
+	ino=$(stat -L -c %i "/run/netns/$H1")
+	ip -n "$H1" link del veth0
+	if wait_for '^veth0 +gone' && tmux send-keys -t "$T" q && wait_exit &&
+	   [ "$(cat "$tmp/rc")" = 0 ] &&
+	   ! ls /sys/fs/bpf/flowstat 2>/dev/null | grep -q "^${ino}_"; then
+		ok "an interface removed while viewed shows as gone; q cleans up"
+	else
+		fail "gone" "rc $(cat "$tmp/rc" 2>/dev/null): $(screen | head -3)"
+	fi
+}
+
 if ! testbed_up >"$tmp/tb" 2>&1; then
 	echo "not ok - testbed up: $(cat "$tmp/tb")"
 	exit 1
@@ -449,4 +469,5 @@ exit_by TERM
 exit_by HUP
 test_held_stays
 test_ascii
+test_gone
 exit $failed
