@@ -91,6 +91,19 @@ static void group_key(const struct flow_key *k, enum agg_mode mode,
 	}
 }
 
+/*
+ * What qsort moves: a row number with the row's sort value and its
+ * tie-break key, so that numeric sorts touch no row at all (rows are
+ * big and scattered; with 100,000 of them that is most of the cost).
+ */
+struct agg_sort_item {
+	double value;		/* numeric columns, larger first */
+	__u32 row;
+	__u16 numeric;
+	__u16 iface;
+	struct flow_key key;
+};
+
 static __u32 group_hash(int iface, const struct flow_key *k)
 {
 	const __u32 *w = (const __u32 *)k;
@@ -249,19 +262,6 @@ double agg_bps(const struct agg_row *r, int window, double now)
 		return r->bps[window];
 	return r->bytes * 8.0 / lifetime(r, now);
 }
-
-/*
- * What qsort moves: a row number with the row's sort value and its
- * tie-break key, so that numeric sorts touch no row at all (rows are
- * big and scattered; with 100,000 of them that is most of the cost).
- */
-struct agg_sort_item {
-	double value;		/* numeric columns, larger first */
-	__u32 row;
-	__u16 numeric;
-	__u16 iface;
-	struct flow_key key;
-};
 
 struct sort_ctx {
 	enum agg_sort by;
