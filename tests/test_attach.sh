@@ -36,7 +36,7 @@ cleanup()
 {
 	local ns dev
 	for ns in "$H0" "$H1"; do
-		for dev in veth0 veth1 veth2 "br$P"; do
+		for dev in veth0 veth1 veth2 "br$P" sa; do
 			"$FS" --netns "$ns" detach "$dev" >/dev/null 2>&1
 		done
 	done
@@ -623,6 +623,35 @@ t_detach_all_gone_netns()
 	fi
 }
 
+# An interface that went away with flowstat on it leaves stale pins; a
+# new interface with the same name and ifindex (namespace inodes are
+# reused too) is not "already attached": attach replaces the pins.
+t_stale_pins()
+{
+	local n=stale_pins_of_a_gone_interface_replaced mode
+	for mode in xdp tc; do
+		mkpair() {
+			ip -n "$H1" link add sa index 200 type veth peer name sb index 201 &&
+				ip -n "$H1" link set sa up && ip -n "$H1" link set sb up
+		}
+		if ! mkpair || ! "$FS" --netns "$H1" attach --ingress $mode sa >/dev/null; then
+			fail $n "$mode: setup"; ip -n "$H1" link del sa 2>/dev/null; return
+		fi
+		ip -n "$H1" link del sa && mkpair
+		run "$FS" --netns "$H1" attach --ingress $mode sa
+		if [ "$rc" -ne 0 ]; then
+			fail $n "$mode: rc $rc: $(cat "$tmp/err")"
+			ip -n "$H1" link del sa; return
+		fi
+		if ! "$FS" --netns "$H1" detach sa >/dev/null ||
+		   ! nothing_left "$H1" sa; then
+			fail $n "$mode: detach"; ip -n "$H1" link del sa; return
+		fi
+		ip -n "$H1" link del sa
+	done
+	ok $n
+}
+
 t_help_version()
 {
 	local n=help_and_version_exit_0
@@ -659,7 +688,8 @@ for t in t_cycles_no_leak t_ingress_tc t_egress_tc t_clsact t_several \
 	 t_netns t_dispatcher_fallback t_bad_unknown_iface t_bad_other_netns \
 	 t_bad_privileges t_bad_already_attached t_bad_foreign_xdp \
 	 t_bad_native_unsupported t_bad_detach_not_held t_bad_max_flows \
-	 t_bad_usage t_json_error t_bpffs_missing t_detach_all_gone_netns; do
+	 t_bad_usage t_json_error t_bpffs_missing t_detach_all_gone_netns \
+	 t_stale_pins; do
 	fresh $t
 done
 exit $failed

@@ -113,11 +113,32 @@ static void report_missing_iface(const char *ifname)
 		log_error("attach %s: no such interface", ifname);
 }
 
+/*
+ * 1 if flowstat holds ifname (*held_id: its XDP program id), 0 if not or
+ * if the pins there are stale (attach_prepare() replaces them).
+ */
+static int held_live(const char *ifname, const struct attach_opts *opts,
+		     __u32 *held_id)
+{
+	struct instance inst;
+	int live;
+
+	if (instance_open_meta(ifname, opts->netns, &inst))
+		return 0;
+	live = attach_instance_live(&inst);
+	if (live)
+		*held_id = inst.meta.prog_id_xdp;
+	else
+		pr_info("attach %s: stale pins in %s (its hooks are gone)",
+			ifname, inst.dir);
+	instance_close(&inst);
+	return live;
+}
+
 int attach_check(const char *ifname, const struct attach_opts *opts,
 		 bool force, int *ifindex)
 {
 	struct iface_info info;
-	struct instance inst;
 	__u32 held_id = 0;
 	char desc[64];
 	int err;
@@ -132,14 +153,10 @@ int attach_check(const char *ifname, const struct attach_opts *opts,
 		return err;
 	}
 	*ifindex = info.ifindex;
-	if (!instance_open_meta(ifname, opts->netns, &inst)) {
-		held_id = inst.meta.prog_id_xdp;
-		instance_close(&inst);
-		if (!force) {
-			log_error("attach %s: flowstat is already attached "
-				  "(detach first, or use --force)", ifname);
-			return -EEXIST;
-		}
+	if (held_live(ifname, opts, &held_id) && !force) {
+		log_error("attach %s: flowstat is already attached "
+			  "(detach first, or use --force)", ifname);
+		return -EEXIST;
 	}
 	if (opts->ingress != HOOK_XDP)
 		return 0;	/* a foreign XDP program is no conflict */
@@ -605,6 +622,85 @@ int iface_attach(const char *ifname, const struct attach_opts *opts,
 	flowstat_tc__destroy(st.tskel);
 	xdp_unload(&st);
 	return err;
+}
+
+/* ---- is an instance still what its pins say? ---- */
+
+/*
+ * nsfs inodes and ifindexes are both reused: a namespace that died with
+ * flowstat still pinned leaves a folder that a new namespace's interface
+ * may match by name. Such an instance is stale: none of its hooks is on
+ * the interface any more. Checked per hook kind, in the current netns.
+ */
+static bool xdp_live(const struct flowstat_meta *m)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(m->ifindex);
+	struct xdp_program *p;
+	bool live = false;
+
+	if (libxdp_get_error(mp) || !mp)
+		return false;
+	if (xdp_multiprog__is_legacy(mp))
+		live = xdp_program__id(xdp_multiprog__main_prog(mp)) ==
+		       m->prog_id_xdp;
+	for (p = NULL; !live && !xdp_multiprog__is_legacy(mp) &&
+		       (p = xdp_multiprog__next_prog(p, mp));)
+		live = xdp_program__id(p) == m->prog_id_xdp;
+	xdp_multiprog__close(mp);
+	return live;
+}
+
+static bool clsact_live(const struct flowstat_meta *m, bool egress)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = m->ifindex,
+			    .attach_point = egress ? BPF_TC_EGRESS :
+						     BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FLOWSTAT_TC_HANDLE,
+			    .priority = FLOWSTAT_TC_PRIO);
+
+	return !bpf_tc_query(&hook, &opts) &&
+	       opts.prog_id == (egress ? m->prog_id_tc_egress :
+					 m->prog_id_tc_ingress);
+}
+
+/* A tcx link whose device went away reports ifindex 0. */
+static bool tcx_live(const char *dir, const struct flowstat_meta *m,
+		     bool egress)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, err;
+
+	if (pin_path(dir, egress ? PIN_TCX_EGRESS : PIN_TCX_INGRESS, path,
+		     sizeof(path)))
+		return false;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	/*
+	 * The 6.1 uapi has no tcx member; its ifindex sits where xdp's
+	 * does, first in the union.
+	 */
+	return !err && info.xdp.ifindex == m->ifindex;
+}
+
+int attach_instance_live(const struct instance *inst)
+{
+	const struct flowstat_meta *m = &inst->meta;
+	bool egress = m->egress_hook == HOOK_TC;
+
+	if (m->ingress_hook == HOOK_XDP)
+		return xdp_live(m);
+	if (m->ingress_hook == HOOK_TC || egress) {
+		if (m->tc_kind == TC_KIND_TCX)
+			return tcx_live(inst->dir, m, egress);
+		if (m->tc_kind == TC_KIND_CLSACT)
+			return clsact_live(m, egress);
+	}
+	return 0;
 }
 
 /* ---- detach ---- */

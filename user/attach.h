@@ -39,6 +39,12 @@ __u32 attach_default_cache_slots(void);
  */
 int attach_check(const char *ifname, const struct attach_opts *opts,
 		 bool force, int *ifindex);
+/*
+ * 1 if the instance's hooks are still on its interface (in the current
+ * netns), 0 if the pins are stale: the interface (or its namespace) went
+ * away, and its ifindex and namespace inode may have been reused since.
+ */
+int attach_instance_live(const struct instance *inst);
 /* Attach to ifname; on success *meta says what was done. */
 int iface_attach(const char *ifname, const struct attach_opts *opts,
 		 struct flowstat_meta *meta);
