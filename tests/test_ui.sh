@@ -29,11 +29,13 @@ source scripts/testbed
 TESTBED_PREFIX=$P
 H0=$(testbed_ns h0)
 H1=$(testbed_ns h1)
+H2=$(testbed_ns h2)
 
 cleanup()
 {
 	tmux kill-session -t "$T" >/dev/null 2>&1
 	"$FS" --netns "$H1" detach veth0 >/dev/null 2>&1
+	"$FS" --netns "$H0" detach veth1 veth2 >/dev/null 2>&1
 	testbed_down >/dev/null 2>&1
 	rm -rf "$tmp"
 }
@@ -446,7 +448,51 @@ test_gone()
 	fi
 }
 
-if ! testbed_up >"$tmp/tb" 2>&1; then
+# Two interfaces in one view: Tab shows one at a time; b and t change
+# the rate columns.
+test_tab()
+{
+	view "$FS --netns $H0 top -d 0.5 veth1 veth2"
+	if ! wait_for '^veth2 +rx'; then
+		fail "two interfaces" "$(screen)"
+		return
+	fi
+	"$GEN" --netns "$H1" --dev veth0 proto=udp,src=203.0.113.1,dst=203.0.113.2,sport=7,dport=7,count=21 >/dev/null
+	"$GEN" --netns "$H2" --dev veth0 proto=udp,src=203.0.113.9,dst=203.0.113.2,sport=9,dport=9,count=33 >/dev/null
+	if ! wait_for '^veth1 +in +udp +203\.0\.113\.1:7 .* 21 ' ||
+	   ! wait_for '^veth2 +in +udp +203\.0\.113\.9:9 .* 33 '; then
+		fail "two interfaces: rows" "$(screen)"
+		return
+	fi
+	ok "two interfaces: each flow on its own interface's row"
+	tmux send-keys -t "$T" Tab
+	if wait_for '\| veth1 \|' 20 && wait_gone '203\.0\.113\.9:9' 20 &&
+	   screen | grep -q '203\.0\.113\.1:7'; then
+		tmux send-keys -t "$T" Tab
+		if wait_for '\| veth2 \|' 20 &&
+		   wait_gone '203\.0\.113\.1:7' 20; then
+			ok "Tab: one interface at a time"
+		else
+			fail "Tab to veth2" "$(screen)"
+		fi
+	else
+		fail "Tab to veth1" "$(screen)"
+	fi
+	tmux send-keys -t "$T" Tab b t t t
+	if wait_for '\| all \|' 20 && wait_for 'B/s' 20 &&
+	   wait_for 'avg B/s' 20; then
+		ok "b: bytes per second; t: the average column"
+	else
+		fail "b and t" "$(screen | sed -n 3p)"
+	fi
+	tmux send-keys -t "$T" q
+	if ! wait_exit || "$FS" --netns "$H0" status 2>/dev/null |
+	   grep -q veth; then
+		fail "two interfaces: detach" "$("$FS" --netns "$H0" status)"
+	fi
+}
+
+if ! testbed_up --pairs 2 >"$tmp/tb" 2>&1; then
 	echo "not ok - testbed up: $(cat "$tmp/tb")"
 	exit 1
 fi
@@ -468,6 +514,7 @@ exit_by C-c
 exit_by TERM
 exit_by HUP
 test_held_stays
+test_tab
 test_ascii
 test_gone
 exit $failed
