@@ -609,6 +609,34 @@ t_usage_errors()
 	ok $n
 }
 
+# An interface deleted under a running watch and a later dump: marked
+# gone, counts still shown, no failure. Runs last: it removes pair 2.
+t_interface_gone()
+{
+	local n=interface_gone_marked_not_present rc
+	attach "$H2" veth0 || { fail $n "attach"; return; }
+	"$FS" --netns "$H2" watch --json --interval 0.3 --count 3 \
+		>"$tmp/w.json" 2>"$tmp/w.err" &
+	local wpid=$!
+	sleep 0.45
+	ip -n "$H2" link del veth0
+	wait $wpid
+	rc=$?
+	"$FS" --netns "$H2" dump --json >"$tmp/d.json" 2>"$tmp/d.err" ||
+		{ fail $n "dump failed: $(cat "$tmp/d.err")"; return; }
+	if [ $rc -ne 0 ] ||
+	   [ "$(jq -s -c '[.[].interfaces[0].present]' "$tmp/w.json")" != \
+	     "[true,false,false]" ]; then
+		fail $n "watch rc $rc: $(cat "$tmp/w.json" "$tmp/w.err")"
+	elif [ "$(jq -c '.interfaces[0] | [.present, .kernel]' \
+		"$tmp/d.json")" != "[false,null]" ]; then
+		fail $n "dump: $(jq -c .interfaces "$tmp/d.json")"
+	else
+		ok $n
+	fi
+	"$FS" --netns "$H2" detach veth0 >/dev/null 2>&1
+}
+
 if ! testbed_up --pairs 2 >/dev/null; then
 	echo "not ok - testbed up"
 	exit 1
@@ -622,6 +650,7 @@ t_map_full
 t_watch
 t_filter_sort_top
 t_usage_errors
+t_interface_gone
 if [ $bad_dumps -eq 0 ] && [ $dumps -ge 8 ]; then
 	ok "invariant_holds_in_every_dump ($dumps dumps)"
 else
