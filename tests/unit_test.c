@@ -143,7 +143,8 @@ static void test_filter_errors(void)
 	} cases[] = {
 		{ "hots 1.2.3.4", 1, "unknown term 'hots'" },
 		{ "host", 5, "expected an address after 'host'" },
-		{ "host 192.0.2.x", 6, "'192.0.2.x' is not an IPv4 or IPv6 address" },
+		{ "host 192.0.2.x", 6,
+		  "'192.0.2.x' is not an IPv4 or IPv6 address" },
 		{ "net 10.0.0.0/33", 14, "bad prefix length in '10.0.0.0/33'" },
 		{ "net 10.0.0.0/", 14, "bad prefix length" },
 		{ "net 2001:db8::/129", 16, "bad prefix length" },
@@ -154,7 +155,8 @@ static void test_filter_errors(void)
 		{ "vlan 4096", 6, "vlan '4096' is not a number 0-4095" },
 		{ "proto bogus", 7, "unknown protocol 'bogus'" },
 		{ "proto 256", 7, "unknown protocol '256'" },
-		{ "iface abcdefghijklmnop", 7, "interface name 'abcdefghijklmnop' is too long" },
+		{ "iface abcdefghijklmnop", 7,
+		  "interface name 'abcdefghijklmnop' is too long" },
 		{ "port 80 and", 12, "expression ends too early" },
 		{ "port 80 or", 11, "expression ends too early" },
 		{ "not", 4, "expression ends too early" },
@@ -594,7 +596,8 @@ static void test_collect_merge(void)
 	struct snapshot *s;
 	const struct flow_rec *r;
 
-	tl_begin("collector: per-CPU sums + pending cache slots, per interface");
+	tl_begin("collector: per-CPU sums + pending cache slots, "
+		 "per interface");
 	synth_two_flows(sy, &a, &b, &orphan);
 	c = synth_collector(2);
 	s = feed2(c, sy, 10);
@@ -607,7 +610,8 @@ static void test_collect_merge(void)
 		CHECK_EQ(r->tcp_flags, 0x13);
 		CHECK(fabs(r->first_seen - 1001) < 1e-6, "first %f",
 		      r->first_seen);
-		CHECK(fabs(r->last_seen - 1004) < 1e-6, "last %f", r->last_seen);
+		CHECK(fabs(r->last_seen - 1004) < 1e-6, "last %f",
+		      r->last_seen);
 		CHECK_EQ(r->delta_packets, 0);
 	}
 	r = find_rec(s, 0, &b);

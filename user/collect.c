@@ -63,13 +63,13 @@ struct iface_state {
 };
 
 struct collector {
-	struct instance *insts;		/* NULL for a synthetic collector */
+	struct instance *insts;		/* NULL: a synthetic collector */
 	struct iface_state *ifs;
 	struct scan_input *in;
 	int n_ifaces;
 	int ncpus;
 	bool kernel_counters;
-	struct flow_hist *ents;		/* dense; index holds positions + 1 */
+	struct flow_hist *ents;		/* dense; index[] holds i + 1 */
 	size_t n_ents, cap_ents;
 	__u32 *index;
 	size_t index_cap;		/* power of two, >= 2 * n_ents */
@@ -305,7 +305,7 @@ static int feed_flows(struct collector *c, int iface,
 		if (!h)
 			return -ENOMEM;
 		if (h->gen == c->gen)
-			continue;	/* listed twice by a racing iteration */
+			continue;	/* listed twice by a racing walk */
 		flow_value_sum((const char *)in->values + i * stride,
 			       in->ncpus, &v);
 		memset(r, 0, sizeof(*r));
@@ -633,7 +633,7 @@ static void read_kernel(const struct flowstat_meta *m, struct scan_input *in)
 	in->present = 1;
 	if (!netns_inode(NULL, &ino) && ino != m->netns_ino) {
 		if (!m->netns[0] || netns_enter(m->netns, &saved))
-			return;	/* unreachable namespace: assume present */
+			return;	/* out of reach: assume present */
 	}
 	err = iface_get(NULL, (int)m->ifindex, &info);
 	if (saved >= 0)
@@ -665,7 +665,8 @@ static int read_instance(struct collector *c, int i, struct scan_input *in)
 					 c->ncpus, &st->slots);
 	for (d = 0; !err && d < FLOW_DIR_MAX; d++) {
 		err = read_percpu_sum(inst->totals_fd, d, c->ncpus,
-				      &in->totals[d], sizeof(in->totals[d]) / 8);
+				      &in->totals[d],
+				      sizeof(in->totals[d]) / 8);
 		if (!err && bpf_map_lookup_elem(inst->retired_fd, &d,
 						&in->retired[d]))
 			err = -errno;

@@ -20,7 +20,7 @@
 struct collector;
 
 struct collect_opts {
-	char **ifnames;		/* instances to read; none: every instance */
+	char **ifnames;		/* instances to read; none: all */
 	int n_ifnames;
 	const char *netns;	/* with ifnames: their netns (NULL: caller's);
 				 * without: only this netns's instances */

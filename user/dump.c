@@ -29,7 +29,7 @@
 
 struct report_opts {
 	enum out_format fmt;
-	int sort;		/* enum sort_field, -1: the command's default */
+	int sort;		/* enum sort_field; -1: the default */
 	size_t top;		/* 0: all */
 	struct filter *filter;
 	double interval;	/* watch */
@@ -171,7 +171,8 @@ static int parse_report_args(int argc, char **argv, const int *allowed,
 	o->interval = 1.0;
 	o->idle = DEFAULT_IDLE;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":jh", report_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jh", report_options,
+				NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage, stdout);
 			return 1;
@@ -180,8 +181,9 @@ static int parse_report_args(int argc, char **argv, const int *allowed,
 			;
 		if (c == ':' || c == '?' || !allowed[i]) {
 			log_error("%s: %s '%s'; try 'flowstat %s --help'",
-				  argv[0], c == ':' ? "option needs an argument"
-				  : "unknown option", argv[optind - 1], argv[0]);
+				  argv[0], c == ':' ?
+				  "option needs an argument" : "unknown option",
+				  argv[optind - 1], argv[0]);
 			return -EINVAL;
 		}
 		if (report_option(c, o))
@@ -234,8 +236,8 @@ static const char dump_usage[] =
 	"  --sort FIELD   packets (default), bytes, pps, bps, delta-packets,\n"
 	"                 delta-bytes, first, last, iface\n"
 	"  --top N        only the first N flows after sorting\n"
-	"  --filter EXPR  host ADDR, net CIDR, port N, proto NAME, iface NAME,\n"
-	"                 vlan N; and, or, not, ( )\n"
+	"  --filter EXPR  host ADDR, net CIDR, port N, proto NAME,\n"
+	"                 iface NAME, vlan N; and, or, not, ( )\n"
 	"See flowstat(8) for the JSON and CSV fields.\n";
 
 int do_dump(int argc, char **argv)

@@ -225,8 +225,8 @@ static int parse_cidr(struct parser *p, const char *arg, struct node *n)
 		*slash = '\0';
 	max = parse_addr(buf, n);
 	if (max < 0)
-		return fail(p, p->tok_pos, "'%s' is not an IPv4 or IPv6 network",
-			    arg);
+		return fail(p, p->tok_pos,
+			    "'%s' is not an IPv4 or IPv6 network", arg);
 	n->prefix = max;
 	if (slash) {
 		if (parse_number(slash + 1, (unsigned int)max, &len))
@@ -262,7 +262,8 @@ static int parse_arg(struct parser *p, struct node *n, const char *arg)
 		return 0;
 	case N_PROTO:
 		if (proto_from_name(arg) < 0)
-			return fail(p, p->tok_pos, "unknown protocol '%s'", arg);
+			return fail(p, p->tok_pos, "unknown protocol '%s'",
+				    arg);
 		n->num = (unsigned int)proto_from_name(arg);
 		return 0;
 	case N_IFACE:
@@ -301,8 +302,8 @@ static int parse_primary(struct parser *p)
 			break;
 	if (i == sizeof(primaries) / sizeof(primaries[0]))
 		return fail(p, p->tok_pos,
-			    "unknown term '%s' (host, net, port, proto, iface, vlan)",
-			    kw);
+			    "unknown term '%s' (host, net, port, proto, "
+			    "iface, vlan)", kw);
 	err = next_token(p);
 	if (err)
 		return err;
@@ -349,8 +350,8 @@ static int parse_unary(struct parser *p)
 			return idx;
 		if (p->tok != T_RPAREN)
 			return fail(p, p->tok_pos,
-				    "expected ')' to close the '(' at column %d",
-				    open + 1);
+				    "expected ')' to close the '(' at "
+				    "column %d", open + 1);
 		err = next_token(p);
 		return err ? err : idx;
 	}

@@ -246,7 +246,8 @@ static void iface_hook_fields(struct rec_writer *rw, const struct iface_rec *ir)
 	const struct flowstat_meta *m = &ir->meta;
 
 	rw_string(rw, "xdp_mode", xdp_mode_text(m));
-	rw_string(rw, "ingress_hook", m->ingress_hook == HOOK_XDP ? "xdp" : "tc");
+	rw_string(rw, "ingress_hook",
+		  m->ingress_hook == HOOK_XDP ? "xdp" : "tc");
 	rw_string(rw, "egress_hook", m->egress_hook == HOOK_TC ? "tc" : NULL);
 }
 
@@ -419,8 +420,8 @@ static void iface_text(FILE *out, const struct iface_rec *ir)
 	for (d = 0; d < FLOW_DIR_MAX; d++) {
 		const struct dir_counts *c = &ir->dir[d];
 
-		fprintf(out, "  %-8s %llu packets %llu bytes  untracked %llu/%llu"
-			"  retired %llu/%llu\n", dir_text(d),
+		fprintf(out, "  %-8s %llu packets %llu bytes  "
+			"untracked %llu/%llu  retired %llu/%llu\n", dir_text(d),
 			(unsigned long long)c->packets,
 			(unsigned long long)c->bytes,
 			(unsigned long long)c->untracked_packets,
@@ -484,9 +485,11 @@ static void text_widths(const struct snapshot *s, struct text_widths *w)
 		int n = (int)strlen(s->ifaces[r->iface].meta.ifname);
 
 		w->ifname = n > w->ifname ? n : w->ifname;
-		n = (int)strlen(endpoint_text(&r->key, false, buf, sizeof(buf)));
+		n = (int)strlen(endpoint_text(&r->key, false, buf,
+					      sizeof(buf)));
 		w->src = n > w->src ? n : w->src;
-		n = (int)strlen(endpoint_text(&r->key, true, buf, sizeof(buf)));
+		n = (int)strlen(endpoint_text(&r->key, true, buf,
+					      sizeof(buf)));
 		w->dst = n > w->dst ? n : w->dst;
 	}
 }
@@ -565,7 +568,8 @@ static void watch_counts(struct watch_counts *wc, __u64 packets, __u64 bytes,
 {
 	wc->packets = packets;
 	wc->bytes = bytes;
-	wc->delta_packets = packets >= prev_packets ? packets - prev_packets : 0;
+	wc->delta_packets = packets >= prev_packets ?
+			    packets - prev_packets : 0;
 	wc->delta_bytes = bytes >= prev_bytes ? bytes - prev_bytes : 0;
 	wc->pps = interval > 0 ? wc->delta_packets / interval : 0;
 	wc->bps = interval > 0 ? wc->delta_bytes * 8.0 / interval : 0;
