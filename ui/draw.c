@@ -626,7 +626,7 @@ static void draw_help(void)
 		"v            view: flow, host pair, source host,",
 		"             destination host, port, protocol, interface",
 		"b            bits or bytes per second",
-		"t            rate window: 2 s, 10 s, 40 s, avg (since first seen)",
+		"t            rate window: 2 s, 10 s, 40 s, avg (lifetime)",
 		"Tab          interface: all, then each one",
 		"arrows j k   move;  PgUp PgDn Home End  scroll",
 		"Enter        details of the selected row",
@@ -693,7 +693,8 @@ static void draw_detail(const struct view *v)
 	LINE("flows        %zu", r->n_flows);
 	LINE("packets      %llu", (unsigned long long)r->packets);
 	LINE("bytes        %llu", (unsigned long long)r->bytes);
-	LINE("p/s          %s / %s / %s  (2 s / 10 s / 40 s)", p[0], p[1], p[2]);
+	LINE("p/s          %s / %s / %s  (2 s / 10 s / 40 s)", p[0], p[1],
+	     p[2]);
 	LINE("%s          %s / %s / %s", rate_unit(v), b[0], b[1], b[2]);
 	LINE("first seen   %s", first);
 	LINE("last seen    %s", last);

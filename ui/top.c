@@ -219,7 +219,9 @@ static int scan_into(struct view *v, struct collector *c)
 
 	if (err) {
 		snprintf(v->message, sizeof(v->message),
-			 "reading the flow maps: %s (retrying)", strerror(-err));
+			 "reading the flow maps: %s (retrying)",
+			 strerror(-err));
+		v->scan_failed = true;
 		return ACT_REDRAW;
 	}
 	return view_take(v, s);

@@ -132,6 +132,10 @@ void view_rebuild(struct view *v)
 
 int view_take(struct view *v, struct snapshot *s)
 {
+	if (v->scan_failed) {	/* the error is over: drop its message */
+		v->scan_failed = false;
+		v->message[0] = '\0';
+	}
 	if (v->paused) {
 		snapshot_free(s);
 		return ACT_NONE;
@@ -169,6 +173,8 @@ static bool sort_usable(const struct view *v, enum agg_sort s)
 	unsigned int f = agg_mode_fields(v->mode);
 
 	switch (s) {
+	case AGG_SORT_IFACE:	/* the column shows with several only */
+		return v->iface < 0 && v->snap && v->snap->n_ifaces > 1;
 	case AGG_SORT_DIR: return f & AGG_F_DIR;
 	case AGG_SORT_PROTO: return f & AGG_F_PROTO;
 	case AGG_SORT_SRC: return f & (AGG_F_SRC | AGG_F_SPORT);
@@ -210,6 +216,8 @@ static int cycle_iface(struct view *v, int step)
 		return ACT_NONE;
 	/* -1 (all), 0 .. n-1, then all again */
 	v->iface = (v->iface + 1 + step + n + 1) % (n + 1) - 1;
+	if (!sort_usable(v, v->sort))
+		v->sort = AGG_SORT_RATE;
 	v->have_sel_key = false;
 	v->selected = v->top = 0;
 	return ACT_REBUILD | ACT_REDRAW;

@@ -53,6 +53,7 @@ struct view {
 	char edit[FILTER_TEXT_LEN];
 	size_t edit_len;
 	char message[160];	/* one-shot status (errors, notes) */
+	bool scan_failed;	/* message is a scan error */
 
 	/* data shown */
 	struct snapshot *snap;	/* owned */
