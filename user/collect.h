@@ -5,6 +5,11 @@
  * them into snapshots with cumulative counts, deltas since the previous
  * scan and rates over 2 s / 10 s / 40 s windows.
  *
+ * A rate over window W is measured from the newest history sample at
+ * least W old; samples are taken every W/2, so the span is W to 1.5 W
+ * (shorter while the history is younger than W). Memory: a few hundred
+ * bytes of history per flow.
+ *
  * collector_scan() is map reading (collect_read_*) followed by
  * collector_feed(), which is pure arithmetic over plain arrays so that
  * tests can feed it synthetic per-CPU data.

@@ -30,7 +30,7 @@ const char *endpoint_text(const struct flow_key *k, bool dst, char *buf,
 /* TCP flags as letters FSRPAUEC ('.' for a clear bit); "" if none set. */
 const char *tcp_flags_text(__u8 flags, char *buf);
 const char *dir_text(int dir);		/* "ingress" / "egress" */
-/* 1234567 -> "1.2M" (scale 1000); bits true adds nothing but is SI too. */
+/* Short SI form for people: 999 -> "999", 1234 -> "1.2k", 45678901 -> "46M". */
 const char *count_text(double v, char *buf, size_t len);
 
 /* One dump report (interfaces then flows). 0 or -EIO. */
