@@ -9,9 +9,29 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#define RESTORE_WORDS 16
+
+/*
+ * The first bytes of the frame as flowgen built it. Live frames reuse
+ * their pages within a run without copying the frame in again, and the
+ * receiving stack may change a frame in place (it moves the MAC header
+ * over a VLAN tag it takes out), so every frame is written anew here.
+ */
+__u64 restore[RESTORE_WORDS];
+__u32 restore_words;
+
 SEC("xdp")
 int xdp_tx(struct xdp_md *ctx)
 {
+	__u64 *d = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 i;
+
+	for (i = 0; i < RESTORE_WORDS; i++) {
+		if (i >= restore_words || (void *)(d + i + 1) > end)
+			break;
+		d[i] = restore[i];
+	}
 	return XDP_TX;
 }
 

@@ -271,6 +271,8 @@ static int send_all(struct gen_opts *o, struct flowgen *skel)
 		free_result(&res);
 		return err;
 	}
+	sender_restore(&s, skel->bss->restore, &skel->bss->restore_words,
+		       sizeof(skel->bss->restore) / 8);
 	start = now();
 	for (i = 0; !err && i < o->nr_specs; i++)
 		err = sender_run(&s, &o->specs[i], res.sent[i]);

@@ -174,6 +174,26 @@ int sender_open(struct sender *s, const char *dev, int prog_fd, __u32 batch)
 	return err;
 }
 
+void sender_restore(struct sender *s, __u64 *words, __u32 *n, __u32 max)
+{
+	s->restore = words;
+	s->restore_words = n;
+	s->restore_max = max;
+}
+
+/* Give xdp_tx the head of frame, as many whole words as fit in it. */
+static void set_restore(struct sender *s, const __u8 *frame, __u32 len)
+{
+	__u32 n = len / 8;
+
+	if (!s->restore)
+		return;
+	if (n > s->restore_max)
+		n = s->restore_max;
+	memcpy(s->restore, frame, n * 8);
+	*s->restore_words = n;
+}
+
 void sender_close(struct sender *s)
 {
 	if (s->sock > 0)
@@ -199,6 +219,7 @@ static int xmit_run(struct sender *s, __u8 *frame, __u32 len, __u32 n,
 	__u64 before, after;
 	int err;
 
+	set_restore(s, frame, len);
 	err = read_xmit(s, &before);
 	if (err)
 		return err;

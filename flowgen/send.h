@@ -15,6 +15,9 @@ struct sender {
 	const char *dev;
 	int ifindex;
 	int prog_fd;		/* returns XDP_TX */
+	__u64 *restore;		/* the program's copy of the frame head */
+	__u32 *restore_words;	/* and its length, in 8-byte words */
+	__u32 restore_max;
 	__u32 batch;		/* frames per kernel batch, 0 = default */
 	int sock;		/* for ethtool ioctls */
 	__u32 nr_stats;
@@ -26,6 +29,8 @@ struct sender {
 int netns_enter(const char *name);
 int dev_mac(const char *dev, __u8 *mac);
 int sender_open(struct sender *s, const char *dev, int prog_fd, __u32 batch);
+/* Where xdp_tx finds the frame head it writes into every frame. */
+void sender_restore(struct sender *s, __u64 *words, __u32 *n, __u32 max);
 void sender_close(struct sender *s);
 int sender_run(struct sender *s, const struct flow_spec *spec, __u64 *sent);
 
