@@ -307,6 +307,27 @@ test_help()
 	fi
 }
 
+# n: names for addresses from a worker thread; the documentation
+# addresses have none, and the screen must not wait for the resolver.
+test_rdns()
+{
+	tmux send-keys -t "$T" n
+	if ! wait_for '\| dns ' 20; then
+		fail "n: reverse DNS on" "$(screen | tail -1)"
+		return
+	fi
+	tmux send-keys -t "$T" '?'
+	if wait_for 'flowstat top: keys' 10 && tmux send-keys -t "$T" Escape &&
+	   wait_gone 'flowstat top: keys' 10 &&
+	   [ "$(row_field 203.0.113.1:1000 5)" = 500 ]; then
+		ok "n: reverse DNS never blocks the keys; no name keeps the address"
+	else
+		fail "n: reverse DNS" "$(screen)"
+	fi
+	tmux send-keys -t "$T" n
+	wait_gone '\| dns ' 20
+}
+
 test_details()
 {
 	sort_by packets
@@ -505,6 +526,7 @@ if test_start; then
 	test_filter
 	test_host_pair
 	test_help
+	test_rdns
 	test_details
 	test_pause
 	test_resize

@@ -10,10 +10,13 @@
 #include <curses.h>
 #include "draw.h"
 #include "format.h"
+#include "rdns.h"
 #include "term.h"
 
 #define ROW_TEXT 512
 #define BOX_LINE 160
+#define ENDPOINT_LEN 96		/* an address or a name, and a port */
+#define ADDR_MAX_WIDTH 47	/* "[IPv6 address]:port"; names are cut */
 
 static void set_role(enum term_role role)
 {
@@ -248,12 +251,33 @@ static enum col_id rate_col(int window)
 	       window == RATE_2S ? COL_R2 : COL_RAVG;
 }
 
-static void cell_endpoint(const struct agg_row *r, bool dst, char *buf,
-			  size_t len)
+/* The name of the address, when reverse DNS is on and knows it. */
+static bool endpoint_name(const struct view *v, const struct agg_row *r,
+			  bool dst, bool port, char *buf, size_t len)
+{
+	const struct flow_key *k = &r->key;
+	char name[72];
+
+	if (!v->rdns || !flow_has_addrs(k) ||
+	    !rdns_name(dst ? k->dst : k->src, k->ethertype == 0x86dd, name,
+		       sizeof(name)))
+		return false;
+	if (port && flow_has_ports(k))
+		snprintf(buf, len, "%s:%u", name, dst ? k->dport : k->sport);
+	else
+		snprintf(buf, len, "%s", name);
+	return true;
+}
+
+static void cell_endpoint(const struct view *v, const struct agg_row *r,
+			  bool dst, char *buf, size_t len)
 {
 	unsigned int addr = dst ? AGG_F_DST : AGG_F_SRC;
 	unsigned int port = dst ? AGG_F_DPORT : AGG_F_SPORT;
 
+	if ((r->fields & addr) &&
+	    endpoint_name(v, r, dst, r->fields & port, buf, len))
+		return;
 	if (r->fields & addr)
 		endpoint_text(&r->key, dst, buf, len);
 	else if ((r->fields & port) && flow_has_ports(&r->key))
@@ -291,8 +315,8 @@ static void cell_text(const struct view *v, const struct agg_row *r,
 			 r->key.dir == FLOW_DIR_EGRESS ? "out" : "in");
 		break;
 	case COL_PROTO: cell_proto(r, buf, len); break;
-	case COL_SRC: cell_endpoint(r, false, buf, len); break;
-	case COL_DST: cell_endpoint(r, true, buf, len); break;
+	case COL_SRC: cell_endpoint(v, r, false, buf, len); break;
+	case COL_DST: cell_endpoint(v, r, true, buf, len); break;
 	case COL_FLOWS: num_text(r->n_flows, width, buf, len); break;
 	case COL_PKTS: num_text(r->packets, width, buf, len); break;
 	case COL_BYTES: num_text(r->bytes, width, buf, len); break;
@@ -314,19 +338,21 @@ static void cell_text(const struct view *v, const struct agg_row *r,
 /* The widest address on screen so far: widths grow, never jitter. */
 static void measure_addresses(struct view *v, int page)
 {
-	char buf[ADDR_TEXT_LEN];
+	char buf[ENDPOINT_LEN];
 	size_t i, end = v->top + (size_t)page;
-	int n;
+	int n, side;
 
 	if (v->addr_width < 15)
 		v->addr_width = 15;
 	for (i = v->top; i < end && i < v->rows.n; i++) {
-		cell_endpoint(&v->rows.rows[i], false, buf, sizeof(buf));
-		n = (int)strlen(buf);
-		v->addr_width = n > v->addr_width ? n : v->addr_width;
-		cell_endpoint(&v->rows.rows[i], true, buf, sizeof(buf));
-		n = (int)strlen(buf);
-		v->addr_width = n > v->addr_width ? n : v->addr_width;
+		for (side = 0; side < 2; side++) {
+			cell_endpoint(v, &v->rows.rows[i], side, buf,
+				      sizeof(buf));
+			n = (int)strlen(buf);
+			n = n > ADDR_MAX_WIDTH ? ADDR_MAX_WIDTH : n;
+			if (n > v->addr_width)
+				v->addr_width = n;
+		}
 	}
 }
 
@@ -479,7 +505,7 @@ static void draw_heading(const struct view *v, const struct layout *l, int y)
 static void draw_row(const struct view *v, const struct layout *l,
 		     const struct agg_row *r, int y, bool selected)
 {
-	char line[ROW_TEXT], cell[ADDR_TEXT_LEN + 16];
+	char line[ROW_TEXT], cell[ENDPOINT_LEN];
 	int c, at = 0;
 
 	for (c = 0; c < COL_N && at < COLS; c++) {
@@ -556,14 +582,15 @@ static void draw_footer(const struct view *v, int y)
 		return;
 	}
 	snprintf(info, sizeof(info), " %zu rows | %s | sort %s%s%s%s | %s | "
-		 "%s | %.1fs%s%s ", v->rows.n, agg_mode_names[v->mode],
+		 "%s | %.1fs%s%s%s ", v->rows.n, agg_mode_names[v->mode],
 		 agg_sort_names[v->sort],
 		 v->sort == AGG_SORT_RATE || v->sort == AGG_SORT_PPS ? " " : "",
 		 v->sort == AGG_SORT_RATE || v->sort == AGG_SORT_PPS ?
 		 window_name(v->window) : "",
 		 v->reverse ? " reversed" : "", rate_unit(v),
 		 v->iface < 0 ? "all" : v->snap->ifaces[v->iface].meta.ifname,
-		 v->interval, v->filter ? " | filter: " : "",
+		 v->interval, v->rdns ? " | dns" : "",
+		 v->filter ? " | filter: " : "",
 		 v->filter ? v->filter_text : "");
 	x = put(y, x, ROLE_STATUS, info);
 	if (COLS - x > 20)
@@ -630,7 +657,7 @@ static void draw_help(void)
 		"Tab          interface: all, then each one",
 		"arrows j k   move;  PgUp PgDn Home End  scroll",
 		"Enter        details of the selected row",
-		"n            reverse DNS (not implemented)",
+		"n            names for addresses (reverse DNS), on/off",
 		"Ctrl-L       repaint the screen",
 	};
 	char lines[16][BOX_LINE];
@@ -662,10 +689,12 @@ static void draw_detail(const struct view *v)
 	char lines[16][BOX_LINE], src[ADDR_TEXT_LEN], dst[ADDR_TEXT_LEN];
 	char proto[24], eth[24], flags[FLAGS_TEXT_LEN], first[64], last[64];
 	char p[3][16], b[3][16];
+	struct view numeric = *v;
 	int n = 0, w;
 
-	cell_endpoint(r, false, src, sizeof(src));
-	cell_endpoint(r, true, dst, sizeof(dst));
+	numeric.rdns = false;	/* details show the addresses themselves */
+	cell_endpoint(&numeric, r, false, src, sizeof(src));
+	cell_endpoint(&numeric, r, true, dst, sizeof(dst));
 	snprintf(eth, sizeof(eth), "%s",
 		 ethertype_text(k->ethertype, proto, sizeof(proto)));
 	cell_proto(r, proto, sizeof(proto));

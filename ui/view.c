@@ -9,6 +9,7 @@
 #include <string.h>
 #include <curses.h>
 #include "collect.h"
+#include "rdns.h"
 #include "view.h"
 
 #define KEY_CTRL(c) ((c) & 0x1f)
@@ -310,6 +311,21 @@ static int toggle(bool *b)
 	return ACT_REBUILD | ACT_REDRAW;
 }
 
+/* Names come from a worker thread; the screen never waits for them. */
+static int toggle_rdns(struct view *v)
+{
+	int err = v->rdns ? 0 : rdns_start();
+
+	if (err) {
+		snprintf(v->message, sizeof(v->message),
+			 "reverse DNS: %s", strerror(-err));
+		return ACT_REDRAW;
+	}
+	v->rdns = !v->rdns;
+	v->addr_width = 0;	/* names are wider; numbers narrower */
+	return ACT_REDRAW;
+}
+
 static int motion_key(struct view *v, int key)
 {
 	long page = v->page > 1 ? v->page - 1 : 1;
@@ -350,10 +366,7 @@ static int view_key_main(struct view *v, int key)
 		if (v->selected < v->rows.n)
 			v->overlay = OVL_DETAIL;
 		return ACT_REDRAW;
-	case 'n':
-		snprintf(v->message, sizeof(v->message),
-			 "reverse DNS is not implemented: addresses only");
-		return ACT_REDRAW;
+	case 'n': return toggle_rdns(v);
 	case KEY_CTRL('l'): case KEY_RESIZE:
 		return ACT_REPAINT | ACT_REDRAW;
 	}

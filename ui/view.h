@@ -43,6 +43,7 @@ struct view {
 	bool bytes;		/* rates in bytes/s, not bits/s */
 	int iface;		/* -1: all interfaces */
 	bool paused;
+	bool rdns;		/* names for addresses */
 	double interval;	/* seconds between scans */
 	enum view_overlay overlay;
 
