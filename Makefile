@@ -53,6 +53,8 @@ BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/bench*.c))
 PROGS := $(BUILD)/flowstat $(if $(GEN_OBJS),$(BUILD)/flowgen)
 
 .PHONY: all deps test bench demo clean
+# Keep the objects of the test programs (make deletes chained ones).
+.SECONDARY:
 all: $(PROGS) $(TEST_BINS) $(BENCH_BINS)
 
 deps:
