@@ -250,11 +250,15 @@ static void test_sort(struct snapshot *s)
 	agg_sort(&t, AGG_SORT_SRC, RATE_2S, false, NOW);
 	CHECK_EQ(t.rows[0].key.ethertype, 0x0800);
 	CHECK_EQ(t.rows[t.n - 1].key.ethertype, 0x86dd);
-	/* ties (iface sort: 4 rows on eth0) fall back to the key bytes */
+	/* ties (iface sort: 4 rows on eth0): source address, then port */
 	agg_sort(&t, AGG_SORT_IFACE, RATE_2S, false, NOW);
-	for (i = 1; i < 4; i++)
-		CHECK(memcmp(&t.rows[i - 1].key, &t.rows[i].key,
-			     sizeof(t.rows[i].key)) < 0, "tie order %zu", i);
+	for (i = 1; i < 4; i++) {
+		int c = memcmp(t.rows[i - 1].key.src, t.rows[i].key.src, 16);
+
+		CHECK(c < 0 || (c == 0 && t.rows[i - 1].key.sport <
+					  t.rows[i].key.sport),
+		      "tie order %zu", i);
+	}
 	agg_sort(&t, AGG_SORT_IFACE, RATE_2S, true, NOW);
 	CHECK_EQ(t.rows[0].iface, 1);
 	keep = t.rows[3];
@@ -263,6 +267,38 @@ static void test_sort(struct snapshot *s)
 	CHECK(i < t.n && t.rows[i].packets == keep.packets, "find");
 	tl_end();
 	agg_free(&t);
+}
+
+static void test_tie_order(void)
+{
+	static const struct spec ties[] = {
+		{ 0, 0, 17, "2001:db8::1", "2001:db8::2", 1, 1, 5, 5, 1, 1, 0 },
+		{ 0, 0, 17, "192.0.2.9", "192.0.2.1", 256, 1, 5, 5, 1, 1, 0 },
+		{ 0, 0, 17, "192.0.2.9", "192.0.2.1", 1, 1, 5, 5, 1, 1, 0 },
+		{ 0, 0, 17, "192.0.2.10", "192.0.2.1", 1, 1, 5, 5, 1, 1, 0 },
+		{ 0, 0, 17, "2001:db8::1:0:0:0:1", "2001:db8::2", 1, 1, 5, 5,
+		  1, 1, 0 },
+		{ 0, 0, 17, "192.0.2.9", "192.0.2.0", 256, 1, 5, 5, 1, 1, 0 },
+	};
+	/* IPv4 by address and port (numeric), then IPv6 */
+	static const int want[] = { 2, 5, 1, 3, 0, 4 };
+	struct snapshot *s = make_snapshot(ties, 6);
+	struct agg_table t = {};
+	int i, r;
+
+	tl_begin("ties: IPv4 before IPv6, source address, port as a number");
+	CHECK(aggregate(s, AGG_FLOW, -1, NULL, &t) == 0, "aggregate");
+	for (r = 0; r < 2; r++) {
+		agg_sort(&t, AGG_SORT_PACKETS, RATE_2S, r, NOW);
+		for (i = 0; i < 6; i++)
+			CHECK(!memcmp(&t.rows[i].key, &s->flows[want[i]].key,
+				      sizeof(t.rows[i].key)),
+			      "%s: row %d is not flow %d",
+			      r ? "reversed" : "sorted", i, want[i]);
+	}
+	tl_end();
+	agg_free(&t);
+	snapshot_free(s);
 }
 
 static void test_cumulative(struct snapshot *s)
@@ -341,6 +377,7 @@ int main(void)
 	test_port_proto_iface(s);
 	test_filter(s);
 	test_sort(s);
+	test_tie_order();
 	test_cumulative(s);
 	test_empty();
 	test_many();

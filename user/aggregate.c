@@ -92,16 +92,15 @@ static void group_key(const struct flow_key *k, enum agg_mode mode,
 }
 
 /*
- * What qsort moves: a row number with the row's sort value and its
- * tie-break key, so that numeric sorts touch no row at all (rows are
- * big and scattered; with 100,000 of them that is most of the cost).
+ * What qsort moves: a row number with the row's sort value and the start
+ * of its tie order (tie_prefix()), so that most comparisons touch no row
+ * (rows are big and scattered; with 100,000 that is most of the cost).
  */
 struct agg_sort_item {
 	double value;		/* numeric columns, larger first */
+	__u64 tie;		/* tie_prefix() */
 	__u32 row;
-	__u16 numeric;
-	__u16 iface;
-	struct flow_key key;
+	__u32 numeric;
 };
 
 static __u32 group_hash(int iface, const struct flow_key *k)
@@ -318,17 +317,55 @@ static int column_cmp(const struct agg_row *a, const struct agg_row *b)
 	return 0;
 }
 
+/*
+ * The order of ties, the same whatever the sort and its direction, so
+ * rows stay put: interface, IPv4 (and non-IP) before IPv6, source
+ * address, source port, destination address and port, then the rest of
+ * the key.
+ */
+static int tie_cmp(const struct agg_row *a, const struct agg_row *b)
+{
+	return CMP(a->iface, b->iface) ?:
+	       CMP(a->key.ethertype == 0x86dd, b->key.ethertype == 0x86dd) ?:
+	       memcmp(a->key.src, b->key.src, sizeof(a->key.src)) ?:
+	       CMP(a->key.sport, b->key.sport) ?:
+	       memcmp(a->key.dst, b->key.dst, sizeof(a->key.dst)) ?:
+	       CMP(a->key.dport, b->key.dport) ?:
+	       memcmp(&a->key, &b->key, sizeof(a->key));
+}
+
+/*
+ * The first 64 bits of tie_cmp()'s order: interface (8 bits), IPv6 (1),
+ * then an IPv4 source address and port (48), or the first 7 bytes of an
+ * IPv6 source address. Equal prefixes fall back to tie_cmp().
+ */
+static __u64 tie_prefix(const struct agg_row *r)
+{
+	const __u8 *a = r->key.src;
+	bool v6 = r->key.ethertype == 0x86dd;
+	__u64 iface = r->iface > 255 ? 255 : (__u64)r->iface;
+	__u64 t = iface << 56 | (__u64)v6 << 55;
+	int i;
+
+	if (!v6)
+		return t | (__u64)a[0] << 47 | (__u64)a[1] << 39 |
+		       (__u64)a[2] << 31 | (__u64)a[3] << 23 |
+		       (__u64)r->key.sport << 7;
+	for (i = 0; i < 6; i++)
+		t |= (__u64)a[i] << (47 - 8 * i);
+	return t | a[6] >> 1;
+}
+
 static int row_cmp(const void *pa, const void *pb)
 {
 	const struct agg_sort_item *x = pa, *y = pb;
 	int r = x->numeric ? CMP(y->value, x->value) :
 		column_cmp(&sort_rows[x->row], &sort_rows[y->row]);
 
-	/* Ties keep one order whatever the direction: rows stay put. */
 	r *= sort_ctx.sign;
 	if (!r)
-		r = CMP(x->iface, y->iface);
-	return r ? r : memcmp(&x->key, &y->key, sizeof(x->key));
+		r = CMP(x->tie, y->tie);
+	return r ? r : tie_cmp(&sort_rows[x->row], &sort_rows[y->row]);
 }
 
 /* The value of a numeric column; false for the others. */
@@ -362,8 +399,7 @@ void agg_sort(struct agg_table *t, enum agg_sort by, int window,
 
 		it->row = (__u32)i;
 		it->numeric = sort_value(&t->rows[i], &it->value);
-		it->iface = (__u16)t->rows[i].iface;
-		it->key = t->rows[i].key;
+		it->tie = tie_prefix(&t->rows[i]);
 	}
 	qsort(t->order, t->n, sizeof(*t->order), row_cmp);
 	for (i = 0; i < t->n; i++)
