@@ -92,6 +92,10 @@ static void graph_text(const struct view *v, int i, int width, char *buf,
 	int k, lvl;
 	size_t at = 0;
 
+	buf[0] = '\0';
+	if (i >= v->n_hist)	/* no history (out of memory) */
+		return;
+
 	for (k = 0; k < width; k++) {
 		b = now - (width - 1 - k);
 		val[k] = h->bucket[b % HIST_BUCKETS] == b ?
