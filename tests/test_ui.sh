@@ -165,6 +165,17 @@ test_none_held()
 	fi
 }
 
+test_bad_iface()
+{
+	view "$FS --netns $H1 top veth0 nosuch0 2>&1"
+	if wait_exit && [ "$(cat "$tmp/rc")" = 1 ] && wait_for 'nosuch0' &&
+	   ! attached; then
+		ok "a missing interface: exit 1, named, nothing attached"
+	else
+		fail "missing interface" "rc $(cat "$tmp/rc" 2>/dev/null): $(screen)"
+	fi
+}
+
 test_start()
 {
 	view "$FS --netns $H1 top -d 0.5 veth0"
@@ -520,6 +531,7 @@ fi
 
 test_no_terminal
 test_none_held
+test_bad_iface
 if test_start; then
 	test_counts
 	test_sort
