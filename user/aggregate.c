@@ -267,11 +267,8 @@ struct sort_ctx {
 	int window;
 	int sign;		/* -1: reversed */
 	double now;
+	const struct agg_row *rows;
 };
-
-/* qsort has no context argument; the view sorts from one thread. */
-static struct sort_ctx sort_ctx;
-static const struct agg_row *sort_rows;
 
 #define CMP(a, b) ((a) < (b) ? -1 : (a) > (b) ? 1 : 0)
 
@@ -290,10 +287,9 @@ static int addr_cmp(const struct agg_row *a, const struct agg_row *b,
 }
 
 /* Natural order of a column: names ascending, numbers descending. */
-static int column_cmp(const struct agg_row *a, const struct agg_row *b)
+static int column_cmp(const struct sort_ctx *c, const struct agg_row *a,
+		      const struct agg_row *b)
 {
-	const struct sort_ctx *c = &sort_ctx;
-
 	switch (c->by) {
 	case AGG_SORT_IFACE: return CMP(a->iface, b->iface);
 	case AGG_SORT_DIR: return CMP(a->key.dir, b->key.dir);
@@ -356,23 +352,23 @@ static __u64 tie_prefix(const struct agg_row *r)
 	return t | a[6] >> 1;
 }
 
-static int row_cmp(const void *pa, const void *pb)
+static int row_cmp(const void *pa, const void *pb, void *arg)
 {
 	const struct agg_sort_item *x = pa, *y = pb;
-	int r = x->numeric ? CMP(y->value, x->value) :
-		column_cmp(&sort_rows[x->row], &sort_rows[y->row]);
+	const struct sort_ctx *c = arg;
+	const struct agg_row *a = &c->rows[x->row], *b = &c->rows[y->row];
+	int r = x->numeric ? CMP(y->value, x->value) : column_cmp(c, a, b);
 
-	r *= sort_ctx.sign;
+	r *= c->sign;
 	if (!r)
 		r = CMP(x->tie, y->tie);
-	return r ? r : tie_cmp(&sort_rows[x->row], &sort_rows[y->row]);
+	return r ? r : tie_cmp(a, b);
 }
 
 /* The value of a numeric column; false for the others. */
-static bool sort_value(const struct agg_row *r, double *v)
+static bool sort_value(const struct sort_ctx *c, const struct agg_row *r,
+		       double *v)
 {
-	const struct sort_ctx *c = &sort_ctx;
-
 	switch (c->by) {
 	case AGG_SORT_FLOWS: *v = r->n_flows; return true;
 	case AGG_SORT_PACKETS: *v = r->packets; return true;
@@ -386,22 +382,22 @@ static bool sort_value(const struct agg_row *r, double *v)
 void agg_sort(struct agg_table *t, enum agg_sort by, int window,
 	      bool reverse, double now)
 {
+	struct sort_ctx c = { .by = by, .window = window,
+			      .sign = reverse ? -1 : 1, .now = now,
+			      .rows = t->rows };
 	struct agg_row *tmp;
 	size_t i;
 
 	if (t->n < 2)
 		return;
-	sort_ctx = (struct sort_ctx){ .by = by, .window = window,
-				      .sign = reverse ? -1 : 1, .now = now };
-	sort_rows = t->rows;
 	for (i = 0; i < t->n; i++) {
 		struct agg_sort_item *it = &t->order[i];
 
 		it->row = (__u32)i;
-		it->numeric = sort_value(&t->rows[i], &it->value);
+		it->numeric = sort_value(&c, &t->rows[i], &it->value);
 		it->tie = tie_prefix(&t->rows[i]);
 	}
-	qsort(t->order, t->n, sizeof(*t->order), row_cmp);
+	qsort_r(t->order, t->n, sizeof(*t->order), row_cmp, &c);
 	for (i = 0; i < t->n; i++)
 		t->spare[i] = t->rows[t->order[i].row];
 	tmp = t->rows;
