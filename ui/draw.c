@@ -189,9 +189,14 @@ static int header_iface(const struct view *v, int i, int y, bool two)
 	x = put(y, x, ROLE_RX, rx);
 	x = put(y, x + 2, ROLE_TX, tx);
 	if (gw >= 5) {
+		/*
+		 * gw cells fit (see above); put() cuts by bytes, and a UTF-8
+		 * block is three bytes in one cell, so write it whole.
+		 */
 		graph_text(v, i, gw, g, sizeof(g));
-		x = put(y, x + 1, ROLE_GRAPH, g);
-		/* curses counts cells; a UTF-8 block is one */
+		set_role(ROLE_GRAPH);
+		mvaddstr(y, x + 1, g);
+		set_role(ROLE_NORMAL);
 		getyx(stdscr, y, x);
 	}
 	x = put(y, x, ROLE_NORMAL, flows);
