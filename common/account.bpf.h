@@ -138,33 +138,15 @@ static __always_inline void slot_flush(struct flow_slot *s,
 }
 
 /*
- * The coarse clock for the slow path; it also keeps the fast path's
- * clock (jiffies, read inline at no cost) in step with it.
- */
-static __always_inline __u64 clock_sync(struct flow_totals *t)
-{
-	__u64 now = bpf_ktime_get_coarse_ns(), base;
-
-	if (!CONFIG_HZ)
-		return now;
-	if (!t->ns_per_jiffy)
-		t->ns_per_jiffy = 1000000000U / CONFIG_HZ;
-	base = now - bpf_jiffies64() * t->ns_per_jiffy;
-	if (base != t->clock_base)
-		t->clock_base = base;
-	return now;
-}
-
-/*
  * Count one frame of flow k, len bytes long, in direction k->dir (t is
  * that direction's totals, already counting it). Returns the cache slot
  * that now holds the flow and sets *tag, or returns -1.
  */
 static __always_inline int flow_count(struct flow_totals *t,
 				      const struct flow_key *k, __u64 len,
-				      __u8 tcp_flags, __u64 *tag)
+				      __u8 tcp_flags, __u64 now, __u64 *tag)
 {
-	__u64 now = clock_sync(t), h = flow_hash(k);
+	__u64 h = flow_hash(k);
 	struct flow_slot *s;
 	__u32 idx = (h >> 32) & cache_mask;
 
@@ -366,20 +348,29 @@ static __always_inline int fast_kind(__u8 proto)
 }
 
 /*
- * After the slow path counted a frame of flow k in slot idx: remember the
- * flow for the fast path if the frame has one of the shapes above.
+ * After the slow path counted a frame of flow k in slot idx at time now
+ * (coarse clock): remember the flow for the fast path if the frame has
+ * one of the shapes above and the flow repeats (the last slow-path frame
+ * went to the same slot), so that rotating flows do not pay for it.
  * tags: the VLAN tags in the frame itself.
  */
 static __always_inline void fast_remember(struct flow_totals *t, void *data,
 					  void *end, const struct flow_key *k,
-					  int tags, __u32 idx, __u64 tag)
+					  int tags, __u32 idx, __u64 tag,
+					  __u64 now)
 {
 	int kind = fast_kind(k->proto), i, shape;
 	const __u64 *w = data + 12;
 	const struct fast_shape *sh;
 	__u8 *l3;
 
-	if (!t->ns_per_jiffy || kind == FAST_NONE || tags < 0 || tags > 2 ||
+	if (t->slow_slot != idx + 1) {
+		/* Flows take turns: stop trying the fast path for now. */
+		t->slow_slot = idx + 1;
+		t->fast_tag = 0;
+		return;
+	}
+	if (!CONFIG_HZ || kind == FAST_NONE || tags < 0 || tags > 2 ||
 	    (k->flags & (FLOW_F_FRAGMENT | FLOW_F_TRUNCATED)) ||
 	    !(k->flags & FLOW_F_PORTS))
 		return;
@@ -409,6 +400,13 @@ PARSE_UNROLL
 			t->fast_mask[i] = sh->mask[i];
 		t->fast_shape = shape + 1;
 	}
+	/*
+	 * The fast path reads the clock as jiffies (an inlined load) scaled
+	 * to ns and put on the coarse clock's base, which is kept here.
+	 */
+	if (!t->ns_per_jiffy)
+		t->ns_per_jiffy = 1000000000U / CONFIG_HZ;
+	t->clock_base = now - bpf_jiffies64() * t->ns_per_jiffy;
 	t->fast_words = sh->words;
 	t->fast_tcp_off = sh->tcp_off;
 	t->fast_min_len = sh->min_len;

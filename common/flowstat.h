@@ -87,11 +87,12 @@ struct flow_totals {
 	__u64 clock_base;	/* CLOCK_MONOTONIC ns - jiffies * ns_per_jiffy */
 	__u32 ns_per_jiffy;	/* 0: the kernel's HZ is unknown, no fast path */
 	__u32 fast_slot;
+	__u32 slow_slot;	/* slot of the last slow-path frame, plus 1 */
 	__u16 fast_min_len;	/* shorter frames take the slow path */
 	__u8 fast_words;	/* 4, 6 or 7 words to compare */
 	__u8 fast_tcp_off;	/* TCP flags byte offset, 0 if not TCP */
 	__u8 fast_shape;	/* which masks fast_mask holds, plus 1 */
-	__u8 pad[3];
+	__u8 pad[7];
 };
 
 /* retired map, indexed by enum flow_dir; written by userspace only (gc). */

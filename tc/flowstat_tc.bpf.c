@@ -30,7 +30,7 @@ static __always_inline int tc_count(struct __sk_buff *skb, __u32 dir)
 {
 	struct flow_key key = { .dir = dir };
 	/* Bytes as on the wire: an offloaded tag was there too. */
-	__u64 len = skb->len + (skb->vlan_present ? 4 : 0), tag = 0;
+	__u64 len = skb->len + (skb->vlan_present ? 4 : 0), tag = 0, now;
 	struct flow_totals *t;
 	__u8 tcp_flags = 0;
 	int slot;
@@ -60,12 +60,14 @@ static __always_inline int tc_count(struct __sk_buff *skb, __u32 dir)
 		tcp_flags = 0;
 		tc_parse(skb, &key, &tcp_flags);
 	}
-	slot = flow_count(t, &key, len, tcp_flags, &tag);
+	now = bpf_ktime_get_coarse_ns();
+	slot = flow_count(t, &key, len, tcp_flags, now, &tag);
 	if (slot >= 0 && !skb->vlan_present)
 		fast_remember(t, (void *)(long)skb->data,
 			      (void *)(long)skb->data_end, &key,
 			      !!(key.flags & FLOW_F_VLAN) +
-			      !!(key.flags & FLOW_F_INNER_VLAN), slot, tag);
+			      !!(key.flags & FLOW_F_INNER_VLAN), slot, tag,
+			      now);
 	return TC_ACT_UNSPEC;
 }
 

@@ -489,21 +489,38 @@ struct seq {
 	int n;
 };
 
+/*
+ * Each near relative comes right after three frames of the flow, when the
+ * fast path holds that flow (a flow is remembered on its second frame in
+ * a row through the slow path).
+ */
 static const struct seq seqs[] = {
-	{ .name = "sequence: ipv4 udp, ttl change, cut, fragment, other port",
-	  .n = 6, .f = {
-		{ .spec = { V4, UDP, .payload = 20 }, .repeat = 2 },
+	{ .name = "sequence: ipv4 udp, ttl change, other port, cut, fragment",
+	  .n = 8, .f = {
+		{ .spec = { V4, UDP, .payload = 20 }, .repeat = 3 },
 		{ .spec = { V4, UDP, .payload = 20 }, .repeat = 2,
 		  .mangle_off = 14 + 8, .mangle_val = 7 },	/* TTL */
-		{ .spec = { V4, UDP, .payload = 20 }, .repeat = 1, .cut = 40,
-		  .fix = fix_l4_cut },
-		{ .spec = { V4, UDP, .frag = 0x2000, .payload = 20 },
-		  .repeat = 1, .fix = fix_fragment },
 		{ .spec = { V4, .proto = IPPROTO_UDP, .sport = 5353,
 			    .dport = 54, .payload = 20 }, .repeat = 1 },
+		{ .spec = { V4, UDP, .payload = 20 }, .repeat = 3 },
+		{ .spec = { V4, UDP, .payload = 20 }, .repeat = 1, .cut = 40,
+		  .fix = fix_l4_cut },
+		{ .spec = { V4, UDP, .payload = 20 }, .repeat = 3 },
+		{ .spec = { V4, UDP, .frag = 0x2000, .payload = 20 },
+		  .repeat = 1, .fix = fix_fragment },
 		{ .spec = { V4, UDP, .payload = 20 }, .repeat = 1 },
 	} },
-	{ .name = "sequence: ipv6 tcp syn, acks, then with hop-by-hop",
+	{ .name = "sequence: ipv6 udp, other destination, then hop-by-hop",
+	  .n = 5, .f = {
+		{ .spec = { V6, UDP }, .repeat = 3 },
+		{ .spec = { .ethertype = 0x86dd, .src = "2001:db8::1",
+			    .dst = "2001:db8:1::3", UDP }, .repeat = 1 },
+		{ .spec = { V6, UDP }, .repeat = 3 },
+		{ .spec = { V6, UDP, .ext = { IPPROTO_HOPOPTS }, .next = 1 },
+		  .repeat = 1 },
+		{ .spec = { V6, UDP }, .repeat = 1 },
+	} },
+	{ .name = "sequence: ipv6 tcp syn, acks, fin with hop-by-hop",
 	  .n = 3, .f = {
 		{ .spec = { V6, TCP(0x02) }, .repeat = 1 },
 		{ .spec = { V6, TCP(0x10), .payload = 100 }, .repeat = 3 },
@@ -511,17 +528,18 @@ static const struct seq seqs[] = {
 			    .next = 1 }, .repeat = 1 },
 	} },
 	{ .name = "sequence: qinq tcp, inner vlan change, priority bits",
-	  .n = 3, .f = {
-		{ .spec = { QINQ(100, 200), V4, TCP(0x10) }, .repeat = 2 },
+	  .n = 4, .f = {
+		{ .spec = { QINQ(100, 200), V4, TCP(0x10) }, .repeat = 3 },
 		{ .spec = { QINQ(100, 201), V4, TCP(0x10) }, .repeat = 1 },
+		{ .spec = { QINQ(100, 200), V4, TCP(0x10) }, .repeat = 3 },
 		{ .spec = { .ntags = 2, .tpid = { 0x88a8, 0x8100 },
 			    .vid = { 0xe064, 200 }, V4, TCP(0x08) },
 		  .repeat = 2 },
 	} },
-	{ .name = "sequence: icmp echo id change, then other code",
+	{ .name = "sequence: icmp echo, id change, other code",
 	  .n = 3, .f = {
 		{ .spec = { V4, .proto = IPPROTO_ICMP, .sport = 8, .payload = 8 },
-		  .repeat = 2 },
+		  .repeat = 3 },
 		{ .spec = { V4, .proto = IPPROTO_ICMP, .sport = 8, .payload = 8 },
 		  .repeat = 2, .mangle_off = 14 + 20 + 4, .mangle_val = 9 },
 		{ .spec = { V4, .proto = IPPROTO_ICMP, .sport = 8, .dport = 1,

@@ -11,7 +11,7 @@ int flowstat_xdp(struct xdp_md *ctx)
 	struct flow_key key = { .dir = FLOW_DIR_INGRESS };
 	__u32 dir = FLOW_DIR_INGRESS;
 	struct flow_totals *t;
-	__u64 len = end - data, tag = 0;
+	__u64 len = end - data, tag = 0, now;
 	__u8 tcp_flags = 0;
 	int slot;
 
@@ -24,11 +24,13 @@ int flowstat_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 
 	parse_frame(data, end, &key, &tcp_flags);
-	slot = flow_count(t, &key, len, tcp_flags, &tag);
+	now = bpf_ktime_get_coarse_ns();
+	slot = flow_count(t, &key, len, tcp_flags, now, &tag);
 	if (slot >= 0)
 		fast_remember(t, data, end, &key,
 			      !!(key.flags & FLOW_F_VLAN) +
-			      !!(key.flags & FLOW_F_INNER_VLAN), slot, tag);
+			      !!(key.flags & FLOW_F_INNER_VLAN), slot, tag,
+			      now);
 	return XDP_PASS;
 }
 
