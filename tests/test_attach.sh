@@ -7,6 +7,7 @@
 # its exact exit code and nothing changed.
 set -u
 cd "$(dirname "$0")/.."
+source tests/lib.sh
 BUILD=${BUILD:-build}
 FS=$BUILD/flowstat
 GEN=$BUILD/flowgen
@@ -46,17 +47,7 @@ cleanup()
 }
 trap cleanup EXIT
 
-ok()
-{
-	echo "ok - $1"
-}
 
-fail()
-{
-	echo "# $2"
-	echo "not ok - $1"
-	failed=1
-}
 
 # run CMD...: rc, $tmp/out and $tmp/err hold what it did.
 run()

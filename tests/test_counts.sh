@@ -9,6 +9,7 @@
 # for totals == flows + untracked + retired.
 set -u
 cd "$(dirname "$0")/.."
+source tests/lib.sh
 BUILD=${BUILD:-build}
 FS=$BUILD/flowstat
 GEN=$BUILD/flowgen
@@ -56,19 +57,7 @@ cleanup()
 }
 trap cleanup EXIT
 
-ok()
-{
-	echo "ok - $1"
-}
 
-fail()
-{
-	local name=$1
-	shift
-	printf '# %s\n' "$@"
-	echo "not ok - $name"
-	failed=1
-}
 
 # ---- helpers ----
 

@@ -8,6 +8,7 @@
 # the fast path and the flow cache.
 set -u
 cd "$(dirname "$0")/.."
+source tests/lib.sh
 BUILD=${BUILD:-build}
 FS=$BUILD/flowstat
 GEN=$BUILD/flowgen
@@ -31,15 +32,6 @@ cleanup()
 }
 trap cleanup EXIT
 
-ok() { echo "ok - $1"; }
-fail()
-{
-	local name=$1
-	shift
-	printf '# %s\n' "$@"
-	echo "not ok - $name"
-	failed=1
-}
 
 # Generated traffic only (203.0.113.0/24 and 2001:db8:ff::/48 are never
 # assigned by the testbed, so the kernel's own chatter is not in it), as

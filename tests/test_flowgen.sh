@@ -6,6 +6,7 @@
 # exit 2 naming the field.
 set -u
 cd "$(dirname "$0")/.."
+source tests/lib.sh
 BUILD=${BUILD:-build}
 GEN=$BUILD/flowgen
 P=fg$$
@@ -31,17 +32,7 @@ cleanup()
 }
 trap cleanup EXIT
 
-ok()
-{
-	echo "ok - $1"
-}
 
-fail()
-{
-	echo "# $2"
-	echo "not ok - $1"
-	failed=1
-}
 
 rx_counters()
 {

@@ -5,6 +5,7 @@
 # that it never touches a namespace it did not make.
 set -u
 cd "$(dirname "$0")/.."
+source tests/lib.sh
 TB=scripts/testbed
 P=fst$$
 failed=0
@@ -19,17 +20,7 @@ cleanup()
 }
 trap cleanup EXIT
 
-ok()
-{
-	echo "ok - $1"
-}
 
-fail()
-{
-	echo "# $2"
-	echo "not ok - $1"
-	failed=1
-}
 
 check()
 {

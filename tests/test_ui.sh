@@ -7,6 +7,7 @@
 # exactly what the view attached.
 set -u
 cd "$(dirname "$0")/.."
+source tests/lib.sh
 BUILD=${BUILD:-build}
 FS=$BUILD/flowstat
 GEN=$BUILD/flowgen
@@ -41,18 +42,7 @@ cleanup()
 }
 trap cleanup EXIT
 
-ok()
-{
-	echo "ok - $1"
-}
 
-fail()
-{
-	echo "# $2" | head -c 3000
-	echo
-	echo "not ok - $1"
-	failed=1
-}
 
 screen()
 {
