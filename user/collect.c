@@ -632,8 +632,13 @@ static void read_kernel(const struct flowstat_meta *m, struct scan_input *in)
 
 	in->present = 1;
 	if (!netns_inode(NULL, &ino) && ino != m->netns_ino) {
-		if (!m->netns[0] || netns_enter(m->netns, &saved))
-			return;	/* out of reach: assume present */
+		err = netns_enter_ino(m->netns_ino, m->netns, &saved);
+		if (err == -ENOENT && m->netns[0]) {
+			in->present = 0;	/* its named namespace is gone */
+			return;
+		}
+		if (err)
+			return;	/* unnamed, out of reach: assume present */
 	}
 	err = iface_get(NULL, (int)m->ifindex, &info);
 	if (saved >= 0)
