@@ -16,6 +16,7 @@
 #include "attach.h"
 #include "collect.h"
 #include "commands.h"
+#include "format.h"
 #include "json.h"
 #include "log.h"
 
@@ -514,20 +515,6 @@ static void counts_json(struct json_writer *w, const struct dir_counts *d)
 	json_object_end(w);
 }
 
-static void kernel_json(struct json_writer *w, const struct iface_rec *r)
-{
-	if (!r->kernel_valid) {
-		json_null(w);
-		return;
-	}
-	json_object_start(w);
-	json_kv_u64(w, "rx_packets", r->kernel_rx_packets);
-	json_kv_u64(w, "rx_bytes", r->kernel_rx_bytes);
-	json_kv_u64(w, "tx_packets", r->kernel_tx_packets);
-	json_kv_u64(w, "tx_bytes", r->kernel_tx_bytes);
-	json_object_end(w);
-}
-
 static void status_json(const struct snapshot *s)
 {
 	struct json_writer w;
@@ -550,7 +537,7 @@ static void status_json(const struct snapshot *s)
 		}
 		json_object_end(&w);
 		json_key(&w, "kernel");
-		kernel_json(&w, r);
+		format_kernel_json(&w, r);
 		json_object_end(&w);
 	}
 	json_array_end(&w);

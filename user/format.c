@@ -187,17 +187,11 @@ static void rw_string(struct rec_writer *rw, const char *name, const char *s)
 		csv_string(rw->out, s);
 }
 
-/* Times to the millisecond: the kernel's coarse clock is no finer. */
-static void rw_time(struct rec_writer *rw, const char *name, double t)
-{
-	t = round(t * 1000) / 1000;
-	if (rw->fmt == OUT_JSON)
-		json_kv_double(rw->jw, name, t);
-	else if (csv_field(rw, name))
-		fprintf(rw->out, "%.3f", t);
-}
-
-static void rw_rate(struct rec_writer *rw, const char *name, double v)
+/*
+ * Times and rates to three decimals: times to the millisecond (the
+ * kernel's coarse clock is no finer), rates to a thousandth.
+ */
+static void rw_milli(struct rec_writer *rw, const char *name, double v)
 {
 	v = round(v * 1000) / 1000;
 	if (rw->fmt == OUT_JSON)
@@ -291,8 +285,8 @@ static void flow_dump_fields(struct rec_writer *rw, const struct snapshot *s,
 	rw_u64(rw, "packets", r->packets);
 	rw_u64(rw, "bytes", r->bytes);
 	rw_u64(rw, "tcp_flags", r->tcp_flags);
-	rw_time(rw, "first_seen", r->first_seen);
-	rw_time(rw, "last_seen", r->last_seen);
+	rw_milli(rw, "first_seen", r->first_seen);
+	rw_milli(rw, "last_seen", r->last_seen);
 	rw_bool(rw, "fragment", r->key.flags & FLOW_F_FRAGMENT);
 	rw_bool(rw, "truncated", r->key.flags & FLOW_F_TRUNCATED);
 }
@@ -308,9 +302,8 @@ static void iface_dir_row(struct rec_writer *rw, const struct iface_rec *ir,
 	rw_end_line(rw);
 }
 
-static void kernel_json(struct json_writer *jw, const struct iface_rec *ir)
+void format_kernel_json(struct json_writer *jw, const struct iface_rec *ir)
 {
-	json_key(jw, "kernel");
 	if (!ir->kernel_valid) {
 		json_null(jw);
 		return;
@@ -338,7 +331,8 @@ static void iface_dump_json(struct rec_writer *rw, const struct iface_rec *ir)
 	}
 	json_kv_bool(rw->jw, "present", ir->present);
 	json_kv_u64(rw->jw, "flow_entries", ir->flow_entries);
-	kernel_json(rw->jw, ir);
+	json_key(rw->jw, "kernel");
+	format_kernel_json(rw->jw, ir);
 	json_object_end(rw->jw);
 }
 
@@ -351,7 +345,7 @@ static int dump_json(FILE *out, const struct snapshot *s)
 
 	json_init(&jw, out, false);
 	json_object_start(&jw);
-	rw_time(&rw, "time", s->time);
+	rw_milli(&rw, "time", s->time);
 	json_key(&jw, "interfaces");
 	json_array_start(&jw);
 	for (n = 0; n < s->n_ifaces; n++)
@@ -602,8 +596,8 @@ static void watch_count_fields(struct rec_writer *rw,
 	rw_u64(rw, "bytes", wc->bytes);
 	rw_u64(rw, "delta_packets", wc->delta_packets);
 	rw_u64(rw, "delta_bytes", wc->delta_bytes);
-	rw_rate(rw, "pps", wc->pps);
-	rw_rate(rw, "bps", wc->bps);
+	rw_milli(rw, "pps", wc->pps);
+	rw_milli(rw, "bps", wc->bps);
 }
 
 static void watch_iface_json(struct rec_writer *rw, const struct snapshot *s,
@@ -647,8 +641,8 @@ static int watch_json(FILE *out, const struct snapshot *s,
 
 	json_init(&jw, out, false);
 	json_object_start(&jw);
-	rw_time(&rw, "time", s->time);
-	rw_time(&rw, "interval", s->interval);
+	rw_milli(&rw, "time", s->time);
+	rw_milli(&rw, "interval", s->interval);
 	json_key(&jw, "interfaces");
 	json_array_start(&jw);
 	for (n = 0; n < s->n_ifaces; n++)
@@ -675,7 +669,7 @@ static void watch_csv_row(struct rec_writer *rw, const struct snapshot *s,
 {
 	struct watch_counts wc;
 
-	rw_time(rw, "time", s->time);
+	rw_milli(rw, "time", s->time);
 	rw_string(rw, "record", r ? "flow" : "interface");
 	if (r) {
 		watch_flow_fields(rw, s, r);

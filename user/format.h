@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include "json.h"
 #include "snapshot.h"
 
 enum out_format { OUT_TEXT, OUT_JSON, OUT_CSV };
@@ -35,6 +36,9 @@ const char *count_text(double v, char *buf, size_t len);
 
 /* One dump report (interfaces then flows). 0 or -EIO. */
 int format_dump(FILE *out, const struct snapshot *s, enum out_format fmt);
+/* The kernel's own rx/tx counters of an interface as a JSON value (null
+ * when they could not be read); dump and status print the same object. */
+void format_kernel_json(struct json_writer *jw, const struct iface_rec *ir);
 /*
  * One watch record: interfaces with their deltas since prev (NULL: the
  * first record, deltas 0), and the flows whose counts moved. header: the
