@@ -2,6 +2,29 @@
 # Shared by the shell suites (sourced): one line per case in the form
 # tests/run.sh counts, and $failed for the suite's exit status.
 failed=0
+BUILD=${BUILD:-build}
+FS=$BUILD/flowstat
+GEN=$BUILD/flowgen
+
+# need_built FILE...: end the suite with one failed case unless each
+# program is built.
+need_built()
+{
+	local f
+	for f; do
+		[ -x "$f" ] || { echo "not ok - $f is built (run make)"; exit 1; }
+	done
+}
+
+# need_tools TOOL...: the same for commands install-deps.sh provides.
+need_tools()
+{
+	local t
+	for t; do
+		command -v "$t" >/dev/null ||
+			{ echo "not ok - $t is installed (scripts/install-deps.sh)"; exit 1; }
+	done
+}
 
 ok()	# NAME
 {

@@ -8,21 +8,12 @@
 set -u
 cd "$(dirname "$0")/.."
 source tests/lib.sh
-BUILD=${BUILD:-build}
-FS=$BUILD/flowstat
-GEN=$BUILD/flowgen
 P=fsa$$
 RX=veth0		# in H1; flowgen sends to it from H0's veth1
 ROOT=/sys/fs/bpf/flowstat
-failed=0
 tmp=$(mktemp -d)
 
-for bin in "$FS" "$GEN"; do
-	if [ ! -x "$bin" ]; then
-		echo "not ok - $bin is built (run make)"
-		exit 1
-	fi
-done
+need_built "$FS" "$GEN"
 # A private copy: other people's builds may relink build/flowstat while
 # this suite runs.
 cp "$FS" "$tmp/flowstat" && FS=$tmp/flowstat

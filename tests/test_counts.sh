@@ -10,28 +10,14 @@
 set -u
 cd "$(dirname "$0")/.."
 source tests/lib.sh
-BUILD=${BUILD:-build}
-FS=$BUILD/flowstat
-GEN=$BUILD/flowgen
 P=fsc$$
-failed=0
 dumps=0
 bad_dumps=0
 tmp=$(mktemp -d)
 pids=()
 
-for bin in "$FS" "$GEN"; do
-	if [ ! -x "$bin" ]; then
-		echo "not ok - $bin is built (run make)"
-		exit 1
-	fi
-done
-for tool in jq tcpdump iperf3 ping; do
-	if ! command -v $tool >/dev/null; then
-		echo "not ok - $tool is installed (scripts/install-deps.sh)"
-		exit 1
-	fi
-done
+need_built "$FS" "$GEN"
+need_tools jq tcpdump iperf3 ping
 # A private copy: other people's builds may relink build/flowstat.
 cp "$FS" "$tmp/flowstat" && FS=$tmp/flowstat
 source scripts/testbed

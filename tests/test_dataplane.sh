@@ -9,15 +9,9 @@
 set -u
 cd "$(dirname "$0")/.."
 source tests/lib.sh
-BUILD=${BUILD:-build}
-FS=$BUILD/flowstat
-GEN=$BUILD/flowgen
 tmp=$(mktemp -d)
-failed=0
 
-for bin in "$FS" "$GEN"; do
-	[ -x "$bin" ] || { echo "not ok - $bin is built (run make)"; exit 1; }
-done
+need_built "$FS" "$GEN"
 cp "$FS" "$tmp/flowstat" && FS=$tmp/flowstat
 source scripts/testbed
 TESTBED_PREFIX=fsd$$

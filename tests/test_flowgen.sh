@@ -7,17 +7,11 @@
 set -u
 cd "$(dirname "$0")/.."
 source tests/lib.sh
-BUILD=${BUILD:-build}
-GEN=$BUILD/flowgen
 P=fg$$
 RX=veth0
-failed=0
 tmp=$(mktemp -d)
 
-if [ ! -x "$GEN" ]; then
-	echo "not ok - flowgen is built ($GEN missing: run make)"
-	exit 1
-fi
+need_built "$GEN"
 source scripts/testbed
 TESTBED_PREFIX=$P
 H0=$(testbed_ns h0)

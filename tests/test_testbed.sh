@@ -8,7 +8,6 @@ cd "$(dirname "$0")/.."
 source tests/lib.sh
 TB=scripts/testbed
 P=fst$$
-failed=0
 out=$(mktemp)
 
 cleanup()

@@ -8,20 +8,11 @@
 set -u
 cd "$(dirname "$0")/.."
 source tests/lib.sh
-BUILD=${BUILD:-build}
-FS=$BUILD/flowstat
-GEN=$BUILD/flowgen
 P=fsui$$
 T=fsui$$		# tmux session
-failed=0
 tmp=$(mktemp -d)
 
-for bin in "$FS" "$GEN"; do
-	if [ ! -x "$bin" ]; then
-		echo "not ok - $bin is built (run make)"
-		exit 1
-	fi
-done
+need_built "$FS" "$GEN"
 if ! command -v tmux >/dev/null; then
 	echo "ok - live view # SKIP tmux is not installed"
 	exit 0
