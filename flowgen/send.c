@@ -273,12 +273,26 @@ static int report_stuck(struct sender *s, const struct flow_spec *flow,
 }
 
 /*
+ * Frames to send now: a millisecond's worth at the rate, or what is due
+ * when runs take longer than that (each BPF_PROG_RUN may wait for the
+ * kernel), so that the rate holds on a busy machine too.
+ */
+static __u32 due_now(double start, __u64 done, __u64 rate, __u32 chunk)
+{
+	double due = (now() - start) * rate - (double)done;
+
+	if (!rate || due <= chunk)
+		return chunk;
+	return due >= CHUNK_MAX ? CHUNK_MAX : (__u32)due;
+}
+
+/*
  * Sends every flow of spec its exact count, round-robin in chunks so
  * that the flows interleave, paced to spec->rate; sent[k] counts flow k.
  */
 int sender_run(struct sender *s, const struct flow_spec *spec, __u64 *sent)
 {
-	__u32 chunk = CHUNK_MAX, k, idle = 0;
+	__u32 chunk = CHUNK_MAX, k, idle = 0, n;
 	static __u8 frame[SPEC_MAX_SIZE];
 	struct flow_spec flow;
 	double start = now();
@@ -297,8 +311,9 @@ int sender_run(struct sender *s, const struct flow_spec *spec, __u64 *sent)
 			busy = true;
 			frame_build(&flow, frame);
 			got = flow.count - sent[k];
-			err = xmit_run(s, frame, flow.size,
-				       got < chunk ? got : chunk, &got);
+			n = due_now(start, done, spec->rate, chunk);
+			err = xmit_run(s, frame, flow.size, got < n ? got : n,
+				       &got);
 			idle = got ? 0 : idle + 1;
 			if (err || idle >= MAX_IDLE_RUNS)
 				return report_stuck(s, &flow, err);
