@@ -23,8 +23,10 @@ endif
 
 # Lazy (=) so pkg-config and gcc run after scripts/install-deps.sh.
 ARCH_INC   = -I/usr/include/$(shell $(CC) -dumpmachine)
+# No sinking of common code: each epoch's copy of a program body must
+# keep its own map operations (common/account.bpf.h).
 BPF_CFLAGS = -target bpf -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
-	     -mcpu=v3 $(ARCH_INC) -Icommon
+	     -mcpu=v3 -mllvm -simplifycfg-sink-common=false $(ARCH_INC) -Icommon
 CFLAGS    ?= -O2 -g
 XCFLAGS    = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	     -I$(BUILD) -Icommon -Iuser -Iui \
@@ -32,13 +34,14 @@ XCFLAGS    = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 LDLIBS     = $(shell pkg-config --libs $(PKGS)) -lelf -lz -lm
 
 # BPF objects: every *.bpf.c, flat in $(BUILD), each with a skeleton.
-BPF_SRCS  := $(wildcard xdp/*.bpf.c tc/*.bpf.c flowgen/*.bpf.c tests/bpf/*.bpf.c)
+BPF_SRCS  := $(wildcard xdp/*.bpf.c tc/*.bpf.c user/*.bpf.c flowgen/*.bpf.c \
+	       tests/bpf/*.bpf.c)
 BPF_OBJS  := $(addprefix $(BUILD)/,$(notdir $(BPF_SRCS:.bpf.c=.bpf.o)))
 SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 BPF_HDRS  := $(wildcard common/*.h)
 
 # flowstat: the core (user/) and the live view (ui/).
-CORE_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+CORE_SRCS := $(filter-out user/main.c %.bpf.c,$(wildcard user/*.c))
 CORE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRCS))
 UI_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard ui/*.c))
 MAIN_OBJ  := $(BUILD)/obj/user/main.o

@@ -3,16 +3,23 @@
  * The maps of one flowstat instance and the per-packet accounting.
  *
  * Cost is the product, so the common case touches no hash map: a per-CPU
- * direct-mapped cache (flow_cache, inlined array lookups) counts packets
+ * direct-mapped cache (cache0/1, inlined array lookups) counts packets
  * of flows it holds; the flows hash is touched when a flow is new, when
  * its slot is taken by another flow, or when its slot is busy with
  * another flow (then the packet is counted in the hash directly).
  * In front of the cache, the fast path (see struct flow_totals) counts a
  * frame of the last flow seen without parsing it.
+ *
+ * Every map that counts exists once per epoch (common/flowstat.h): the
+ * programs read the generation word once per frame and use only that
+ * epoch's maps. Each program body is compiled once per epoch, with the
+ * epoch a constant, so that every map operation names one map and the
+ * verifier inlines it (the BPF build keeps clang from merging the two
+ * copies back into one call on a chosen map).
+ *
  * Every frame is counted in totals first; a frame that can get no flow
- * entry is counted as untracked, so per direction:
- *   totals == sum(flows hash) + sum(pending in flow_cache) + untracked
- *            (+ retired, which userspace gc moves flows into).
+ * entry is counted as untracked, so per direction and epoch:
+ *   totals == sum(flows hash) + sum(pending in the cache) + untracked.
  */
 #ifndef FLOWSTAT_ACCOUNT_BPF_H
 #define FLOWSTAT_ACCOUNT_BPF_H
@@ -22,42 +29,70 @@
 #include "flowstat.h"
 #include "parse.bpf.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__type(key, struct flow_key);
-	__type(value, struct flow_value);
-	__uint(max_entries, FLOWSTAT_DEFAULT_MAX_FLOWS);
-} flows SEC(".maps");
+#ifndef E2BIG
+#define E2BIG 7
+#endif
+#ifndef EEXIST
+#define EEXIST 17
+#endif
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__type(key, __u32);
-	__type(value, struct flow_totals);
-	__uint(max_entries, FLOW_DIR_MAX);
-} totals SEC(".maps");
+#define FLOWS_MAP(name)                                                 \
+	struct {                                                         \
+		__uint(type, BPF_MAP_TYPE_PERCPU_HASH);                  \
+		__type(key, struct flow_key);                            \
+		__type(value, struct flow_value);                        \
+		__uint(max_entries, FLOWSTAT_DEFAULT_MAX_FLOWS);         \
+	} name SEC(".maps")
+#define TOTALS_MAP(name)                                                \
+	struct {                                                         \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                 \
+		__type(key, __u32);                                      \
+		__type(value, struct flow_totals);                       \
+		__uint(max_entries, FLOW_DIR_MAX);                       \
+	} name SEC(".maps")
+#define CACHE_MAP(name)                                                 \
+	struct {                                                         \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                 \
+		__type(key, __u32);                                      \
+		__type(value, struct flow_slot);                         \
+		__uint(max_entries, FLOWSTAT_CACHE_SLOTS);               \
+	} name SEC(".maps")
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__type(key, __u32);
-	__type(value, struct flow_slot);
-	__uint(max_entries, FLOWSTAT_CACHE_SLOTS);
-} flow_cache SEC(".maps");
+FLOWS_MAP(flows0);
+FLOWS_MAP(flows1);
+TOTALS_MAP(totals0);
+TOTALS_MAP(totals1);
+CACHE_MAP(cache0);
+CACHE_MAP(cache1);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__type(key, __u32);
-	__type(value, struct flow_retired);
-	__uint(max_entries, FLOW_DIR_MAX);
-} retired SEC(".maps");
+/* The maps of epoch e, a constant after inlining. */
+#define FLOWS(e) ((e) ? (void *)&flows1 : (void *)&flows0)
+#define TOTALS(e) ((e) ? (void *)&totals1 : (void *)&totals0)
+#define CACHE(e) ((e) ? (void *)&cache1 : (void *)&cache0)
 
-/* flow_cache entries - 1; set by userspace together with the map size. */
+/*
+ * The generation word (struct flowstat_ctl), a global of its own section
+ * so that the XDP and tc objects of an instance share one map, which
+ * userspace maps into memory and advances.
+ */
+struct flowstat_ctl ctl SEC(".data.ctl") = { .gen = 2 };
+
+/* cache entries - 1; set by userspace together with the map size. */
 const volatile __u32 cache_mask = FLOWSTAT_CACHE_SLOTS - 1;
-
-/* libbpf fills this in from the kernel config; 0 when it cannot. */
-extern unsigned int CONFIG_HZ __kconfig __weak;
+/*
+ * Nanoseconds per jiffy of the running kernel, measured by userspace at
+ * load (user/clock.h); 0 leaves the fast path off. Nothing here needs
+ * the kernel's config.
+ */
+const volatile __u32 ns_per_jiffy;
 
 /* A slot whose flow has been quiet this long may be given to another. */
 #define SLOT_IDLE_NS (2 * 1000 * 1000ULL)
+
+static __always_inline __u64 current_gen(void)
+{
+	return *(volatile __u64 *)&ctl.gen;
+}
 
 /* The slot index is the high half; the low half (made odd) is the tag. */
 static __always_inline __u64 flow_hash(const struct flow_key *k)
@@ -93,56 +128,96 @@ static __always_inline void count_untracked(struct flow_totals *t,
 }
 
 /*
- * Add counts to a flow's hash entry, creating it if needed. Returns 0, or
- * non-zero when the flow could get no entry (the map is full).
+ * This CPU's totals for direction dir in epoch e, reset when they still
+ * hold an older generation (folded already), with the frame counted.
  */
-static __always_inline int flow_add(const struct flow_key *k, __u64 packets,
-				    __u64 bytes, __u64 now, __u8 tcp_flags)
+static __always_inline struct flow_totals *totals_count(const int e,
+							__u64 gen, __u32 dir,
+							__u64 len)
 {
-	struct flow_value *v, nv = {};
-	int i;
+	struct flow_totals *t = bpf_map_lookup_elem(TOTALS(e), &dir);
 
-PARSE_UNROLL
-	for (i = 0; i < 2; i++) {
-		v = bpf_map_lookup_elem(&flows, k);
-		if (v) {
-			v->packets += packets;
-			v->bytes += bytes;
-			if (!v->first_seen)
-				v->first_seen = now;
-			if (now > v->last_seen)
-				v->last_seen = now;
-			v->tcp_flags |= tcp_flags;
-			return 0;
-		}
-		nv.packets = packets;
-		nv.bytes = bytes;
-		nv.first_seen = now;
-		nv.last_seen = now;
-		nv.tcp_flags = tcp_flags;
-		if (!bpf_map_update_elem(&flows, k, &nv, BPF_NOEXIST))
-			return 0;
-		/* EEXIST: another CPU entered it first; add to that entry */
+	if (!t)
+		return NULL;
+	if (t->gen != gen) {
+		t->gen = gen;
+		t->packets = 0;
+		t->bytes = 0;
+		t->untracked_packets = 0;
+		t->untracked_bytes = 0;
+		t->fast_hits = 0;
+		t->fast_tag = 0;
+		t->slow_slot = 0;
 	}
-	return -1;
+	t->packets++;
+	t->bytes += len;
+	return t;
 }
 
-/* Move a slot's pending counts into the flow's hash entry. */
-static __always_inline void slot_flush(struct flow_slot *s,
-				       struct flow_totals *t)
+static __always_inline void value_add(struct flow_value *v, __u64 packets,
+				      __u64 bytes, __u64 now, __u8 tcp_flags)
 {
-	if (s->packets && flow_add(&s->key, s->packets, s->bytes,
-				   s->last_seen, s->tcp_flags))
-		count_untracked(t, s->packets, s->bytes);
-	s->used = 0;
+	v->packets += packets;
+	v->bytes += bytes;
+	if (!v->first_seen)
+		v->first_seen = now;
+	if (now > v->last_seen)
+		v->last_seen = now;
+	v->tcp_flags |= tcp_flags;
 }
 
 /*
- * Count one frame of flow k, len bytes long, in direction k->dir (t is
- * that direction's totals, already counting it). Returns the cache slot
- * that now holds the flow and sets *tag, or returns -1.
+ * Add counts to a flow's hash entry in epoch e, creating it if needed.
+ * Returns 0, or non-zero when the flow could get no entry. A full table
+ * costs one lookup and one failed update: only a lost race with another
+ * CPU entering the same flow (EEXIST) is worth a second look.
  */
-static __always_inline int flow_count(struct flow_totals *t,
+static __always_inline int flow_add(const int e, const struct flow_key *k,
+				    __u64 packets, __u64 bytes, __u64 now,
+				    __u8 tcp_flags)
+{
+	struct flow_value *v, nv = {};
+	long err;
+
+	v = bpf_map_lookup_elem(FLOWS(e), k);
+	if (v) {
+		value_add(v, packets, bytes, now, tcp_flags);
+		return 0;
+	}
+	nv.packets = packets;
+	nv.bytes = bytes;
+	nv.first_seen = now;
+	nv.last_seen = now;
+	nv.tcp_flags = tcp_flags;
+	err = bpf_map_update_elem(FLOWS(e), k, &nv, BPF_NOEXIST);
+	if (!err)
+		return 0;
+	if (err != -EEXIST)
+		return -1;	/* E2BIG: the table is full */
+	v = bpf_map_lookup_elem(FLOWS(e), k);
+	if (!v)
+		return -1;
+	value_add(v, packets, bytes, now, tcp_flags);
+	return 0;
+}
+
+/* Move a slot's pending counts into the flow's hash entry. */
+static __always_inline void slot_flush(const int e, struct flow_slot *s,
+				       struct flow_totals *t)
+{
+	if (s->packets && flow_add(e, &s->key, s->packets, s->bytes,
+				   s->last_seen, s->tcp_flags))
+		count_untracked(t, s->packets, s->bytes);
+	s->gen = 0;
+}
+
+/*
+ * Count one frame of flow k, len bytes long, in direction k->dir of
+ * epoch e (t is that direction's totals, already counting it). Returns
+ * the cache slot that now holds the flow and sets *tag, or returns -1.
+ */
+static __always_inline int flow_count(const int e, __u64 gen,
+				      struct flow_totals *t,
 				      const struct flow_key *k, __u64 len,
 				      __u8 tcp_flags, __u64 now, __u64 *tag)
 {
@@ -150,13 +225,13 @@ static __always_inline int flow_count(struct flow_totals *t,
 	struct flow_slot *s;
 	__u32 idx = (h >> 32) & cache_mask;
 
-	s = bpf_map_lookup_elem(&flow_cache, &idx);
+	s = bpf_map_lookup_elem(CACHE(e), &idx);
 	if (!s) {
-		if (flow_add(k, 1, len, now, tcp_flags))
+		if (flow_add(e, k, 1, len, now, tcp_flags))
 			count_untracked(t, 1, len);
 		return -1;
 	}
-	if (s->used && flow_key_eq(&s->key, k)) {
+	if (s->gen == gen && flow_key_eq(&s->key, k)) {
 		s->packets++;
 		s->bytes += len;
 		s->last_seen = now;
@@ -165,15 +240,15 @@ static __always_inline int flow_count(struct flow_totals *t,
 		return idx;
 	}
 	/* A miss. Enter the flow in the hash with this frame counted. */
-	if (flow_add(k, 1, len, now, tcp_flags)) {
+	if (flow_add(e, k, 1, len, now, tcp_flags)) {
 		count_untracked(t, 1, len);
 		return -1;
 	}
 	/* Take the slot only from a flow that has gone quiet. */
-	if (s->used) {
+	if (s->gen == gen) {
 		if (now - s->last_seen < SLOT_IDLE_NS)
 			return -1;
-		slot_flush(s, t);
+		slot_flush(e, s, t);
 	}
 	__builtin_memcpy(&s->key, k, sizeof(*k));
 	s->tag = h | 1;
@@ -181,7 +256,7 @@ static __always_inline int flow_count(struct flow_totals *t,
 	s->bytes = 0;
 	s->last_seen = now;
 	s->tcp_flags = 0;
-	s->used = 1;
+	s->gen = gen;
 	*tag = s->tag;
 	return idx;
 }
@@ -370,7 +445,7 @@ static __always_inline void fast_remember(struct flow_totals *t, void *data,
 		t->fast_tag = 0;
 		return;
 	}
-	if (!CONFIG_HZ || kind == FAST_NONE || tags < 0 || tags > 2 ||
+	if (!ns_per_jiffy || kind == FAST_NONE || tags < 0 || tags > 2 ||
 	    (k->flags & (FLOW_F_FRAGMENT | FLOW_F_TRUNCATED)) ||
 	    !(k->flags & FLOW_F_PORTS))
 		return;
@@ -404,9 +479,7 @@ PARSE_UNROLL
 	 * The fast path reads the clock as jiffies (an inlined load) scaled
 	 * to ns and put on the coarse clock's base, which is kept here.
 	 */
-	if (!t->ns_per_jiffy)
-		t->ns_per_jiffy = 1000000000U / CONFIG_HZ;
-	t->clock_base = now - bpf_jiffies64() * t->ns_per_jiffy;
+	t->clock_base = now - bpf_jiffies64() * ns_per_jiffy;
 	t->fast_words = sh->words;
 	t->fast_tcp_off = sh->tcp_off;
 	t->fast_min_len = sh->min_len;
@@ -419,7 +492,8 @@ PARSE_UNROLL
  * the remembered ones and the slot still holds that flow. Returns 1 when
  * counted. t already counts the frame.
  */
-static __always_inline int fast_count(struct flow_totals *t, void *data,
+static __always_inline int fast_count(const int e, __u64 gen,
+				      struct flow_totals *t, void *data,
 				      void *end, __u64 len)
 {
 	const __u64 *w = data + 12;
@@ -448,8 +522,8 @@ static __always_inline int fast_count(struct flow_totals *t, void *data,
 	}
 	if (diff)
 		return 0;
-	s = bpf_map_lookup_elem(&flow_cache, &t->fast_slot);
-	if (!s || s->tag != t->fast_tag || !s->used)
+	s = bpf_map_lookup_elem(CACHE(e), &t->fast_slot);
+	if (!s || s->tag != t->fast_tag || s->gen != gen)
 		return 0;
 	off = t->fast_tcp_off & 0x7f;
 	if (off) {
@@ -460,8 +534,9 @@ static __always_inline int fast_count(struct flow_totals *t, void *data,
 	}
 	s->packets++;
 	s->bytes += len;
-	s->last_seen = bpf_jiffies64() * t->ns_per_jiffy + t->clock_base;
+	s->last_seen = bpf_jiffies64() * ns_per_jiffy + t->clock_base;
 	s->tcp_flags |= tcp_flags;
+	t->fast_hits++;
 	return 1;
 }
 

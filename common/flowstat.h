@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The map ABI shared by the BPF programs and userspace: flow keys, flow
- * values, per-direction totals, the per-CPU flow cache slots, enums and
- * pin names. Fixed-width types only, explicit padding, no pointers.
+ * values, per-direction totals, the per-CPU flow cache slots, the epoch
+ * control word, enums and pin names. Fixed-width types only, explicit padding, no pointers.
  * Userspace checks the sizes with _Static_assert (user/abi.c).
  */
 #ifndef FLOWSTAT_H
@@ -50,8 +50,9 @@ struct flow_key {
 };
 
 /*
- * Per-CPU counters of one flow. Times are CLOCK_MONOTONIC nanoseconds
- * (bpf_ktime_get_coarse_ns resolution); userspace converts to wall time.
+ * Per-CPU counters of one flow in one epoch. Times are CLOCK_MONOTONIC
+ * nanoseconds (bpf_ktime_get_coarse_ns resolution); userspace converts
+ * to wall time.
  */
 struct flow_value {
 	__u64 packets;
@@ -65,9 +66,26 @@ struct flow_value {
 #define FAST_WORDS 7	/* header signature: 8-byte words from byte 12 */
 
 /*
- * totals map, indexed by enum flow_dir (per CPU). The counts come first;
- * the rest is this CPU's fast path for the direction, not counts:
- * userspace reads only the first four fields.
+ * Epochs. The data plane writes only the maps of the current epoch,
+ * gen & 1, where gen is the generation word that userspace advances
+ * (struct flowstat_ctl). After advancing it, userspace waits until no
+ * program can still run on the old generation (a kernel grace period),
+ * and the old epoch's maps are then its own to read, fold into the
+ * cumulative store (user/store.h) and clear. Per-CPU values of the
+ * totals and the cache carry the generation that wrote them: a value of
+ * an older generation was folded already and counts as empty, so those
+ * maps never need clearing.
+ */
+#define FLOWSTAT_EPOCHS 2
+
+struct flowstat_ctl {
+	__u64 gen;		/* the current generation; starts at 2 */
+};
+
+/*
+ * totals map of an epoch, indexed by enum flow_dir (per CPU). The counts
+ * come first; the rest is this CPU's fast path for the direction, not
+ * counts: userspace reads only gen and the counts.
  *
  * The fast path remembers the last flow that went through a cache slot:
  * the bytes of its headers that make its key (fast_sig, under fast_mask,
@@ -77,46 +95,42 @@ struct flow_value {
  * the slot still holds that flow.
  */
 struct flow_totals {
+	__u64 gen;		/* generation of these counts */
 	__u64 packets;		/* every frame the hook saw */
 	__u64 bytes;
 	__u64 untracked_packets;	/* frames that got no flow entry */
 	__u64 untracked_bytes;
+	__u64 fast_hits;	/* frames counted by the fast path */
 	__u64 fast_sig[FAST_WORDS];
 	__u64 fast_mask[FAST_WORDS];
 	__u64 fast_tag;		/* the slot's tag when remembered; 0: none */
 	__u64 clock_base;	/* CLOCK_MONOTONIC ns - jiffies * ns_per_jiffy */
-	__u32 ns_per_jiffy;	/* 0: the kernel's HZ is unknown, no fast path */
 	__u32 fast_slot;
 	__u32 slow_slot;	/* slot of the last slow-path frame, plus 1 */
 	__u16 fast_min_len;	/* shorter frames take the slow path */
 	__u8 fast_words;	/* 4, 6 or 7 words to compare */
 	__u8 fast_tcp_off;	/* TCP flags byte offset, 0 if not TCP */
 	__u8 fast_shape;	/* which masks fast_mask holds, plus 1 */
-	__u8 pad[7];
-};
-
-/* retired map, indexed by enum flow_dir; written by userspace only (gc). */
-struct flow_retired {
-	__u64 packets;
-	__u64 bytes;
+	__u8 pad[3];
 };
 
 /*
- * One slot of the per-CPU direct-mapped flow cache. A flow is always
- * entered in the flows hash first; the slot then holds counts not yet
- * added to the hash entry (pending). A flow's true counts are its hash
- * value plus the pending counts of every CPU's slot holding its key.
- * used == 0 marks an empty slot (the array starts zeroed).
+ * One slot of the per-CPU direct-mapped flow cache of an epoch. A flow
+ * is always entered in that epoch's flows hash first; the slot then
+ * holds counts not yet added to the hash entry (pending). A flow's counts
+ * in an epoch are its hash value plus the pending counts of every CPU's
+ * slot holding its key with the epoch's generation. A slot of another
+ * generation is empty (the array starts zeroed: generation 0).
  */
 struct flow_slot {
 	struct flow_key key;
-	__u64 tag;		/* from the key's hash, never 0 while used */
+	__u64 tag;		/* from the key's hash, never 0 */
 	__u64 packets;
 	__u64 bytes;
 	__u64 last_seen;
+	__u64 gen;		/* generation that holds the slot */
 	__u8 tcp_flags;
-	__u8 used;
-	__u8 pad[6];
+	__u8 pad[7];
 };
 
 #define FLOWSTAT_DEFAULT_MAX_FLOWS 65536
@@ -124,11 +138,14 @@ struct flow_slot {
 #define FLOWSTAT_MAX_MAX_FLOWS (16 * 1024 * 1024)
 #define FLOWSTAT_CACHE_SLOTS 4096	/* power of two; per CPU */
 
-/* Map names, as in the BPF objects and as pinned per instance. */
+/*
+ * Map names, as in the BPF objects and as pinned per instance: the
+ * epoch maps carry the epoch's digit (flows0, flows1, ...).
+ */
 #define FLOWSTAT_MAP_FLOWS "flows"
 #define FLOWSTAT_MAP_TOTALS "totals"
-#define FLOWSTAT_MAP_CACHE "flow_cache"
-#define FLOWSTAT_MAP_RETIRED "retired"
+#define FLOWSTAT_MAP_CACHE "cache"
+#define FLOWSTAT_MAP_CTL "ctl"
 
 /* Each attached interface pins its state in a folder under this root. */
 #define FLOWSTAT_PIN_ROOT "/sys/fs/bpf/flowstat"

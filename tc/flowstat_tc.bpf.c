@@ -26,7 +26,8 @@ static __always_inline void tc_parse(struct __sk_buff *skb,
 	parse_frame(data, end, key, tcp_flags);
 }
 
-static __always_inline int tc_count(struct __sk_buff *skb, __u32 dir)
+static __always_inline void tc_count(struct __sk_buff *skb, __u32 dir,
+				     const int e, __u64 gen)
 {
 	struct flow_key key = { .dir = dir };
 	/* Bytes as on the wire: an offloaded tag was there too. */
@@ -35,16 +36,14 @@ static __always_inline int tc_count(struct __sk_buff *skb, __u32 dir)
 	__u8 tcp_flags = 0;
 	int slot;
 
-	t = bpf_map_lookup_elem(&totals, &dir);
+	t = totals_count(e, gen, dir, len);
 	if (!t)
-		return TC_ACT_UNSPEC;
-	t->packets++;
-	t->bytes += len;
+		return;
 	/* The fast path sees only the frame: not with an offloaded tag. */
 	if (!skb->vlan_present &&
-	    fast_count(t, (void *)(long)skb->data,
+	    fast_count(e, gen, t, (void *)(long)skb->data,
 		       (void *)(long)skb->data_end, len))
-		return TC_ACT_UNSPEC;
+		return;
 
 	tc_parse(skb, &key, &tcp_flags);
 	/*
@@ -61,26 +60,37 @@ static __always_inline int tc_count(struct __sk_buff *skb, __u32 dir)
 		tc_parse(skb, &key, &tcp_flags);
 	}
 	now = bpf_ktime_get_coarse_ns();
-	slot = flow_count(t, &key, len, tcp_flags, now, &tag);
+	slot = flow_count(e, gen, t, &key, len, tcp_flags, now, &tag);
 	if (slot >= 0 && !skb->vlan_present)
 		fast_remember(t, (void *)(long)skb->data,
 			      (void *)(long)skb->data_end, &key,
 			      !!(key.flags & FLOW_F_VLAN) +
 			      !!(key.flags & FLOW_F_INNER_VLAN), slot, tag,
 			      now);
+}
+
+/* One copy of the body per epoch (see account.bpf.h). */
+static __always_inline int tc_run(struct __sk_buff *skb, __u32 dir)
+{
+	__u64 gen = current_gen();
+
+	if (gen & 1)
+		tc_count(skb, dir, 1, gen);
+	else
+		tc_count(skb, dir, 0, gen);
 	return TC_ACT_UNSPEC;
 }
 
 SEC("tc")
 int flowstat_tc_ingress(struct __sk_buff *skb)
 {
-	return tc_count(skb, FLOW_DIR_INGRESS);
+	return tc_run(skb, FLOW_DIR_INGRESS);
 }
 
 SEC("tc")
 int flowstat_tc_egress(struct __sk_buff *skb)
 {
-	return tc_count(skb, FLOW_DIR_EGRESS);
+	return tc_run(skb, FLOW_DIR_EGRESS);
 }
 
 char LICENSE[] SEC("license") = "GPL";

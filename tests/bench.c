@@ -11,6 +11,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "dataplane.h"
 #include "flowstat_xdp.skel.h"
 #include "bench_xdp.skel.h"
 #include "pktbuild.h"
@@ -84,6 +85,7 @@ int main(int argc, char **argv)
 	struct pkt_spec spec = { .ethertype = 0x0800, .src = "192.0.2.1",
 				 .dst = "198.51.100.2", .proto = IPPROTO_UDP,
 				 .sport = 1024, .dport = 53, .payload = 22 };
+	struct dataplane dp;
 	struct flowstat_xdp *fs;
 	struct bench_xdp *bx;
 	__u8 frame[2048];
@@ -101,7 +103,13 @@ int main(int argc, char **argv)
 	CPU_SET(0, &cpu0);
 	sched_setaffinity(0, sizeof(cpu0), &cpu0);
 
-	fs = flowstat_xdp__open_and_load();
+	/* flowstat's XDP program as attach loads it (sizes, clock) */
+	if (dp_open(&dp, true, false, FLOWSTAT_DEFAULT_MAX_FLOWS, 0) ||
+	    dp_load_xdp(&dp, false)) {
+		fprintf(stderr, "bench: load failed (root needed)\n");
+		return 1;
+	}
+	fs = dp.xdp;
 	bx = bench_xdp__open_and_load();
 	if (!fs || !bx) {
 		fprintf(stderr, "bench: load failed (root needed)\n");
@@ -121,9 +129,10 @@ int main(int argc, char **argv)
 
 	printf("data plane: BPF_PROG_TEST_RUN, %d-byte IPv4 UDP, best of %d x %u runs, CPU 0\n",
 	       len, TRIALS, repeat);
-	printf("  (flows map %u entries, flow cache %u slots per CPU)\n",
-	       bpf_map__max_entries(fs->maps.flows),
-	       bpf_map__max_entries(fs->maps.flow_cache));
+	printf("  (flows map %u entries, flow cache %u slots per CPU, "
+	       "fast path %s)\n", bpf_map__max_entries(fs->maps.flows0),
+	       bpf_map__max_entries(fs->maps.cache0),
+	       dp.ns_per_jiffy ? "on" : "off");
 	ns_once(fs_fd, frame, len);	/* the flow exists from here */
 	ns_pair(bare_fd, fs_fd, frame, len, &bare, &hot);
 	row("bare XDP_PASS", bare, 0);
@@ -143,6 +152,6 @@ int main(int argc, char **argv)
 	}
 	printf("  goal: an existing IPv4 flow at most 2.00x bare\n");
 	bench_xdp__destroy(bx);
-	flowstat_xdp__destroy(fs);
+	dp_close(&dp);
 	return 0;
 }

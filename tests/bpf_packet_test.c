@@ -12,19 +12,32 @@
 #include <sched.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "flowstat_xdp.skel.h"
-#include "flowstat_tc.skel.h"
+#include "dataplane.h"
+#include "fold.h"
+#include "store.h"
 #include "testlib.h"
 #include "pktbuild.h"
 #include "sweep.h"
 
 #define MAX_GOT 256
 
+/*
+ * One instance, loaded and not attached: the data plane, and the view of
+ * it that folds use. Counts are read the way flowstat reads them: a fold
+ * hands the epoch over and adds it to the store. base: the store's
+ * counts at the last reset, so that each case sees its own.
+ */
 struct inst {
-	struct flowstat_xdp *xdp;
-	struct flowstat_tc *tc;
-	int flows_fd, totals_fd, cache_fd;
+	struct dataplane dp;
+	struct instance fi;
+	struct store_counts base[FLOW_DIR_MAX];
 	__u32 slots;
+	bool ran;		/* frames ran since the last fold */
+};
+
+/* The counts of one direction since the last reset. */
+struct totals {
+	__u64 packets, bytes, untracked_packets, untracked_bytes, fast_hits;
 };
 
 struct got {
@@ -36,6 +49,7 @@ struct got {
 enum prog_kind { P_XDP, P_TC_IN, P_TC_EG, P_KINDS };
 static const char *const prog_names[] = { "xdp", "tc-ingress", "tc-egress" };
 static int ncpus;
+static char lock_dir[] = "/tmp/flowstat-bpftest-XXXXXX";
 
 static int silent_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
@@ -45,52 +59,46 @@ static int silent_print(enum libbpf_print_level level, const char *fmt,
 	return 0;
 }
 
+static void inst_close(struct inst *in)
+{
+	instance_close(&in->fi);
+	dp_close(&in->dp);
+}
+
+static void set_base(struct inst *in)
+{
+	const struct store_hver *hv = store_head(&in->fi.st);
+
+	memcpy(in->base, hv->dir, sizeof(in->base));
+}
+
 static int inst_open(struct inst *in, __u32 max_flows, __u32 slots)
 {
 	int err;
 
 	memset(in, 0, sizeof(*in));
 	in->slots = slots;
-	in->xdp = flowstat_xdp__open();
-	in->tc = flowstat_tc__open();
-	if (!in->xdp || !in->tc)
-		return -errno;
-	bpf_map__set_max_entries(in->xdp->maps.flows, max_flows);
-	bpf_map__set_max_entries(in->xdp->maps.flow_cache, slots);
-	in->xdp->rodata->cache_mask = slots - 1;
-	err = flowstat_xdp__load(in->xdp);
-	if (err)
+	err = dp_open(&in->dp, true, true, max_flows, slots);
+	if (!err)
+		err = dp_load_xdp(&in->dp, false);
+	if (!err)
+		err = dp_load_tc(&in->dp);
+	if (!err)
+		err = dp_make_store(&in->dp);
+	if (!err)
+		err = dp_instance(&in->dp, lock_dir, &in->fi);
+	if (err) {
+		dp_close(&in->dp);
+		errno = -err;
 		return err;
-	in->flows_fd = bpf_map__fd(in->xdp->maps.flows);
-	in->totals_fd = bpf_map__fd(in->xdp->maps.totals);
-	in->cache_fd = bpf_map__fd(in->xdp->maps.flow_cache);
-	in->tc->rodata->cache_mask = slots - 1;
-	bpf_map__set_max_entries(in->tc->maps.flow_cache, slots);
-	if (bpf_map__reuse_fd(in->tc->maps.flows, in->flows_fd) ||
-	    bpf_map__reuse_fd(in->tc->maps.totals, in->totals_fd) ||
-	    bpf_map__reuse_fd(in->tc->maps.flow_cache, in->cache_fd) ||
-	    bpf_map__reuse_fd(in->tc->maps.retired,
-			      bpf_map__fd(in->xdp->maps.retired)))
-		return -errno;
-	return flowstat_tc__load(in->tc);
-}
-
-static void inst_close(struct inst *in)
-{
-	flowstat_tc__destroy(in->tc);
-	flowstat_xdp__destroy(in->xdp);
+	}
+	set_base(in);
+	return 0;
 }
 
 static int prog_fd(struct inst *in, enum prog_kind p)
 {
-	switch (p) {
-	case P_XDP:
-		return bpf_program__fd(in->xdp->progs.flowstat_xdp);
-	case P_TC_IN:
-		return bpf_program__fd(in->tc->progs.flowstat_tc_ingress);
-	default:
-		return bpf_program__fd(in->tc->progs.flowstat_tc_egress);
-	}
+	return dp_prog_fd(&in->dp, p == P_XDP ? 0 : p == P_TC_IN ? 1 : 2);
 }
 
 static __u8 prog_dir(enum prog_kind p)
@@ -98,21 +106,25 @@ static __u8 prog_dir(enum prog_kind p)
 	return p == P_TC_EG ? FLOW_DIR_EGRESS : FLOW_DIR_INGRESS;
 }
 
+/* Hand the epoch over (when frames ran since the last time). */
+static int fold(struct inst *in, bool end_all)
+{
+	struct fold_opts o = { .end_all = end_all };
+	int err;
+
+	if (!in->ran && !end_all)
+		return 0;
+	err = fold_instance(&in->fi, &o, NULL);
+	CHECK(!err, "fold: %s", strerror(-err));
+	in->ran = false;
+	return err;
+}
+
+/* A fresh start for a case: every flow ended, the counts as the base. */
 static void inst_reset(struct inst *in)
 {
-	/* zeroes for the larger of a totals and a slot value, on every CPU */
-	size_t vsz = ncpus * (sizeof(struct flow_totals) + sizeof(struct flow_slot));
-	void *zero = calloc(1, vsz);
-	struct flow_key k;
-	__u32 i;
-
-	while (!bpf_map_get_next_key(in->flows_fd, NULL, &k))
-		bpf_map_delete_elem(in->flows_fd, &k);
-	for (i = 0; i < FLOW_DIR_MAX; i++)
-		bpf_map_update_elem(in->totals_fd, &i, zero, 0);
-	for (i = 0; i < in->slots; i++)
-		bpf_map_update_elem(in->cache_fd, &i, zero, 0);
-	free(zero);
+	fold(in, true);
+	set_base(in);
 }
 
 /* Run one frame through a program `repeat` times; returns the verdict. */
@@ -123,6 +135,7 @@ static int run(struct inst *in, enum prog_kind p, const void *frame, int len,
 		    .data_size_in = len, .repeat = repeat);
 	int err = bpf_prog_test_run_opts(prog_fd(in, p), &opts);
 
+	in->ran = true;
 	if (err)
 		return -errno;
 	*verdict = (int)opts.retval;
@@ -151,63 +164,72 @@ static struct got *got_add(struct got *g, int *n, const struct flow_key *k)
 	return e;
 }
 
-/* Every flow with its true counts: hash values plus pending slots. */
-static int read_flows(struct inst *in, struct got *g)
+static __u64 current_gen(struct inst *in)
 {
-	struct flow_value *v = calloc(ncpus, sizeof(*v));
+	return __atomic_load_n(&in->fi.ctl->gen, __ATOMIC_ACQUIRE);
+}
+
+/* The data plane's own rule: a cache slot holds only flows of the hash. */
+static void check_slots_known(struct inst *in)
+{
+	__u64 gen = current_gen(in);
+	int e = gen & 1, c;
 	struct flow_slot *s = calloc(ncpus, sizeof(*s));
-	struct flow_key k, *prev = NULL;
-	int n = 0, c;
+	struct flow_value *v = calloc(ncpus, sizeof(*v));
 	__u32 i;
 
-	while (!bpf_map_get_next_key(in->flows_fd, prev, &k)) {
-		struct got *e = got_add(g, &n, &k);
-
-		if (e && !bpf_map_lookup_elem(in->flows_fd, &k, v))
-			for (c = 0; c < ncpus; c++) {
-				e->packets += v[c].packets;
-				e->bytes += v[c].bytes;
-				e->tcp_flags |= v[c].tcp_flags;
-			}
-		prev = &e->key;
-	}
-	for (i = 0; i < in->slots; i++) {
-		if (bpf_map_lookup_elem(in->cache_fd, &i, s))
+	for (i = 0; s && v && i < in->slots; i++) {
+		if (bpf_map_lookup_elem(in->fi.cache_fd[e], &i, s))
 			continue;
-		for (c = 0; c < ncpus; c++) {
-			struct got *e;
-
-			if (!s[c].used)
-				continue;
-			e = got_find(g, n, &s[c].key);
-			if (!e) {	/* a slot must never hold an unknown flow */
-				CHECK(0, "cache slot %u holds a flow not in the hash", i);
-				continue;
-			}
-			e->packets += s[c].packets;
-			e->bytes += s[c].bytes;
-			e->tcp_flags |= s[c].tcp_flags;
-		}
+		for (c = 0; c < ncpus; c++)
+			if (s[c].gen == gen &&
+			    bpf_map_lookup_elem(in->fi.flows_fd[e], &s[c].key,
+						v))
+				CHECK(0, "cache slot %u holds a flow not in "
+				      "the hash", i);
 	}
-	free(v);
 	free(s);
+	free(v);
+}
+
+/* Every flow with its true counts, as a fold puts them in the store. */
+static int read_flows(struct inst *in, struct got *g)
+{
+	const struct store *st = &in->fi.st;
+	int n = 0;
+	__u32 i;
+
+	check_slots_known(in);
+	if (fold(in, false))
+		return 0;
+	for (i = 0; i < st->hdr->n_records && n < MAX_GOT; i++) {
+		const struct store_rver *v = store_valid(st, i);
+
+		if (v->state != REC_LIVE)
+			continue;
+		g[n].key = st->recs[i].key;
+		g[n].packets = v->packets;
+		g[n].bytes = v->bytes;
+		g[n].tcp_flags = v->tcp_flags;
+		n++;
+	}
 	return n;
 }
 
-static struct flow_totals read_totals(struct inst *in, __u32 dir)
+static struct totals read_totals(struct inst *in, __u32 dir)
 {
-	struct flow_totals *t = calloc(ncpus, sizeof(*t)), sum = {};
-	int c;
+	const struct store_counts *c, *b = &in->base[dir];
+	struct totals t = { 0 };
 
-	if (!bpf_map_lookup_elem(in->totals_fd, &dir, t))
-		for (c = 0; c < ncpus; c++) {
-			sum.packets += t[c].packets;
-			sum.bytes += t[c].bytes;
-			sum.untracked_packets += t[c].untracked_packets;
-			sum.untracked_bytes += t[c].untracked_bytes;
-		}
-	free(t);
-	return sum;
+	if (fold(in, false))
+		return t;
+	c = &store_head(&in->fi.st)->dir[dir];
+	t.packets = c->packets - b->packets;
+	t.bytes = c->bytes - b->bytes;
+	t.untracked_packets = c->untracked_packets - b->untracked_packets;
+	t.untracked_bytes = c->untracked_bytes - b->untracked_bytes;
+	t.fast_hits = c->fast_hits - b->fast_hits;
+	return t;
 }
 
 static void print_key(const char *what, const struct flow_key *k)
@@ -230,7 +252,7 @@ static void check_invariant(struct inst *in, struct got *g, int n)
 	int i;
 
 	for (dir = 0; dir < FLOW_DIR_MAX; dir++) {
-		struct flow_totals t = read_totals(in, dir);
+		struct totals t = read_totals(in, dir);
 		__u64 p = 0, b = 0;
 
 		for (i = 0; i < n; i++)
@@ -429,7 +451,7 @@ static void run_case(struct inst *in, const struct pcase *c, enum prog_kind p)
 	int len[2], i, verdict, nexp, n, err;
 	struct got exp[4], g[MAX_GOT];
 	__u64 packets = 0, bytes = 0;
-	struct flow_totals t;
+	struct totals t;
 
 	tl_begin("%s: %s", prog_names[p], c->name);
 	inst_reset(in);
@@ -551,7 +573,7 @@ static void run_seq(struct inst *in, const struct seq *q, enum prog_kind p)
 {
 	struct got exp[8], g[MAX_GOT];
 	__u64 packets = 0, bytes = 0;
-	struct flow_totals t;
+	struct totals t;
 	int i, nexp = 0, n, verdict;
 
 	tl_begin("%s: %s", prog_names[p], q->name);
@@ -601,7 +623,7 @@ static void run_sweep(struct inst *in, enum prog_kind p)
 	CHECK_EQ(full, SW_END);
 	for (len = 14; len <= full; len++) {
 		struct got exp = {}, g[MAX_GOT];
-		struct flow_totals t;
+		struct totals t;
 		int n;
 
 		inst_reset(in);
@@ -634,7 +656,7 @@ static void run_map_full(enum prog_kind p)
 	struct pkt_spec s = { V4, UDP, .payload = 18 };
 	const int max = 16, nflows = 40, repeat = 3;
 	struct got g[MAX_GOT];
-	struct flow_totals t;
+	struct totals t;
 	__u8 frame[2048];
 	struct inst in;
 	int i, n, len = 0, verdict;
@@ -684,14 +706,17 @@ static void spin_ms(int ms)
 	       (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
 }
 
-/* A flow's packets in the hash alone, and pending in cache slot 0 alone. */
+/*
+ * A flow's packets in the current epoch's hash alone, and pending in
+ * cache slot 0 alone (before a fold hands them over).
+ */
 static __u64 hash_packets(struct inst *in, const struct flow_key *k)
 {
 	struct flow_value *v = calloc(ncpus, sizeof(*v));
+	int e = current_gen(in) & 1, c;
 	__u64 sum = 0;
-	int c;
 
-	if (!bpf_map_lookup_elem(in->flows_fd, k, v))
+	if (!bpf_map_lookup_elem(in->fi.flows_fd[e], k, v))
 		for (c = 0; c < ncpus; c++)
 			sum += v[c].packets;
 	free(v);
@@ -701,13 +726,14 @@ static __u64 hash_packets(struct inst *in, const struct flow_key *k)
 static __u64 slot_packets(struct inst *in, const struct flow_key *k)
 {
 	struct flow_slot *s = calloc(ncpus, sizeof(*s));
+	__u64 gen = current_gen(in), sum = 0;
 	__u32 zero = 0;
-	__u64 sum = 0;
 	int c;
 
-	if (!bpf_map_lookup_elem(in->cache_fd, &zero, s))
+	if (!bpf_map_lookup_elem(in->fi.cache_fd[gen & 1], &zero, s))
 		for (c = 0; c < ncpus; c++)
-			if (s[c].used && !memcmp(&s[c].key, k, sizeof(*k)))
+			if (s[c].gen == gen &&
+			    !memcmp(&s[c].key, k, sizeof(*k)))
 				sum += s[c].packets;
 	free(s);
 	return sum;
@@ -741,14 +767,6 @@ static void run_eviction(void)
 	run(&in, P_XDP, fb, lb, 3, &verdict);	/* takes A's slot */
 	run(&in, P_XDP, fa, la, 2, &verdict);	/* slot busy: hash */
 
-	n = read_flows(&in, g);
-	ga = got_find(g, n, &ka);
-	gb = got_find(g, n, &kb);
-	CHECK_EQ(n, 2);
-	CHECK(ga && ga->packets == 7 && ga->bytes == 7ULL * la,
-	      "flow A: %llu packets", ga ? ga->packets : 0ULL);
-	CHECK(gb && gb->packets == 3 && gb->bytes == 3ULL * lb,
-	      "flow B: %llu packets", gb ? gb->packets : 0ULL);
 	/*
 	 * A's four pending packets moved to the hash when B took the slot.
 	 * A coarse clock tick between the last two runs may let A take the
@@ -760,6 +778,14 @@ static void run_eviction(void)
 	CHECK_EQ(hash_packets(&in, &kb) + slot_packets(&in, &kb), 3);
 	CHECK(slot_packets(&in, &ka) + slot_packets(&in, &kb) ==
 	      (hashed == 7 ? 2 : 1), "pending in the slot");
+	n = read_flows(&in, g);
+	ga = got_find(g, n, &ka);
+	gb = got_find(g, n, &kb);
+	CHECK_EQ(n, 2);
+	CHECK(ga && ga->packets == 7 && ga->bytes == 7ULL * la,
+	      "flow A: %llu packets", ga ? ga->packets : 0ULL);
+	CHECK(gb && gb->packets == 3 && gb->bytes == 3ULL * lb,
+	      "flow B: %llu packets", gb ? gb->packets : 0ULL);
 	check_invariant(&in, g, n);
 	inst_close(&in);
 	tl_end();
@@ -782,6 +808,10 @@ int main(void)
 	libbpf_set_print(silent_print);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ncpus = libbpf_num_possible_cpus();
+	if (!mkdtemp(lock_dir)) {
+		printf("not ok - a lock folder in /tmp: %s\n", strerror(errno));
+		return 1;
+	}
 	tl_begin("load the XDP and tc objects into one instance");
 	CHECK(!inst_open(&in, 4096, 64), "load failed: %s", strerror(errno));
 	tl_end();
@@ -800,5 +830,6 @@ int main(void)
 	run_map_full(P_XDP);
 	run_map_full(P_TC_EG);
 	run_eviction();
+	rmdir(lock_dir);
 	return tl_exit();
 }

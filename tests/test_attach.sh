@@ -219,7 +219,7 @@ bpf_counts()
 {
 	local progs maps links
 	progs=$(bpftool -j prog show | jq '[.[] | select(.name | test("^flowstat_"))] | length')
-	maps=$(bpftool -j map show | jq '[.[] | select(.name | test("^(flows|totals|flow_cache|retired|flowstat_meta|flowstat\\.rodata)$"))] | length')
+	maps=$(bpftool -j map show | jq '[.[] | select(.name | test("^((flows|totals|cache)[01]|flowstat_(meta|store|gp|sync)|flowstat\\.rodata|\\.data\\.ctl)$"))] | length')
 	links=$(bpftool -j link show | jq 'length')
 	echo "progs $progs maps $maps links $links"
 }
@@ -371,7 +371,8 @@ t_netns()
 	out=$("$FS" status --json | jq -r '.[] | select(.netns == "'"$H1"'") | "\(.ifname) \(.netns_inode) \(.ifindex) \(.present)"')
 	if [ "$out" != "$RX $ino $idx true" ]; then
 		fail $n "status from root: '$out'"
-	elif [ ! -e "$ROOT/${ino}_${idx}/flows" ] ||
+	elif [ ! -e "$ROOT/${ino}_${idx}/flows0" ] ||
+	     [ ! -e "$ROOT/${ino}_${idx}/store" ] ||
 	     [ ! -e "$ROOT/${ino}_${idx}/meta" ]; then
 		fail $n "no pins at $ROOT/${ino}_${idx}"
 	else

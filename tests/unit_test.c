@@ -15,7 +15,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "collect.h"
+#include "dataplane.h"
 #include "filter.h"
+#include "fold.h"
 #include "format.h"
 #include "testlib.h"
 
@@ -206,8 +208,13 @@ static void build_snapshot(struct snapshot *s)
 	a->meta.xdp_mode = XDP_KIND_NATIVE;
 	a->meta.egress_hook = HOOK_TC;
 	a->present = 1;
-	a->dir[0] = (struct dir_counts){ 20, 2000, 1, 60, 2, 120 };
-	a->dir[1] = (struct dir_counts){ 5, 500, 0, 0, 0, 0 };
+	a->up = 1;
+	a->dir[0] = (struct dir_counts){ .packets = 20, .bytes = 2000,
+		.untracked_packets = 1, .untracked_bytes = 60,
+		.retired_packets = 2, .retired_bytes = 120 };
+	a->dir[0].delta_packets = 10;
+	a->dir[0].delta_bytes = 1000;
+	a->dir[1] = (struct dir_counts){ .packets = 5, .bytes = 500 };
 	strcpy(b->meta.ifname, "eth,1");
 	strcpy(b->meta.netns, "blue");
 	b->meta.ifindex = 7;
@@ -242,24 +249,21 @@ static void build_snapshot(struct snapshot *s)
 }
 
 static char *capture(int (*fn)(FILE *, const struct snapshot *,
-			       const struct snapshot *, enum out_format, bool),
-		     const struct snapshot *s, const struct snapshot *prev,
-		     enum out_format fmt)
+			       enum out_format, bool),
+		     const struct snapshot *s, enum out_format fmt)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	CHECK(fn(f, s, prev, fmt, true) == 0, "formatter failed");
+	CHECK(fn(f, s, fmt, true) == 0, "formatter failed");
 	fclose(f);
 	return buf;
 }
 
 static int dump_adapter(FILE *f, const struct snapshot *s,
-			const struct snapshot *prev, enum out_format fmt,
-			bool header)
+			enum out_format fmt, bool header)
 {
-	(void)prev;
 	(void)header;
 	return format_dump(f, s, fmt);
 }
@@ -277,17 +281,22 @@ static const char dump_json_want[] =
 	"\"xdp_mode\":\"native\",\"ingress_hook\":\"xdp\","
 	"\"egress_hook\":\"tc\",\"ingress\":{\"packets\":20,\"bytes\":2000,"
 	"\"untracked_packets\":1,\"untracked_bytes\":60,"
-	"\"retired_packets\":2,\"retired_bytes\":120},"
+	"\"retired_packets\":2,\"retired_bytes\":120,\"ended_flows\":0,"
+	"\"fast_hits\":0},"
 	"\"egress\":{\"packets\":5,\"bytes\":500,\"untracked_packets\":0,"
-	"\"untracked_bytes\":0,\"retired_packets\":0,\"retired_bytes\":0},"
-	"\"present\":true,\"flow_entries\":0,\"kernel\":null},"
+	"\"untracked_bytes\":0,\"retired_packets\":0,\"retired_bytes\":0,"
+	"\"ended_flows\":0,\"fast_hits\":0},"
+	"\"present\":true,\"up\":true,\"flow_entries\":0,\"kernel\":null},"
 	"{\"ifname\":\"eth,1\",\"ifindex\":7,\"netns\":\"blue\","
 	"\"xdp_mode\":null,\"ingress_hook\":\"tc\",\"egress_hook\":null,"
 	"\"ingress\":{\"packets\":0,\"bytes\":0,\"untracked_packets\":0,"
-	"\"untracked_bytes\":0,\"retired_packets\":0,\"retired_bytes\":0},"
+	"\"untracked_bytes\":0,\"retired_packets\":0,\"retired_bytes\":0,"
+	"\"ended_flows\":0,\"fast_hits\":0},"
 	"\"egress\":{\"packets\":0,\"bytes\":0,\"untracked_packets\":0,"
-	"\"untracked_bytes\":0,\"retired_packets\":0,\"retired_bytes\":0},"
-	"\"present\":false,\"flow_entries\":0,\"kernel\":null}],"
+	"\"untracked_bytes\":0,\"retired_packets\":0,\"retired_bytes\":0,"
+	"\"ended_flows\":0,\"fast_hits\":0},"
+	"\"present\":false,\"up\":false,\"flow_entries\":0,"
+	"\"kernel\":null}],"
 	"\"flows\":["
 	"{\"ifname\":\"veth0\",\"direction\":\"ingress\",\"ethertype\":2048,"
 	"\"vlan\":null,\"inner_vlan\":null,\"proto\":6,"
@@ -351,11 +360,11 @@ static void test_format_dump(void)
 
 	build_snapshot(&s);
 	tl_begin("format: dump JSON, CSV and text, exact bytes");
-	check_text("json", capture(dump_adapter, &s, NULL, OUT_JSON),
+	check_text("json", capture(dump_adapter, &s, OUT_JSON),
 		   dump_json_want);
-	check_text("csv", capture(dump_adapter, &s, NULL, OUT_CSV),
+	check_text("csv", capture(dump_adapter, &s, OUT_CSV),
 		   dump_csv_want);
-	check_text("text", capture(dump_adapter, &s, NULL, OUT_TEXT),
+	check_text("text", capture(dump_adapter, &s, OUT_TEXT),
 		   dump_text_want);
 	tl_end();
 }
@@ -379,46 +388,41 @@ static const char watch_json_want[] =
 	"\"src\":\"192.0.2.1\",\"dst\":\"198.51.100.1\",\"sport\":1000,"
 	"\"dport\":80,\"icmp_type\":null,\"icmp_code\":null,\"packets\":12,"
 	"\"bytes\":1200,\"delta_packets\":2,\"delta_bytes\":200,\"pps\":1,"
-	"\"bps\":800},"
+	"\"bps\":800,\"ended\":false},"
 	"{\"ifname\":\"veth0\",\"direction\":\"ingress\",\"ethertype\":2048,"
 	"\"vlan\":null,\"inner_vlan\":null,\"proto\":1,"
 	"\"src\":\"192.0.2.1\",\"dst\":\"198.51.100.1\",\"sport\":null,"
 	"\"dport\":null,\"icmp_type\":8,\"icmp_code\":0,\"packets\":5,"
 	"\"bytes\":300,\"delta_packets\":5,\"delta_bytes\":300,\"pps\":2.5,"
-	"\"bps\":1200}]}\n";
+	"\"bps\":1200,\"ended\":true}]}\n";
 
 static const char watch_csv_want[] =
 	"time,record,ifname,direction,ethertype,vlan,inner_vlan,proto,src,"
 	"dst,sport,dport,icmp_type,icmp_code,packets,bytes,delta_packets,"
-	"delta_bytes,pps,bps\n"
+	"delta_bytes,pps,bps,ended\n"
 	"1700000002.000,interface,veth0,ingress,,,,,,,,,,,20,2000,10,1000,"
-	"5.000,4000.000\n"
+	"5.000,4000.000,false\n"
 	"1700000002.000,interface,veth0,egress,,,,,,,,,,,5,500,0,0,0.000,"
-	"0.000\n"
+	"0.000,false\n"
 	"1700000002.000,interface,\"eth,1\",ingress,,,,,,,,,,,0,0,0,0,0.000,"
-	"0.000\n"
+	"0.000,false\n"
 	"1700000002.000,interface,\"eth,1\",egress,,,,,,,,,,,0,0,0,0,0.000,"
-	"0.000\n"
+	"0.000,false\n"
 	"1700000002.000,flow,veth0,ingress,2048,,,6,192.0.2.1,198.51.100.1,"
-	"1000,80,,,12,1200,2,200,1.000,800.000\n"
+	"1000,80,,,12,1200,2,200,1.000,800.000,false\n"
 	"1700000002.000,flow,veth0,ingress,2048,,,1,192.0.2.1,198.51.100.1,"
-	",,8,0,5,300,5,300,2.500,1200.000\n";
+	",,8,0,5,300,5,300,2.500,1200.000,true\n";
 
 static void test_format_watch(void)
 {
-	struct iface_rec prev_ifaces[2];
-	struct snapshot s, prev;
+	struct snapshot s;
 
 	build_snapshot(&s);
-	memcpy(prev_ifaces, test_ifaces, sizeof(prev_ifaces));
-	prev_ifaces[0].dir[0].packets = 10;
-	prev_ifaces[0].dir[0].bytes = 1000;
-	prev = s;
-	prev.ifaces = prev_ifaces;
+	test_flows[2].ended = 1;
 	tl_begin("format: watch JSON and CSV, exact bytes; moving flows only");
-	check_text("json", capture(format_watch, &s, &prev, OUT_JSON),
+	check_text("json", capture(format_watch, &s, OUT_JSON),
 		   watch_json_want);
-	check_text("csv", capture(format_watch, &s, &prev, OUT_CSV),
+	check_text("csv", capture(format_watch, &s, OUT_CSV),
 		   watch_csv_want);
 	tl_end();
 }
@@ -453,48 +457,66 @@ static void test_text_helpers(void)
 	tl_end();
 }
 
-/* ---- the collector on synthetic per-CPU data ---- */
+/* ---- the collector over stores in memory ---- */
 
-_Static_assert(sizeof(struct flow_value) == PERCPU_STRIDE(struct flow_value),
-	       "flow_value is its own per-CPU stride");
-_Static_assert(sizeof(struct flow_slot) == PERCPU_STRIDE(struct flow_slot),
-	       "flow_slot is its own per-CPU stride");
-
-#define SYN_FLOWS 4
-#define SYN_SLOTS 4
-
-struct synth {
-	struct flow_key keys[SYN_FLOWS];
-	struct flow_value values[SYN_FLOWS][NCPUS];
-	struct flow_slot slots[SYN_SLOTS][NCPUS];
-	struct scan_input in;
+struct mstore {
+	void *mem;
+	size_t size;
+	struct store st;
 };
 
-static void synth_init(struct synth *sy)
+static int mstore_open(struct mstore *m, __u32 max_flows)
 {
-	memset(sy, 0, sizeof(*sy));
-	sy->in.ncpus = NCPUS;
-	sy->in.keys = sy->keys;
-	sy->in.values = sy->values;
-	sy->in.slots = sy->slots;
-	sy->in.n_slots = SYN_SLOTS;
-	sy->in.present = 1;
+	m->size = store_bytes(max_flows);
+	m->mem = calloc(1, m->size);
+	if (!m->mem || store_format(m->mem, m->size, max_flows) ||
+	    store_bind(&m->st, m->mem, m->size))
+		return -1;
+	return 0;
 }
 
-static void set_value(struct flow_value *v, __u64 pk, __u64 by, __u64 first,
-		      __u64 last, __u8 flags)
+/* One fold's worth of counts for a store. */
+struct mfold {
+	int n;
+	struct flow_key keys[8];
+	struct store_flow flows[8];
+	__u64 untracked_packets, untracked_bytes;	/* direction 0 */
+	__u64 cutoff;		/* end flows seen at or before; 0 none */
+};
+
+static void mfold_add(struct mfold *f, const struct flow_key *k,
+		      __u64 packets, __u64 bytes, __u64 first, __u64 last,
+		      __u8 flags)
 {
-	*v = (struct flow_value){ .packets = pk, .bytes = by,
-				  .first_seen = first, .last_seen = last,
-				  .tcp_flags = flags };
+	f->keys[f->n] = *k;
+	f->flows[f->n] = (struct store_flow){ .packets = packets,
+		.bytes = bytes, .first_seen = first, .last_seen = last,
+		.tcp_flags = flags };
+	f->n++;
 }
 
-static void set_slot(struct flow_slot *s, const struct flow_key *k,
-		     __u8 used, __u64 pk, __u64 by, __u64 last, __u8 flags)
+/* Fold f into the store as a folder would: flows and totals together. */
+static void mfold_apply(struct mstore *m, struct mfold *f)
 {
-	*s = (struct flow_slot){ .key = *k, .used = used, .packets = pk,
-				 .bytes = by, .last_seen = last,
-				 .tcp_flags = flags };
+	__u64 s = store_begin(&m->st);
+	struct store_hver *hw = store_hwrite(&m->st, s);
+	int i;
+
+	for (i = 0; i < f->n; i++) {
+		hw->dir[f->keys[i].dir].packets += f->flows[i].packets;
+		hw->dir[f->keys[i].dir].bytes += f->flows[i].bytes;
+		store_add(&m->st, s, &f->keys[i], &f->flows[i]);
+	}
+	hw->dir[0].packets += f->untracked_packets;
+	hw->dir[0].bytes += f->untracked_bytes;
+	hw->dir[0].untracked_packets += f->untracked_packets;
+	hw->dir[0].untracked_bytes += f->untracked_bytes;
+	if (f->cutoff)
+		store_end(&m->st, s, f->cutoff, END_IDLE, NULL, NULL);
+	/* a reader that reads after every fold: ended flows free one later */
+	store_reclaim(&m->st, s, s - 1);
+	store_commit(&m->st, s);
+	memset(f, 0, sizeof(*f));
 }
 
 static const struct flow_rec *find_rec(const struct snapshot *s, int iface,
@@ -509,19 +531,25 @@ static const struct flow_rec *find_rec(const struct snapshot *s, int iface,
 	return NULL;
 }
 
-static struct collector *synth_collector(int n)
+static struct collector *store_collector(struct mstore *m, int n)
 {
 	struct flowstat_meta metas[2] = { 0 };
+	struct store *stores[2] = { &m[0].st, n > 1 ? &m[1].st : NULL };
 	struct collector *c = NULL;
 
 	strcpy(metas[0].ifname, "a0");
 	strcpy(metas[1].ifname, "a1");
-	CHECK(collector_new_synthetic(metas, n, &c) == 0, "synthetic");
+	CHECK(collector_new_stores(metas, stores, n, &c) == 0, "collector");
 	return c;
 }
 
-#define S(x) ((__u64)(x) * 1000000000ULL)
+#define S(x) ((__u64)((x) * 1000000000.0))
 
+/*
+ * The invariant, from the snapshot's flows. The counts come from the
+ * data plane, the flows from the store: a fixture cannot make them
+ * agree by construction.
+ */
 static void check_invariant(const struct snapshot *s)
 {
 	int i, d;
@@ -535,7 +563,8 @@ static void check_invariant(const struct snapshot *s)
 
 			for (f = 0; f < s->n_flows; f++)
 				if (s->flows[f].iface == i &&
-				    s->flows[f].key.dir == d) {
+				    s->flows[f].key.dir == d &&
+				    !s->flows[f].ended) {
 					pk += s->flows[f].packets;
 					by += s->flows[f].bytes;
 				}
@@ -544,63 +573,39 @@ static void check_invariant(const struct snapshot *s)
 		}
 }
 
-/* Flow A on both CPUs plus a pending slot; B with a pending slot too. */
-static void synth_two_flows(struct synth sy[2], struct flow_key *a,
-			    struct flow_key *b, struct flow_key *orphan)
-{
-	*a = key4("192.0.2.1", "192.0.2.2", 6, 1, 2, 0);
-	*b = key4("192.0.2.3", "192.0.2.4", 17, 3, 4, 0);
-	*orphan = key4("192.0.2.9", "192.0.2.9", 17, 9, 9, 0);
-	synth_init(&sy[0]);
-	synth_init(&sy[1]);
-	sy[0].keys[0] = *a;
-	set_value(&sy[0].values[0][0], 3, 300, S(1), S(2), 0x02);
-	set_value(&sy[0].values[0][1], 2, 200, S(1.5), S(2.5), 0x10);
-	sy[0].keys[1] = *b;
-	set_value(&sy[0].values[1][1], 1, 100, S(3), S(3), 0);
-	sy[0].in.n_flows = 2;
-	set_slot(&sy[0].slots[0][0], a, 1, 4, 400, S(4), 0x01);
-	set_slot(&sy[0].slots[0][1], b, 0, 7, 700, S(9), 0);	/* unused */
-	set_slot(&sy[0].slots[1][1], orphan, 1, 5, 500, S(5), 0);
-	set_slot(&sy[0].slots[2][0], b, 1, 1, 50, S(5), 0);
-	/* interface 1: A's key in a slot but not in its hash */
-	set_slot(&sy[1].slots[3][1], a, 1, 100, 100, S(6), 0);
-	sy[0].in.totals[0] = (struct flow_totals){
-		.packets = 9 + 2 + 3 + 4,
-		.bytes = 900 + 150 + 180 + 240,
-		.untracked_packets = 3,
-		.untracked_bytes = 180,
-	};
-	sy[0].in.retired[0] = (struct flow_retired){ 4, 240 };
-	sy[0].in.totals[1] = (struct flow_totals){ .packets = 0 };
-}
-
-static struct scan_input both_in[2];
-
-static struct snapshot *feed2(struct collector *c, struct synth sy[2],
-			      double t)
+static struct snapshot *read_at(struct collector *c, double t)
 {
 	struct snapshot *s = NULL;
 
-	both_in[0] = sy[0].in;
-	both_in[1] = sy[1].in;
-	CHECK(collector_feed(c, both_in, S(t), 1000 + t, &s) == 0, "feed");
+	CHECK(collector_read(c, S(t), 1000 + t, &s) == 0, "read");
 	return s;
 }
 
-static void test_collect_merge(void)
+static void test_collect_store(void)
 {
-	struct synth sy[2];
-	struct flow_key a, b, orphan;
+	struct flow_key a = key4("192.0.2.1", "192.0.2.2", 6, 1, 2, 0);
+	struct flow_key b = key4("192.0.2.3", "192.0.2.4", 17, 3, 4, 0);
+	struct mstore m[2] = { 0 };
+	struct mfold f = { 0 };
 	struct collector *c;
 	struct snapshot *s;
 	const struct flow_rec *r;
 
-	tl_begin("collector: per-CPU sums + pending cache slots, "
-		 "per interface");
-	synth_two_flows(sy, &a, &b, &orphan);
-	c = synth_collector(2);
-	s = feed2(c, sy, 10);
+	tl_begin("collector: flows and counts of two stores, times, flags");
+	if (mstore_open(&m[0], 64) || mstore_open(&m[1], 64)) {
+		CHECK(0, "stores");
+		tl_end();
+		return;
+	}
+	/* A in two parts (hash and a cache slot), B once */
+	mfold_add(&f, &a, 5, 500, S(1), S(2.5), 0x02);
+	mfold_add(&f, &a, 4, 400, 0, S(4), 0x11);
+	mfold_add(&f, &b, 2, 150, S(3), S(5), 0);
+	f.untracked_packets = 3;
+	f.untracked_bytes = 180;
+	mfold_apply(&m[0], &f);
+	c = store_collector(m, 2);
+	s = read_at(c, 10);
 	CHECK_EQ(s->n_flows, 2);
 	r = find_rec(s, 0, &a);
 	CHECK(r != NULL, "flow A");
@@ -616,67 +621,76 @@ static void test_collect_merge(void)
 	}
 	r = find_rec(s, 0, &b);
 	CHECK(r && r->packets == 2 && r->bytes == 150, "flow B");
-	CHECK(r && fabs(r->last_seen - 1005) < 1e-6, "B last_seen");
-	CHECK(!find_rec(s, 0, &orphan) && !find_rec(s, 1, &a),
-	      "slots without a hash entry add nothing");
 	CHECK_EQ(s->ifaces[0].flow_entries, 2);
-	CHECK_EQ(s->ifaces[0].dir[0].retired_packets, 4);
-	CHECK(!strcmp(s->ifaces[1].meta.ifname, "a1"), "iface meta");
+	CHECK_EQ(s->ifaces[0].dir[0].untracked_packets, 3);
+	CHECK_EQ(s->ifaces[0].dir[0].packets, 14);
+	CHECK(!strcmp(iface_rec_name(&s->ifaces[1]), "a1"), "iface meta");
 	check_invariant(s);
 	snapshot_free(s);
 	collector_free(c);
+	free(m[0].mem);
+	free(m[1].mem);
 	tl_end();
 }
 
 static void test_collect_deltas(void)
 {
-	struct synth sy[2];
-	struct flow_key a, b, orphan;
+	struct flow_key a = key4("192.0.2.1", "192.0.2.2", 6, 1, 2, 0);
+	struct flow_key b = key4("192.0.2.3", "192.0.2.4", 17, 3, 4, 0);
+	struct mstore m = { 0 };
+	struct mfold f = { 0 };
 	struct collector *c;
 	struct snapshot *s;
 	const struct flow_rec *r;
 
-	tl_begin("collector: deltas, monotonic through a flush race, "
-		 "flows that go and come back");
-	synth_two_flows(sy, &a, &b, &orphan);
-	c = synth_collector(2);
-	snapshot_free(feed2(c, sy, 10));
-	/* A's slot was flushed after the hash read: read 5, keep 9 */
-	sy[0].slots[0][0].used = 0;
-	s = feed2(c, sy, 11);
-	r = find_rec(s, 0, &a);
-	CHECK(r && r->packets == 9 && r->delta_packets == 0, "A kept at 9");
-	CHECK(s->interval == 1, "interval %f", s->interval);
-	snapshot_free(s);
-	/* the flush lands: hash 9 + 3 new pending */
-	set_value(&sy[0].values[0][0], 7, 700, S(1), S(11), 0x02);
-	set_slot(&sy[0].slots[0][0], &a, 1, 3, 300, S(12), 0);
-	s = feed2(c, sy, 12);
+	tl_begin("collector: exact deltas; an ended flow shows once with its "
+		 "last delta; a flow that comes back is new");
+	if (mstore_open(&m, 64)) {
+		CHECK(0, "store");
+		tl_end();
+		return;
+	}
+	mfold_add(&f, &a, 9, 900, S(1), S(1), 0);
+	mfold_add(&f, &b, 2, 200, S(1), S(1), 0);
+	mfold_apply(&m, &f);
+	c = store_collector(&m, 1);
+	snapshot_free(read_at(c, 10));
+	mfold_add(&f, &a, 3, 300, S(10.5), S(10.5), 0);
+	mfold_apply(&m, &f);
+	s = read_at(c, 11);
 	r = find_rec(s, 0, &a);
 	CHECK(r && r->packets == 12 && r->delta_packets == 3 &&
 	      r->delta_bytes == 300, "A 12 (+3)");
+	CHECK(s->interval == 1, "interval %f", s->interval);
+	CHECK_EQ(s->ifaces[0].dir[0].delta_packets, 3);
 	snapshot_free(s);
-	/* B aged out */
-	sy[0].in.n_flows = 1;
-	s = feed2(c, sy, 13);
+	/* B gets 1 more, then ends (aged) in the same fold */
+	mfold_add(&f, &b, 1, 100, S(2), S(2), 0);
+	f.cutoff = S(5);
+	mfold_apply(&m, &f);
+	s = read_at(c, 12);
+	r = find_rec(s, 0, &b);
+	CHECK(r && r->ended && r->end_reason == END_IDLE &&
+	      r->packets == 3 && r->delta_packets == 1,
+	      "B ended with its last delta");
+	CHECK_EQ(s->ifaces[0].dir[0].retired_packets, 3);
+	CHECK_EQ(s->ifaces[0].flow_entries, 1);
+	check_invariant(s);
+	snapshot_free(s);
+	s = read_at(c, 13);
 	CHECK(s->n_flows == 1 && !find_rec(s, 0, &b), "B gone");
 	snapshot_free(s);
 	/* B back: a new flow, its whole count is the delta */
-	sy[0].in.n_flows = 2;
-	set_value(&sy[0].values[1][1], 1, 100, S(13.5), S(13.5), 0);
-	sy[0].slots[2][0].used = 0;
-	s = feed2(c, sy, 14);
+	mfold_add(&f, &b, 1, 60, S(13.5), S(13.5), 0);
+	mfold_apply(&m, &f);
+	s = read_at(c, 14);
 	r = find_rec(s, 0, &b);
-	CHECK(r && r->packets == 1 && r->delta_packets == 1, "B back");
-	snapshot_free(s);
-	/* B replaced between two scans (gc, then new packets): restarts */
-	set_value(&sy[0].values[1][1], 1, 60, S(14.5), S(14.5), 0);
-	s = feed2(c, sy, 15);
-	r = find_rec(s, 0, &b);
-	CHECK(r && r->packets == 1 && r->bytes == 60 && r->delta_packets == 1,
-	      "B reborn: %llu", r ? (unsigned long long)r->packets : 0ULL);
+	CHECK(r && r->packets == 1 && r->bytes == 60 && r->delta_packets == 1 &&
+	      !r->ended, "B back");
+	check_invariant(s);
 	snapshot_free(s);
 	collector_free(c);
+	free(m.mem);
 	tl_end();
 }
 
@@ -685,26 +699,29 @@ static void test_collect_rates(void)
 	struct flow_key a = key4("192.0.2.1", "192.0.2.2", 6, 1, 2, 0);
 	struct collector *c = NULL;
 	struct snapshot *s = NULL;
-	struct synth sy;
+	struct mstore m = { 0 };
+	struct mfold f = { 0 };
 	const struct flow_rec *r;
 	int t;
 
 	tl_begin("collector: rates over the 2 s, 10 s and 40 s windows");
-	synth_init(&sy);
-	sy.keys[0] = a;
-	sy.in.n_flows = 1;
-	c = synth_collector(1);
+	if (mstore_open(&m, 64)) {
+		CHECK(0, "store");
+		tl_end();
+		return;
+	}
+	mfold_add(&f, &a, 1, 60, S(1), S(1), 0);
+	mfold_apply(&m, &f);
+	c = store_collector(&m, 1);
 	/* 100 packets / 10,000 bytes a second for 60 s, then silence */
 	for (t = 0; t <= 70; t++) {
-		__u64 pk = (t <= 60 ? t : 60) * 100ULL;
-
-		set_value(&sy.values[0][0], pk + 1, pk * 100 + 60, S(1),
-			  S(1 + t), 0);
-		sy.in.totals[0].packets = pk + 1;
-		sy.in.totals[0].bytes = pk * 100 + 60;
+		if (t > 0 && t <= 60) {
+			mfold_add(&f, &a, 100, 10000, S(1), S(1 + t), 0);
+			mfold_apply(&m, &f);
+		}
 		snapshot_free(s);
-		CHECK(collector_feed(c, &sy.in, S(100 + t), 2000 + t, &s) == 0,
-		      "feed");
+		CHECK(collector_read(c, S(100 + t), 2000 + t, &s) == 0,
+		      "read");
 		r = &s->flows[0];
 		if (t == 0)
 			CHECK(r->pps[0] == 0 && r->pps[2] == 0, "no rate yet");
@@ -728,6 +745,7 @@ static void test_collect_rates(void)
 	}
 	snapshot_free(s);
 	collector_free(c);
+	free(m.mem);
 	tl_end();
 }
 
@@ -767,111 +785,138 @@ static double now_sec(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The arithmetic part of a scan, with the cache full of pending slots. */
-static void test_collect_cost(size_t n)
+/* A read of a store of n flows: every one exact; the time printed. */
+static void test_collect_cost(__u32 n)
 {
-	struct flow_key *keys = calloc(n, sizeof(*keys));
-	struct flow_value *values = calloc(n * NCPUS, sizeof(*values));
-	struct flow_slot *slots = calloc(4096 * NCPUS, sizeof(*slots));
-	struct scan_input in = { .ncpus = NCPUS, .keys = keys,
-				 .values = values, .n_flows = n,
-				 .slots = slots, .n_slots = 4096,
-				 .present = 1 };
-	struct collector *c = synth_collector(1);
+	struct collector *c = NULL;
 	struct snapshot *s = NULL;
+	struct mstore m = { 0 };
+	__u64 seq, sum;
 	double t0, best = 1e9;
-	size_t i;
+	__u32 i;
+	size_t j;
 	int scan;
 
-	tl_begin("collector: %zu flows, merge and history cost", n);
-	for (i = 0; i < n; i++) {
-		keys[i] = key4("192.0.2.1", "198.51.100.1", 6, i & 0xffff,
-			       80 + (i >> 16), 0);
-		set_value(&values[i * NCPUS], 1, 100, S(1), S(1), 0);
-		in.totals[0].packets += 1;
-		in.totals[0].bytes += 100;
+	tl_begin("collector: a store of %u flows, read and summed", n);
+	if (mstore_open(&m, n)) {
+		CHECK(0, "store");
+		tl_end();
+		return;
 	}
-	for (i = 0; i < 4096 * NCPUS; i++)
-		set_slot(&slots[i], &keys[(i * 7919) % n], 1, 0, 0, S(1), 0);
+	seq = store_begin(&m.st);
+	for (i = 0; i < n; i++) {
+		struct flow_key k = key4("192.0.2.1", "198.51.100.1", 6,
+					 i & 0xffff, 80 + (i >> 16), 0);
+		struct store_flow fl = { .packets = i + 1, .bytes = 100,
+					 .first_seen = S(1),
+					 .last_seen = S(1) };
+
+		store_add(&m.st, seq, &k, &fl);
+	}
+	store_commit(&m.st, seq);
+	c = store_collector(&m, 1);
 	for (scan = 0; scan < 5; scan++) {
 		t0 = now_sec();
-		CHECK(collector_feed(c, &in, S(10 + scan), 10 + scan, &s) == 0,
-		      "feed");
+		CHECK(collector_read(c, S(10 + scan), 10 + scan, &s) == 0,
+		      "read");
 		t0 = now_sec() - t0;
 		best = t0 < best ? t0 : best;
 		CHECK_EQ(s->n_flows, n);
-		if (scan == 4)
-			check_invariant(s);
+		for (j = 0, sum = 0; j < s->n_flows; j++)
+			sum += s->flows[j].packets;
+		CHECK_EQ(sum, (__u64)n * (n + 1) / 2);
 		snapshot_free(s);
 	}
-	printf("# %zu flows: %.2f ms per scan (arithmetic only)\n", n,
-	       best * 1e3);
-	CHECK(best < (n <= 10000 ? 0.02 : 0.2), "%.3f s per scan", best);
+	printf("# %u flows: %.2f ms per read (%.0f ns per flow)\n", n,
+	       best * 1e3, best * 1e9 / n);
 	collector_free(c);
-	free(keys);
-	free(values);
-	free(slots);
+	free(m.mem);
 	tl_end();
 }
 
-/* Fill a real per-CPU hash and read it back: every entry, exact sums. */
-static void test_read_maps(__u32 n)
+/*
+ * A real epoch handed over: n flows in the current epoch's hash, some
+ * with pending counts in cache slots and on two CPUs, totals of the
+ * current generation beside older ones; one fold puts exactly that in
+ * the store, reading in chunks whatever the size.
+ */
+static void test_fold_real(__u32 n)
 {
-	int ncpus = libbpf_num_possible_cpus();
-	size_t stride = PERCPU_STRIDE(struct flow_value);
-	struct flow_value *v = calloc(ncpus, stride), sum;
-	struct flow_key *keys = NULL, k;
-	void *values = NULL, *slots = NULL;
-	size_t cap = 0, got = 0, i;
-	__u64 packets = 0;
-	double t0, best = 1e9;
-	int fd, cfd, rep;
-	__u32 j;
+	int ncpus = libbpf_num_possible_cpus(), e, cpu;
+	struct flow_value *v = calloc(ncpus, sizeof(*v));
+	struct flow_totals *t = calloc(ncpus, sizeof(*t));
+	struct flow_slot *sl = calloc(ncpus, sizeof(*sl));
+	char lock_dir[] = "/tmp/flowstat-ut-XXXXXX";
+	struct dataplane dp;
+	struct instance in;
+	__u64 gen, want = 0, got = 0;
+	double t0;
+	__u32 j, d;
 
-	tl_begin("collector: batch read of a real %u-flow per-CPU hash", n);
-	fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "ut_flows", sizeof(k),
-			    sizeof(*v), n, NULL);
-	cfd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "ut_cache",
-			     sizeof(__u32), sizeof(struct flow_slot),
-			     FLOWSTAT_CACHE_SLOTS, NULL);
-	if (fd < 0 || cfd < 0 || !v) {
-		tl_skip("cannot create BPF maps (root?)");
+	tl_begin("fold: %u flows of a real epoch, hash, cache and totals, "
+		 "exact", n);
+	if (!v || !t || !sl || !mkdtemp(lock_dir) ||
+	    dp_open(&dp, true, false, n, 64) || dp_load_xdp(&dp, false) ||
+	    dp_make_store(&dp) || dp_instance(&dp, lock_dir, &in)) {
+		tl_skip("cannot load the data plane (root?)");
 		goto out;
 	}
+	gen = in.ctl->gen;
+	e = gen & 1;
 	for (j = 0; j < n; j++) {
-		k = key4("192.0.2.1", "198.51.100.1", 17, j & 0xffff,
-			 j >> 16, 0);
-		v[ncpus - 1].packets = j + 1;
-		CHECK(!bpf_map_update_elem(fd, &k, v, 0), "update %u", j);
+		struct flow_key k = key4("192.0.2.1", "198.51.100.1", 17,
+					 j & 0xffff, j >> 16, 0);
+
+		memset(v, 0, ncpus * sizeof(*v));
+		v[0].packets = 1;
+		v[ncpus - 1].packets += j;
+		v[0].last_seen = S(1);
+		want += j + 1;
+		CHECK(!bpf_map_update_elem(in.flows_fd[e], &k, v, 0),
+		      "update %u", j);
+		if (j < 64) {	/* pending in slot j, on the last CPU */
+			memset(sl, 0, ncpus * sizeof(*sl));
+			sl[ncpus - 1] = (struct flow_slot){ .key = k,
+				.tag = 1, .packets = 2, .gen = gen };
+			sl[0] = (struct flow_slot){ .key = k, .tag = 1,
+				.packets = 5, .gen = gen - 2 };	/* folded */
+			want += 2;
+			CHECK(!bpf_map_update_elem(in.cache_fd[e], &j, sl, 0),
+			      "slot %u", j);
+		}
 	}
-	for (rep = 0; rep < 3; rep++) {
-		t0 = now_sec();
-		CHECK(!collect_read_flows(fd, ncpus, &keys, &values, &cap,
-					  &got), "read flows");
-		CHECK(!collect_read_cache(cfd, FLOWSTAT_CACHE_SLOTS, ncpus,
-					  &slots), "read cache");
-		t0 = now_sec() - t0;
-		best = t0 < best ? t0 : best;
+	for (d = 0; d < FLOW_DIR_MAX; d++) {
+		memset(t, 0, ncpus * sizeof(*t));
+		for (cpu = 0; cpu < ncpus; cpu++) {
+			t[cpu].gen = cpu ? gen : gen - 2;
+			t[cpu].packets = d ? 0 : want + 7;
+		}
+		CHECK(!bpf_map_update_elem(in.totals_fd[e], &d, t, 0),
+		      "totals");
 	}
-	CHECK_EQ(got, n);
-	for (i = 0; i < got; i++) {
-		flow_value_sum((char *)values + i * stride * ncpus, ncpus,
-			       &sum);
-		packets += sum.packets;
-	}
-	CHECK_EQ(packets, (__u64)n * (n + 1) / 2);
-	printf("# %u flows, %d CPUs: %.2f ms to read the hash and cache\n",
-	       n, ncpus, best * 1e3);
+	t0 = now_sec();
+	CHECK(!fold_instance(&in, NULL, NULL), "fold");
+	t0 = now_sec() - t0;
+	for (j = 0; j < in.st.hdr->n_records; j++)
+		if (store_valid(&in.st, j)->state == REC_LIVE)
+			got += store_valid(&in.st, j)->packets;
+	CHECK_EQ(got, want);
+	CHECK_EQ(store_head(&in.st)->live, n);
+	/* one CPU of totals was of an older generation */
+	CHECK_EQ(store_head(&in.st)->dir[0].packets,
+		 ncpus > 1 ? want + 7 : 0);
+	CHECK(bpf_map_get_next_key(in.flows_fd[e], NULL, &(struct flow_key){})
+	      && errno == ENOENT, "the handed-over hash is empty again");
+	printf("# %u flows, %d CPUs: fold %.1f ms, buffers %zu bytes\n", n,
+	       ncpus, t0 * 1e3, fold_buffer_bytes(ncpus));
+	instance_close(&in);
+	dp_close(&dp);
 	tl_end();
 out:
-	if (fd >= 0)
-		close(fd);
-	if (cfd >= 0)
-		close(cfd);
+	rmdir(lock_dir);
 	free(v);
-	free(keys);
-	free(values);
-	free(slots);
+	free(t);
+	free(sl);
 }
 
 int main(void)
@@ -881,13 +926,13 @@ int main(void)
 	test_format_dump();
 	test_format_watch();
 	test_text_helpers();
-	test_collect_merge();
+	test_collect_store();
 	test_collect_deltas();
 	test_collect_rates();
 	test_snapshot_helpers();
 	test_collect_cost(10000);
 	test_collect_cost(100000);
-	test_read_maps(10000);
-	test_read_maps(100000);
+	test_fold_real(10000);
+	test_fold_real(100000);
 	return tl_exit();
 }

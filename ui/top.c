@@ -21,21 +21,28 @@
 #include "commands.h"
 #include "draw.h"
 #include "log.h"
+#include "pin.h"
 #include "term.h"
 #include "view.h"
 
 #define MIN_DELAY 0.1
 #define MAX_DELAY 3600.0
+#define MAX_IDLE 31536000.0
+#define DEFAULT_IDLE 300.0
+#define POLL_SEC 1.0	/* long delays read the stores this often */
 #define BENCH_COLS 160
 #define BENCH_LINES 50
 #define BENCH_PAGES 200
 
 struct top_opts {
 	double delay;
+	double idle;		/* end flows idle this long */
 	unsigned long bench;	/* refreshes to time; 0: the live view */
 	char **ifnames;
 	int n;
 	bool *mine;		/* this run attached ifnames[i] */
+	struct attach_hold *holds;	/* what it holds for them */
+	struct flowstat_meta *metas;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -77,26 +84,29 @@ static double cpu_now(void)
 
 static void top_usage(void)
 {
-	printf("Usage: flowstat top [-d SEC] [IFACE...]\n"
+	printf("Usage: flowstat top [-d SEC] [--idle SEC] [IFACE...]\n"
 	       "       flowstat IFACE...\n"
 	       "The live traffic view. Attaches to the named interfaces that\n"
-	       "flowstat does not hold yet (and detaches them on exit); with\n"
-	       "no interface, shows every interface flowstat holds.\n"
+	       "flowstat does not hold yet, for as long as it runs; with no\n"
+	       "interface, shows every interface flowstat holds, and those\n"
+	       "attached later.\n"
 	       "  -d, --delay SEC  refresh interval (%g..%g, default 1)\n"
+	       "  --idle SEC       end flows idle this long (default %g)\n"
 	       "Keys: q quit, ? help. See flowstat(8).\n",
-	       MIN_DELAY, MAX_DELAY);
+	       MIN_DELAY, MAX_DELAY, DEFAULT_IDLE);
 }
 
-static int parse_delay(const char *s, double *out)
+static int parse_seconds(const char *opt, const char *s, double min,
+			 double max, double *out)
 {
 	char *end;
 
 	errno = 0;
 	*out = strtod(s, &end);
 	if (errno || end == s || *end || !isfinite(*out) ||
-	    *out < MIN_DELAY || *out > MAX_DELAY) {
-		log_error("top: -d '%s' is not a number of seconds from %g "
-			  "to %g", s, MIN_DELAY, MAX_DELAY);
+	    *out < min || *out > max) {
+		log_error("top: %s '%s' is not a number of seconds from %g "
+			  "to %g", opt, s, min, max);
 		return -EINVAL;
 	}
 	return 0;
@@ -107,6 +117,7 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 {
 	static const struct option opts[] = {
 		{ "delay", required_argument, NULL, 'd' },
+		{ "idle", required_argument, NULL, 'I' },
 		{ "bench", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -115,11 +126,18 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 	int c;
 
 	o->delay = 1.0;
+	o->idle = DEFAULT_IDLE;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			if (parse_delay(optarg, &o->delay))
+			if (parse_seconds("-d", optarg, MIN_DELAY, MAX_DELAY,
+					  &o->delay))
+				return EXIT_USAGE;
+			break;
+		case 'I':
+			if (parse_seconds("--idle", optarg, 0, MAX_IDLE,
+					  &o->idle))
 				return EXIT_USAGE;
 			break;
 		case 'B':	/* make bench: time the draw path, no tty */
@@ -146,42 +164,44 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 
 /* ---- attach what is not held, detach it again ---- */
 
+/* Held: attached, and its hooks are still there (not stale pins). */
 static bool held(const char *ifname)
 {
 	struct instance inst;
+	bool live;
 
-	if (instance_open(ifname, globals.netns, &inst))
+	if (instance_open_meta(ifname, globals.netns, &inst))
 		return false;
+	live = attach_instance_live(&inst) > 0;
 	instance_close(&inst);
-	return true;
+	return live;
 }
 
+/*
+ * Detach what this run attached, by identity: an instance that someone
+ * detached and attached again meanwhile is theirs and stays.
+ */
 static void detach_mine(const struct top_opts *o)
 {
-	struct instance inst;
-	int i, err;
+	int i, err, lock = -1;
 
 	for (i = 0; i < o->n; i++) {
+		if (o->mine[i] && lock < 0)
+			lock = pin_lock(true);
 		if (!o->mine[i])
 			continue;
-		err = instance_open(o->ifnames[i], globals.netns, &inst);
-		if (err) {
+		err = attach_release(&o->holds[i], &o->metas[i]);
+		if (err)
 			log_error("top: detach %s: %s", o->ifnames[i],
 				  strerror(-err));
-			continue;
-		}
-		if (!iface_detach(&inst))
-			o->mine[i] = false;
-		instance_close(&inst);
+		o->mine[i] = false;
 	}
+	pin_unlock(lock);
 }
 
-static int attach_missing(struct top_opts *o)
+/* Every named interface: given once, and free to attach (or held). */
+static int attach_checked(struct top_opts *o, const struct attach_opts *ao)
 {
-	struct attach_opts ao = { .netns = globals.netns,
-		.ingress = HOOK_XDP, .egress = true,
-		.max_flows = FLOWSTAT_DEFAULT_MAX_FLOWS };
-	struct flowstat_meta meta;
 	int i, j, ifindex, err;
 
 	for (i = 0; i < o->n; i++) {
@@ -193,21 +213,49 @@ static int attach_missing(struct top_opts *o)
 			}
 		if (held(o->ifnames[i]))
 			continue;
-		err = attach_check(o->ifnames[i], &ao, false, &ifindex);
+		err = attach_check(o->ifnames[i], ao, false, &ifindex);
 		if (err)
 			return err;
 	}
-	for (i = 0; i < o->n; i++) {
+	return 0;
+}
+
+static int attach_each(struct top_opts *o, const struct attach_opts *ao)
+{
+	int i, err;
+
+	for (i = 0; i < o->n && !stop_signal; i++) {
 		if (held(o->ifnames[i]))
 			continue;
-		err = iface_attach(o->ifnames[i], &ao, &meta);
-		if (err) {
-			detach_mine(o);
+		err = iface_attach(o->ifnames[i], ao, &o->metas[i],
+				   &o->holds[i]);
+		if (err)
 			return err;
-		}
 		o->mine[i] = true;
 	}
 	return 0;
+}
+
+static int attach_missing(struct top_opts *o)
+{
+	struct attach_opts ao = { .netns = globals.netns,
+		.ingress = HOOK_XDP, .egress = true,
+		.max_flows = FLOWSTAT_DEFAULT_MAX_FLOWS, .owned = true };
+	int err, lock;
+
+	if (!o->n)
+		return 0;
+	attach_reap();
+	lock = attach_lock("top");
+	if (lock < 0)
+		return lock;
+	err = attach_checked(o, &ao);
+	if (!err)
+		err = attach_each(o, &ao);
+	pin_unlock(lock);
+	if (err)
+		detach_mine(o);
+	return err;
 }
 
 /* ---- the loop ---- */
@@ -237,9 +285,13 @@ static void apply(struct view *v, int act)
 		draw_screen(v);
 }
 
+/*
+ * Scan every interval; between scans of a long interval, read the
+ * stores every POLL_SEC so that flows others end are read in time.
+ */
 static void run_view(struct view *v, struct collector *c)
 {
-	double next = 0, now;
+	double next = 0, poll = 0, now, until;
 	int act = ACT_REDRAW, key, wait_ms;
 
 	while (!stop_signal && !(act & ACT_QUIT)) {
@@ -249,10 +301,15 @@ static void run_view(struct view *v, struct collector *c)
 			/* keep the beat; after a stall, start again from now */
 			next = next + v->interval > now ? next + v->interval :
 							  now + v->interval;
+			poll = now + POLL_SEC;
+		} else if (now >= poll) {
+			collector_poll(c);
+			poll = now + POLL_SEC;
 		}
 		apply(v, act);
-		wait_ms = (int)((next - mono_now()) * 1000) + 1;
-		key = term_read_key(wait_ms);
+		until = poll < next ? poll : next;
+		wait_ms = (int)((until - mono_now()) * 1000) + 1;
+		key = term_read_key(wait_ms > 0 ? wait_ms : 0);
 		act = key == ERR ? ACT_NONE : view_key(v, key);
 	}
 }
@@ -307,7 +364,10 @@ static int none_held(void)
 static int open_collector(const struct top_opts *o, struct collector **c)
 {
 	struct collect_opts co = { .ifnames = o->ifnames, .n_ifnames = o->n,
-		.netns = globals.netns, .kernel_counters = true };
+		.netns = globals.netns, .kernel_counters = true,
+		.follow = true, .age = true,
+		.idle_ns = (__u64)(o->idle * 1e9) };
+	struct instance **list;
 	int err = collector_new(&co, c), n;
 
 	if (err) {
@@ -316,7 +376,8 @@ static int open_collector(const struct top_opts *o, struct collector **c)
 				  strerror(-err));
 		return err;
 	}
-	collector_instances(*c, &n);
+	list = collector_instances(*c, &n);
+	free(list);
 	return n ? 0 : -ENOENT;
 }
 
@@ -362,18 +423,24 @@ int do_top(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	o.mine = calloc(o.n ? o.n : 1, sizeof(*o.mine));
-	if (!o.mine) {
+	o.holds = calloc(o.n ? o.n : 1, sizeof(*o.holds));
+	o.metas = calloc(o.n ? o.n : 1, sizeof(*o.metas));
+	if (!o.mine || !o.holds || !o.metas) {
 		log_error("top: out of memory");
-		return EXIT_FAIL;
+		rc = EXIT_FAIL;
+		goto out;
 	}
 	/* signals first: Ctrl-C during the attach still detaches */
 	catch_signals();
 	if (attach_missing(&o)) {
-		free(o.mine);
-		return EXIT_FAIL;
+		rc = EXIT_FAIL;
+		goto out;
 	}
 	rc = stop_signal ? EXIT_OK : top_run(&o);
 	detach_mine(&o);
+out:
 	free(o.mine);
+	free(o.holds);
+	free(o.metas);
 	return rc;
 }

@@ -7,20 +7,25 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/if_link.h>
+#include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "attach.h"
-#include "flowstat_tc.skel.h"
+#include "dataplane.h"
 #include "flowstat_xdp.skel.h"
 #include "iface.h"
 #include "log.h"
 #include "netns.h"
+#include "orphan.h"
 #include "pin.h"
 
 /* The 6.1 uapi headers predate tcx. */
@@ -29,36 +34,20 @@
 #define BPF_TCX_EGRESS 47
 #endif
 
-#define XDP_PROG_NAME "flowstat_xdp"
-
 struct attach_state {
 	const char *ifname;
 	int ifindex;
 	char dir[PATH_MAX];
 	bool dir_made;
-	struct flowstat_xdp *xskel;
-	struct xdp_program *xprog;
-	struct flowstat_tc *tskel;
-	int map_fds[4];		/* flows, totals, flow_cache, retired */
+	bool owned;
+	struct dataplane dp;
+	struct xdp_program *xprog;	/* libxdp, persistent attach */
+	int xdp_link;			/* owned attach */
+	int tc_links[2];		/* owned tcx: ingress, egress */
+	int owner_fd;
 	int meta_fd;
 	struct flowstat_meta meta;
 };
-
-static const char *const map_names[4] = {
-	FLOWSTAT_MAP_FLOWS, FLOWSTAT_MAP_TOTALS, FLOWSTAT_MAP_CACHE,
-	FLOWSTAT_MAP_RETIRED,
-};
-
-__u32 attach_default_cache_slots(void)
-{
-	int cpus = libbpf_num_possible_cpus();
-	__u32 slots = FLOWSTAT_CACHE_SLOTS;
-
-	/* Keep the total near 4096 * 8 slots as the CPU count grows. */
-	for (; cpus > 8 && slots > 256; cpus /= 2)
-		slots /= 2;
-	return slots;
-}
 
 static __u32 prog_id(int prog_fd)
 {
@@ -68,6 +57,23 @@ static __u32 prog_id(int prog_fd)
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
 		return 0;
 	return info.id;
+}
+
+static __u32 link_id(int link_fd)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(link_fd, &info, &len))
+		return 0;
+	return info.id;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
 /* ---- checks before anything changes ---- */
@@ -89,8 +95,10 @@ static int xdp_foreign(int ifindex, __u32 held_id, char *desc, size_t len)
 		p = xdp_multiprog__next_prog(NULL, mp);
 	for (; p; p = xdp_multiprog__is_legacy(mp) ? NULL :
 		    xdp_multiprog__next_prog(p, mp)) {
-		if (xdp_program__id(p) == held_id &&
-		    !strcmp(xdp_program__name(p), XDP_PROG_NAME))
+		/* ours: held by the instance, or an orphan to replace */
+		if (!strcmp(xdp_program__name(p), XDP_PROG_NAME) &&
+		    (xdp_program__id(p) == held_id ||
+		     orphan_prog_unpinned(xdp_program__id(p))))
 			continue;
 		snprintf(desc, len, "'%s' (id %u)", xdp_program__name(p),
 			 xdp_program__id(p));
@@ -174,88 +182,97 @@ int attach_check(const char *ifname, const struct attach_opts *opts,
 	return 0;
 }
 
-/* ---- loading ---- */
+/* ---- XDP ---- */
 
-/* Sizes fixed at load: the same for both objects of an instance. */
-static int set_sizes(struct bpf_map *flows, struct bpf_map *cache,
-		     __u32 *cache_mask, const struct flowstat_meta *m)
+/* The libbpf or libxdp line that says why, if there was one. */
+static const char *lib_reason(char *buf, size_t len)
 {
-	int err = bpf_map__set_max_entries(flows, m->max_flows);
+	const char *why = log_lib_reason();
 
-	if (!err)
-		err = bpf_map__set_max_entries(cache, m->cache_slots);
-	*cache_mask = m->cache_slots - 1;
-	return err;
+	if (!why)
+		return "";
+	snprintf(buf, len, " (%s)", why);
+	return buf;
 }
 
-static int reuse_maps(struct attach_state *st, struct flowstat_tc *t)
+static __u32 xdp_flags_of(enum xdp_attach_mode mode)
 {
-	struct bpf_map *maps[4] = { t->maps.flows, t->maps.totals,
-				    t->maps.flow_cache, t->maps.retired };
-	int i, err;
+	return mode == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
+					 XDP_FLAGS_SKB_MODE;
+}
 
-	for (i = 0; i < 4; i++) {
-		err = bpf_map__reuse_fd(maps[i], st->map_fds[i]);
-		if (err)
-			return err;
-	}
+/* An owned attach: a link this process holds. */
+static int xdp_link_try(struct attach_state *st, enum xdp_attach_mode mode)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = xdp_flags_of(mode));
+	int fd;
+
+	fd = bpf_link_create(dp_prog_fd(&st->dp, 0), st->ifindex, BPF_XDP,
+			     &opts);
+	if (fd < 0)
+		return -errno;
+	st->xdp_link = fd;
+	st->meta.xdp_link = 1;
 	return 0;
 }
 
-static void take_map_fds(struct attach_state *st, struct bpf_map *flows,
-			 struct bpf_map *totals, struct bpf_map *cache,
-			 struct bpf_map *retired)
+/* A persistent attach: libxdp, which loads the object itself. */
+static int xdp_libxdp_try(struct attach_state *st, enum xdp_attach_mode mode)
 {
-	st->map_fds[0] = bpf_map__fd(flows);
-	st->map_fds[1] = bpf_map__fd(totals);
-	st->map_fds[2] = bpf_map__fd(cache);
-	st->map_fds[3] = bpf_map__fd(retired);
-}
-
-static void xdp_unload(struct attach_state *st)
-{
-	xdp_program__close(st->xprog);	/* before the object it uses */
-	st->xprog = NULL;
-	flowstat_xdp__destroy(st->xskel);
-	st->xskel = NULL;
-}
-
-/* One XDP attach in one mode, from a freshly opened object. */
-static int xdp_try(struct attach_state *st, enum xdp_attach_mode mode)
-{
-	struct flowstat_xdp *x;
 	long err;
 
-	x = st->xskel = flowstat_xdp__open();
-	if (!x)
-		return -errno;
-	err = set_sizes(x->maps.flows, x->maps.flow_cache,
-			&x->rodata->cache_mask, &st->meta);
-	if (err)
-		return err;
-	st->xprog = xdp_program__from_bpf_obj(x->obj, "xdp");
+	st->xprog = xdp_program__from_bpf_obj(st->dp.xdp->obj, "xdp");
 	err = libxdp_get_error(st->xprog);
 	if (err) {
 		st->xprog = NULL;
 		return err;
 	}
-	/* libxdp loads the object (as a dispatcher component, or plain). */
 	err = xdp_program__attach(st->xprog, st->ifindex, mode, 0);
+	if (!err)
+		err = dp_load_xdp(&st->dp, true);
+	return err;
+}
+
+/* One XDP attach in one mode, from a freshly opened object. */
+static int xdp_try(struct attach_state *st, enum xdp_attach_mode mode)
+{
+	int err;
+
+	if (!st->dp.xdp) {
+		err = dp_reopen_xdp(&st->dp);
+		if (err)
+			return err;
+	}
+	if (st->owned) {
+		err = dp_load_xdp(&st->dp, false);
+		if (err)
+			return err;
+		err = xdp_link_try(st, mode);
+	} else {
+		err = xdp_libxdp_try(st, mode);
+	}
 	if (err)
 		return err;
-	take_map_fds(st, x->maps.flows, x->maps.totals, x->maps.flow_cache,
-		     x->maps.retired);
-	st->meta.prog_id_xdp = xdp_program__id(st->xprog);
+	st->meta.prog_id_xdp = prog_id(dp_prog_fd(&st->dp, 0));
 	st->meta.xdp_mode = mode == XDP_MODE_NATIVE ? XDP_KIND_NATIVE :
 						      XDP_KIND_SKB;
 	st->meta.ingress_hook = HOOK_XDP;
 	return 0;
 }
 
+static void xdp_unload(struct attach_state *st)
+{
+	xdp_program__close(st->xprog);	/* before the object it uses */
+	st->xprog = NULL;
+	dp_close_xdp(&st->dp);
+}
+
 static int xdp_attach(struct attach_state *st, enum xdp_mode_req req)
 {
+	char why[256];
 	int err;
 
+	log_lib_reset();
 	if (req != XDP_REQ_SKB) {
 		err = xdp_try(st, XDP_MODE_NATIVE);
 		if (!err || req == XDP_REQ_NATIVE)
@@ -263,6 +280,7 @@ static int xdp_attach(struct attach_state *st, enum xdp_mode_req req)
 		pr_info("attach %s: native XDP failed (%s); trying skb mode",
 			st->ifname, strerror(-err));
 		xdp_unload(st);
+		log_lib_reset();
 	}
 	err = xdp_try(st, XDP_MODE_SKB);
 out:
@@ -272,32 +290,10 @@ out:
 		log_error("attach %s: XDP native mode not supported by driver; "
 			  "try --mode skb", st->ifname);
 	else
-		log_error("attach %s: XDP attach failed: %s", st->ifname,
-			  strerror(-err));
+		log_error("attach %s: XDP attach failed: %s%s", st->ifname,
+			  strerror(-err), lib_reason(why, sizeof(why)));
 	xdp_unload(st);
 	return err;
-}
-
-static int tc_load(struct attach_state *st)
-{
-	struct flowstat_tc *t;
-	int err;
-
-	t = st->tskel = flowstat_tc__open();
-	if (!t)
-		return -errno;
-	err = set_sizes(t->maps.flows, t->maps.flow_cache,
-			&t->rodata->cache_mask, &st->meta);
-	if (!err && st->xskel)
-		err = reuse_maps(st, t);
-	if (!err)
-		err = flowstat_tc__load(t);
-	if (err)
-		return err;
-	if (!st->xskel)
-		take_map_fds(st, t->maps.flows, t->maps.totals,
-			     t->maps.flow_cache, t->maps.retired);
-	return 0;
 }
 
 /* ---- tc ---- */
@@ -311,6 +307,14 @@ static int tcx_attach(struct attach_state *st, int prog_fd, bool egress)
 			     egress ? BPF_TCX_EGRESS : BPF_TCX_INGRESS, NULL);
 	if (fd < 0)
 		return -errno;
+	if (st->owned) {
+		st->tc_links[egress] = fd;
+		if (egress)
+			st->meta.link_id_tc_egress = link_id(fd);
+		else
+			st->meta.link_id_tc_ingress = link_id(fd);
+		return 0;
+	}
 	err = pin_path(st->dir, egress ? PIN_TCX_EGRESS : PIN_TCX_INGRESS,
 		       path, sizeof(path));
 	if (!err && bpf_obj_pin(fd, path))
@@ -342,10 +346,7 @@ static int clsact_attach(struct attach_state *st, int prog_fd, bool egress)
 static int tc_attach_dir(struct attach_state *st, enum tc_req req,
 			 bool egress)
 {
-	struct flowstat_tc *t = st->tskel;
-	struct bpf_program *prog = egress ? t->progs.flowstat_tc_egress :
-					    t->progs.flowstat_tc_ingress;
-	int fd = bpf_program__fd(prog), err = -EINVAL;
+	int fd = dp_prog_fd(&st->dp, egress ? 2 : 1), err = -EINVAL;
 
 	if (req != TC_REQ_CLSACT && st->meta.tc_kind != TC_KIND_CLSACT) {
 		err = tcx_attach(st, fd, egress);
@@ -393,8 +394,7 @@ static int tcx_detach(const char *dir, bool egress)
 	return err;
 }
 
-/* Remove our clsact filter, and only if its program is ours. */
-static int clsact_detach(int ifindex, __u32 id, bool egress)
+int attach_clsact_detach(int ifindex, __u32 id, bool egress)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = egress ? BPF_TC_EGRESS :
@@ -431,12 +431,37 @@ static int clsact_remove_qdisc(int ifindex)
 	return bpf_tc_hook_destroy(&hook);
 }
 
+int attach_link_detach(__u32 id, __u32 prog)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	if (!id)
+		return 0;
+	fd = bpf_link_get_fd_by_id(id);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	if (!err && info.prog_id == prog && bpf_link_detach(fd))
+		err = errno == ENOLINK ? 0 : -errno;
+	close(fd);
+	return err;
+}
+
 static int tc_teardown(int ifindex, const char *dir,
 		       const struct flowstat_meta *m)
 {
 	int err = 0, e;
 
 	if (m->tc_kind == TC_KIND_TCX) {
+		if (m->owner == OWNER_PROCESS) {
+			err = attach_link_detach(m->link_id_tc_egress,
+					     m->prog_id_tc_egress);
+			e = attach_link_detach(m->link_id_tc_ingress,
+					   m->prog_id_tc_ingress);
+			return err ? err : e;
+		}
 		err = tcx_detach(dir, true);
 		e = tcx_detach(dir, false);
 		return err ? err : e;
@@ -444,9 +469,9 @@ static int tc_teardown(int ifindex, const char *dir,
 	if (m->tc_kind != TC_KIND_CLSACT || !ifindex)
 		return 0;
 	if (m->egress_hook == HOOK_TC)
-		err = clsact_detach(ifindex, m->prog_id_tc_egress, true);
+		err = attach_clsact_detach(ifindex, m->prog_id_tc_egress, true);
 	if (m->ingress_hook == HOOK_TC) {
-		e = clsact_detach(ifindex, m->prog_id_tc_ingress, false);
+		e = attach_clsact_detach(ifindex, m->prog_id_tc_ingress, false);
 		err = err ? err : e;
 	}
 	if (m->created_clsact && !err)
@@ -459,7 +484,11 @@ static int xdp_teardown(int ifindex, const struct flowstat_meta *m)
 	struct xdp_program *p;
 	long err;
 
-	if (m->ingress_hook != HOOK_XDP || !m->prog_id_xdp || !ifindex)
+	if (m->ingress_hook != HOOK_XDP || !m->prog_id_xdp)
+		return 0;
+	if (m->xdp_link)	/* links need no namespace or ifindex */
+		return attach_link_detach(m->link_id_xdp, m->prog_id_xdp);
+	if (!ifindex)
 		return 0;
 	p = xdp_program__from_id(m->prog_id_xdp);
 	err = libxdp_get_error(p);
@@ -486,21 +515,6 @@ static int teardown(int ifindex, const char *dir,
 
 /* ---- pins and meta ---- */
 
-static int pin_maps(struct attach_state *st)
-{
-	char path[PATH_MAX];
-	int i, err;
-
-	for (i = 0; i < 4; i++) {
-		err = pin_path(st->dir, map_names[i], path, sizeof(path));
-		if (err)
-			return err;
-		if (bpf_obj_pin(st->map_fds[i], path))
-			return -errno;
-	}
-	return 0;
-}
-
 static int meta_write(struct attach_state *st)
 {
 	char path[PATH_MAX];
@@ -519,6 +533,16 @@ static int meta_write(struct attach_state *st)
 	return err;
 }
 
+static __u64 new_instance_id(void)
+{
+	__u64 id = 0;
+
+	while (!id)
+		if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+			id = (__u64)time(NULL) << 20 ^ (__u64)getpid();
+	return id;
+}
+
 static int meta_init(struct attach_state *st, const struct attach_opts *o)
 {
 	struct flowstat_meta *m = &st->meta;
@@ -532,8 +556,13 @@ static int meta_init(struct attach_state *st, const struct attach_opts *o)
 	snprintf(m->netns, sizeof(m->netns), "%s", o->netns ? o->netns : "");
 	m->max_flows = o->max_flows;
 	m->cache_slots = o->cache_slots ? o->cache_slots :
-					  attach_default_cache_slots();
+					  dp_default_cache_slots();
 	m->attached_at = time(NULL);
+	m->instance_id = new_instance_id();
+	if (o->owned) {
+		m->owner = OWNER_PROCESS;
+		m->owner_pid = (__u32)getpid();
+	}
 	return pin_dir(m->netns_ino, st->ifindex, st->dir, sizeof(st->dir));
 }
 
@@ -543,14 +572,32 @@ static const char *perm_hint(int err)
 	       " (needs CAP_BPF and CAP_NET_ADMIN)" : "";
 }
 
+/* An owned instance: its owner folder, locked while the process lives. */
+static int owner_lock(struct attach_state *st)
+{
+	char path[PATH_MAX];
+	int err = pin_path(st->dir, PIN_OWNER, path, sizeof(path));
+
+	if (err)
+		return err;
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	st->owner_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->owner_fd < 0)
+		return -errno;
+	return flock(st->owner_fd, LOCK_EX | LOCK_NB) ? -errno : 0;
+}
+
 /* The steps after XDP; each failure reported here, with its step. */
 static int attach_rest(struct attach_state *st, const struct attach_opts *o)
 {
 	const char *step = "load tc programs";
+	char why[256];
 	int err = 0;
 
+	log_lib_reset();
 	if (o->ingress == HOOK_TC || o->egress)
-		err = tc_load(st);
+		err = dp_load_tc(&st->dp);
 	if (!err && o->ingress == HOOK_TC) {
 		step = "tc ingress";
 		err = tc_attach_dir(st, o->tc, false);
@@ -560,16 +607,28 @@ static int attach_rest(struct attach_state *st, const struct attach_opts *o)
 		err = tc_attach_dir(st, o->tc, true);
 	}
 	if (!err) {
-		step = "pin maps";
-		err = pin_maps(st);
+		step = "make the store";
+		err = dp_make_store(&st->dp);
 	}
 	if (!err) {
+		step = "pin maps";
+		err = dp_pin(&st->dp, st->dir);
+	}
+	if (!err && st->owned) {
+		step = "lock the owner folder";
+		err = owner_lock(st);
+		st->meta.link_id_xdp = st->xdp_link >= 0 ?
+				       link_id(st->xdp_link) : 0;
+	}
+	if (!err) {
+		st->meta.ns_per_jiffy = st->dp.ns_per_jiffy;
 		step = "write meta";
 		err = meta_write(st);
 	}
 	if (err)
-		log_error("attach %s: %s: %s%s", st->ifname, step,
-			  strerror(-err), perm_hint(err));
+		log_error("attach %s: %s: %s%s%s", st->ifname, step,
+			  strerror(-err), perm_hint(err),
+			  lib_reason(why, sizeof(why)));
 	return err;
 }
 
@@ -578,9 +637,15 @@ static int attach_prepare(struct attach_state *st,
 {
 	int err = pin_prepare();
 
+	if (err == -EXDEV) {
+		log_error("attach %s: this mount namespace has no bpffs and "
+			  "cannot reach the host's (ip netns exec?); use "
+			  "'flowstat --netns NAME' instead", st->ifname);
+		return err;
+	}
 	if (err) {
-		log_error("attach %s: bpffs at " FLOWSTAT_PIN_ROOT ": %s%s",
-			  st->ifname, strerror(-err), err == -EPERM ?
+		log_error("attach %s: bpffs at %s: %s%s", st->ifname,
+			  pin_root(), strerror(-err), err == -EPERM ?
 			  " (mounting bpffs needs CAP_SYS_ADMIN)" : "");
 		return err;
 	}
@@ -597,10 +662,26 @@ static int attach_prepare(struct attach_state *st,
 	return err;
 }
 
-int iface_attach(const char *ifname, const struct attach_opts *opts,
-		 struct flowstat_meta *meta)
+/* Close what the process holds; with kept, the caller takes it over. */
+static void state_release(struct attach_state *st)
 {
-	struct attach_state st = { .ifname = ifname, .meta_fd = -1 };
+	if (st->meta_fd >= 0)
+		close(st->meta_fd);
+	xdp_unload(st);
+	dp_close(&st->dp);
+	close_fd(&st->xdp_link);
+	close_fd(&st->tc_links[0]);
+	close_fd(&st->tc_links[1]);
+	close_fd(&st->owner_fd);
+}
+
+int iface_attach(const char *ifname, const struct attach_opts *opts,
+		 struct flowstat_meta *meta, struct attach_hold *hold)
+{
+	struct attach_state st = { .ifname = ifname, .meta_fd = -1,
+		.xdp_link = -1, .tc_links = { -1, -1 }, .owner_fd = -1,
+		.owned = opts->owned };
+	char why[256];
 	int err;
 
 	st.ifindex = if_nametoindex(ifname);
@@ -609,18 +690,69 @@ int iface_attach(const char *ifname, const struct attach_opts *opts,
 		return -ENODEV;
 	}
 	err = attach_prepare(&st, opts);
+	if (!err)
+		err = orphan_remove_iface(st.ifindex);
+	if (!err) {
+		log_lib_reset();
+		err = dp_open(&st.dp, opts->ingress == HOOK_XDP,
+			      opts->ingress == HOOK_TC || opts->egress,
+			      opts->max_flows, st.meta.cache_slots);
+		if (err)
+			log_error("attach %s: open the BPF objects: %s%s",
+				  ifname, strerror(-err),
+				  lib_reason(why, sizeof(why)));
+	}
 	if (!err && opts->ingress == HOOK_XDP)
 		err = xdp_attach(&st, opts->mode);
 	if (!err)
 		err = attach_rest(&st, opts);
-	if (err && st.dir_made)
-		teardown(st.ifindex, st.dir, &st.meta);
+	if (err) {
+		close_fd(&st.xdp_link);	/* the kernel detaches links */
+		close_fd(&st.tc_links[0]);
+		close_fd(&st.tc_links[1]);
+		if (st.dir_made)
+			teardown(st.ifindex, st.dir, &st.meta);
+	}
 	if (!err)
 		*meta = st.meta;
-	if (st.meta_fd >= 0)
-		close(st.meta_fd);
-	flowstat_tc__destroy(st.tskel);
-	xdp_unload(&st);
+	if (!err && hold) {
+		memset(hold, 0, sizeof(*hold));
+		hold->xdp_link = st.xdp_link;
+		hold->tc_links[0] = st.tc_links[0];
+		hold->tc_links[1] = st.tc_links[1];
+		hold->owner_fd = st.owner_fd;
+		snprintf(hold->dir, sizeof(hold->dir), "%s", st.dir);
+		hold->instance_id = st.meta.instance_id;
+		st.xdp_link = st.tc_links[0] = st.tc_links[1] = -1;
+		st.owner_fd = -1;
+	}
+	state_release(&st);
+	return err;
+}
+
+int attach_release(struct attach_hold *hold, const struct flowstat_meta *m)
+{
+	struct instance inst;
+	int err = 0;
+
+	close_fd(&hold->xdp_link);	/* the kernel detaches the links */
+	close_fd(&hold->tc_links[0]);
+	close_fd(&hold->tc_links[1]);
+	/* only if the pins are still ours: someone may have re-attached */
+	snprintf(inst.dir, sizeof(inst.dir), "%s", hold->dir);
+	inst.meta.instance_id = hold->instance_id;
+	if (instance_current(&inst)) {
+		int saved = -1;
+
+		/* clsact has no links: remove the filters by program id */
+		if (m->tc_kind == TC_KIND_CLSACT &&
+		    !netns_enter_ino(m->netns_ino, m->netns, &saved)) {
+			err = tc_teardown((int)m->ifindex, hold->dir, m);
+			netns_return(saved);
+		}
+		err = pin_remove_dir(hold->dir) ?: err;
+	}
+	close_fd(&hold->owner_fd);
 	return err;
 }
 
@@ -669,13 +801,18 @@ static bool tcx_live(const char *dir, const struct flowstat_meta *m,
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
+	__u32 id = egress ? m->link_id_tc_egress : m->link_id_tc_ingress;
 	char path[PATH_MAX];
 	int fd, err;
 
-	if (pin_path(dir, egress ? PIN_TCX_EGRESS : PIN_TCX_INGRESS, path,
-		     sizeof(path)))
-		return false;
-	fd = bpf_obj_get(path);
+	if (m->owner == OWNER_PROCESS) {
+		fd = id ? bpf_link_get_fd_by_id(id) : -1;
+	} else {
+		if (pin_path(dir, egress ? PIN_TCX_EGRESS : PIN_TCX_INGRESS,
+			     path, sizeof(path)))
+			return false;
+		fd = bpf_obj_get(path);
+	}
 	if (fd < 0)
 		return false;
 	err = bpf_obj_get_info_by_fd(fd, &info, &len);
@@ -684,7 +821,29 @@ static bool tcx_live(const char *dir, const struct flowstat_meta *m,
 	 * The 6.1 uapi has no tcx member; its ifindex sits where xdp's
 	 * does, first in the union.
 	 */
-	return !err && info.xdp.ifindex == m->ifindex;
+	return !err && info.xdp.ifindex == m->ifindex &&
+	       info.prog_id == (egress ? m->prog_id_tc_egress :
+					 m->prog_id_tc_ingress);
+}
+
+/* An owned instance lives while its owner holds the owner lock. */
+static bool owner_alive(const struct instance *inst)
+{
+	char path[PATH_MAX];
+	bool alive = false;
+	int fd;
+
+	if (inst->meta.owner != OWNER_PROCESS)
+		return true;
+	if (pin_path(inst->dir, PIN_OWNER, path, sizeof(path)))
+		return false;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_EX | LOCK_NB))
+		alive = errno == EWOULDBLOCK;
+	close(fd);
+	return alive;
 }
 
 int attach_instance_live(const struct instance *inst)
@@ -692,6 +851,8 @@ int attach_instance_live(const struct instance *inst)
 	const struct flowstat_meta *m = &inst->meta;
 	bool egress = m->egress_hook == HOOK_TC;
 
+	if (!owner_alive(inst))
+		return 0;
 	if (m->ingress_hook == HOOK_XDP)
 		return xdp_live(m);
 	if (m->ingress_hook == HOOK_TC || egress) {
@@ -728,7 +889,7 @@ static int detach_unreachable(struct instance *inst)
 {
 	const struct flowstat_meta *m = &inst->meta;
 
-	if (prog_alive(m->prog_id_xdp) ||
+	if ((!m->xdp_link && prog_alive(m->prog_id_xdp)) ||
 	    (m->tc_kind == TC_KIND_CLSACT &&
 	     (prog_alive(m->prog_id_tc_ingress) ||
 	      prog_alive(m->prog_id_tc_egress)))) {
@@ -762,4 +923,161 @@ int iface_detach(struct instance *inst)
 		log_error("detach %s: %s%s", m->ifname, strerror(-err),
 			  perm_hint(err));
 	return err;
+}
+
+/* ---- the attach lock, dead owners ---- */
+
+int attach_lock(const char *cmd)
+{
+	int err = pin_prepare(), fd;
+
+	if (err == -EXDEV) {
+		log_error("%s: this mount namespace has no bpffs and cannot "
+			  "reach the host's (ip netns exec?); use 'flowstat "
+			  "--netns NAME %s' instead", cmd, cmd);
+		return err;
+	}
+	if (err) {
+		log_error("%s: bpffs at %s: %s%s", cmd, pin_root(),
+			  strerror(-err), err == -EPERM ?
+			  " (mounting bpffs needs CAP_SYS_ADMIN)" : "");
+		return err;
+	}
+	fd = pin_lock(true);
+	if (fd < 0)
+		log_error("%s: lock %s: %s", cmd, pin_root(), strerror(-fd));
+	return fd;
+}
+
+/*
+ * Instances whose owning process died: their links went with it, but
+ * their pins (and clsact filters, which have no links) are still there.
+ * Remove them, if no attach or detach is running (then: next time).
+ */
+int attach_reap(void)
+{
+	struct instance *list;
+	int lock, n, i, reaped = 0;
+
+	lock = pin_lock_try();
+	if (lock < 0)
+		return 0;
+	n = instance_open_all_meta(&list);
+	for (i = 0; i < n; i++) {
+		if (list[i].meta.owner != OWNER_PROCESS ||
+		    owner_alive(&list[i]))
+			continue;
+		pr_info("%s: its owner (pid %u) died; removing what it left",
+			list[i].meta.ifname, list[i].meta.owner_pid);
+		if (!iface_detach(&list[i]))
+			reaped++;
+	}
+	if (n >= 0)
+		instance_close_all(list, n);
+	pin_unlock(lock);
+	return reaped;
+}
+
+/* ---- --force: set an instance aside, and back ---- */
+
+/*
+ * Set the instance on ifname aside for a --force attach: its hooks come
+ * off, but its programs stay loaded (we hold them) and its maps stay
+ * pinned, in the pin folder renamed with a "_force" suffix. It can be put
+ * back exactly (attach_unstash), or dropped once the new one is in.
+ * Readers skip the renamed folder: it is no instance's name.
+ */
+int attach_stash(struct instance *inst, struct attach_stash *sh)
+{
+	const struct flowstat_meta *m = &inst->meta;
+	int err = 0, d;
+
+	memset(sh, 0, sizeof(*sh));
+	sh->xdp_fd = sh->tc_fd[0] = sh->tc_fd[1] = -1;
+	sh->meta = *m;
+	snprintf(sh->dir, sizeof(sh->dir), "%s", inst->dir);
+	/* bpffs allows no dots in names */
+	if (snprintf(sh->stash, sizeof(sh->stash), "%s_force", inst->dir) >=
+	    (int)sizeof(sh->stash))
+		return -ENAMETOOLONG;
+	if (m->owner == OWNER_PROCESS && owner_alive(inst))
+		return -EBUSY;	/* its owner holds links we cannot restore */
+	sh->xdp_fd = m->ingress_hook == HOOK_XDP ?
+		     bpf_prog_get_fd_by_id(m->prog_id_xdp) : -1;
+	for (d = 0; d < 2; d++) {
+		__u32 id = d ? m->prog_id_tc_egress : m->prog_id_tc_ingress;
+
+		sh->tc_fd[d] = id ? bpf_prog_get_fd_by_id(id) : -1;
+	}
+	pin_remove_dir(sh->stash);	/* a leftover of a crash */
+	if (rename(sh->dir, sh->stash))
+		return -errno;
+	sh->stashed = true;
+	/* the hooks off; a clsact qdisc stays until the stash is dropped */
+	if (m->tc_kind == TC_KIND_TCX) {
+		err = tcx_detach(sh->stash, true);
+		err = tcx_detach(sh->stash, false) ?: err;
+	} else if (m->tc_kind == TC_KIND_CLSACT) {
+		for (d = 0; d < 2; d++)
+			if (sh->tc_fd[d] >= 0)
+				err = attach_clsact_detach((int)m->ifindex,
+						    d ? m->prog_id_tc_egress :
+							m->prog_id_tc_ingress,
+						    d) ?: err;
+	}
+	err = xdp_teardown((int)m->ifindex, m) ?: err;
+	return err;
+}
+
+/* Put the old hooks back, the same programs in the same places. */
+int attach_unstash(struct attach_stash *sh)
+{
+	const struct flowstat_meta *m = &sh->meta;
+	struct attach_state st = { .ifindex = (int)m->ifindex,
+				   .xdp_link = -1, .tc_links = { -1, -1 },
+				   .owner_fd = -1, .meta = *m };
+	int err = 0, d;
+
+	if (!sh->stashed)
+		return 0;
+	if (rename(sh->stash, sh->dir))
+		return -errno;
+	sh->stashed = false;
+	snprintf(st.dir, sizeof(st.dir), "%s", sh->dir);
+	st.meta.created_clsact = 0;	/* the qdisc never went away */
+	for (d = 0; d < 2; d++) {
+		if (sh->tc_fd[d] < 0)
+			continue;
+		if (m->tc_kind == TC_KIND_TCX)
+			err = tcx_attach(&st, sh->tc_fd[d], d) ?: err;
+		else
+			err = clsact_attach(&st, sh->tc_fd[d], d) ?: err;
+	}
+	if (sh->xdp_fd >= 0 &&
+	    bpf_xdp_attach((int)m->ifindex, sh->xdp_fd,
+			   m->xdp_mode == XDP_KIND_NATIVE ? XDP_FLAGS_DRV_MODE :
+							    XDP_FLAGS_SKB_MODE,
+			   NULL))
+		err = err ?: -errno;
+	return err;
+}
+
+/*
+ * The new instance is in: drop the old one's pins and programs, and its
+ * clsact qdisc if it made one and nobody else uses it.
+ */
+void attach_stash_drop(struct attach_stash *sh)
+{
+	int d;
+
+	if (sh->stashed) {
+		pin_remove_dir(sh->stash);
+		if (sh->meta.created_clsact &&
+		    if_indextoname(sh->meta.ifindex, (char[IF_NAMESIZE]){0}))
+			clsact_remove_qdisc((int)sh->meta.ifindex);
+		sh->stashed = false;
+	}
+	close_fd(&sh->xdp_fd);
+	for (d = 0; d < 2; d++)
+		close_fd(&sh->tc_fd[d]);
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <bpf/bpf.h>
 #include <sys/syscall.h>
 #include "attach.h"
 #include "collect.h"
@@ -19,6 +20,8 @@
 #include "format.h"
 #include "json.h"
 #include "log.h"
+#include "orphan.h"
+#include "pin.h"
 
 #ifndef CAP_BPF
 #define CAP_BPF 39
@@ -101,10 +104,12 @@ static void hook_json(struct json_writer *w, const struct flowstat_meta *m,
 	json_object_end(w);
 }
 
-/* The fields of meta, inside an object the caller opened. */
-static void meta_json(struct json_writer *w, const struct flowstat_meta *m)
+/* The fields of meta, inside an object the caller opened; name: the
+ * interface's name now (NULL: as attached). */
+static void meta_json(struct json_writer *w, const struct flowstat_meta *m,
+		      const char *name)
 {
-	json_kv_string(w, "ifname", m->ifname);
+	json_kv_string(w, "ifname", name ? name : m->ifname);
 	json_kv_u64(w, "ifindex", m->ifindex);
 	json_kv_string(w, "netns", m->netns);
 	json_kv_u64(w, "netns_inode", m->netns_ino);
@@ -116,6 +121,13 @@ static void meta_json(struct json_writer *w, const struct flowstat_meta *m)
 	json_kv_u64(w, "max_flows", m->max_flows);
 	json_kv_u64(w, "cache_slots", m->cache_slots);
 	json_kv_u64(w, "attached_at", m->attached_at);
+	json_kv_string(w, "owner", m->owner == OWNER_PROCESS ? "process" :
+							      "pins");
+	if (m->owner == OWNER_PROCESS)
+		json_kv_u64(w, "owner_pid", m->owner_pid);
+	json_kv_u64(w, "hz", m->ns_per_jiffy ?
+			     (1000000000ULL + m->ns_per_jiffy / 2) /
+			     m->ns_per_jiffy : 0);
 }
 
 static void hook_text(char *buf, size_t len, const struct flowstat_meta *m,
@@ -293,52 +305,112 @@ static void attach_report(const struct flowstat_meta *metas, int n)
 	json_array_start(&w);
 	for (i = 0; i < n; i++) {
 		json_object_start(&w);
-		meta_json(&w, &metas[i]);
+		meta_json(&w, &metas[i], NULL);
 		json_object_end(&w);
 	}
 	json_array_end(&w);
 	json_finish(&w);
 }
 
-/* --force: take away what flowstat holds on ifname before attaching. */
-static int detach_held(const char *ifname)
+/*
+ * --force: set aside what flowstat holds on ifname (sh->stashed stays
+ * false when it holds nothing there).
+ */
+static int stash_held(const char *ifname, struct attach_stash *sh)
 {
 	struct instance inst;
+	int err;
 
-	if (instance_open_meta(ifname, globals.netns, &inst))
-		return 0;
-	return iface_detach(&inst);
+	memset(sh, 0, sizeof(*sh));
+	sh->xdp_fd = sh->tc_fd[0] = sh->tc_fd[1] = -1;
+	if (instance_open_meta(ifname, globals.netns, &inst) ||
+	    !attach_instance_live(&inst)) {
+		instance_close(&inst);
+		return 0;	/* nothing, or stale pins attach replaces */
+	}
+	err = attach_stash(&inst, sh);
+	instance_close(&inst);
+	if (err == -EBUSY)
+		log_error("attach %s: held by a running flowstat (pid %u); it "
+			  "lets go when that process ends", ifname,
+			  sh->meta.owner_pid);
+	else if (err)
+		log_error("attach %s: --force: set the old instance aside: %s",
+			  ifname, strerror(-err));
+	return err;
 }
 
-/* Undo this run's attaches after a later one failed. */
-static void attach_rollback(char **ifnames, int n)
+/* A clsact qdisc the old instance made is now the new one's to remove. */
+static void take_clsact(const char *ifname, struct attach_stash *sh,
+			const struct flowstat_meta *m)
 {
-	int i;
+	struct instance inst;
+	struct flowstat_meta nm;
+	__u32 key = 0;
 
-	for (i = 0; i < n; i++)
-		detach_held(ifnames[i]);
+	if (!sh->stashed || !sh->meta.created_clsact ||
+	    m->tc_kind != TC_KIND_CLSACT ||
+	    instance_open_meta(ifname, globals.netns, &inst))
+		return;
+	nm = inst.meta;
+	nm.created_clsact = 1;
+	if (!bpf_map_update_elem(inst.meta_fd, &key, &nm, 0))
+		sh->meta.created_clsact = 0;
+	instance_close(&inst);
+}
+
+/*
+ * Undo this run after interface n failed: the new instances before it
+ * go, and every instance set aside comes back as it was.
+ */
+static void attach_rollback(char **ifnames, int n, struct attach_stash *sh)
+{
+	struct instance inst;
+	int i, err;
+
+	for (i = 0; i <= n; i++) {
+		if (i < n && !instance_open_meta(ifnames[i], globals.netns,
+						 &inst))
+			iface_detach(&inst);
+		err = attach_unstash(&sh[i]);
+		if (err)
+			log_error("attach %s: putting the old instance back: "
+				  "%s", ifnames[i], strerror(-err));
+		attach_stash_drop(&sh[i]);
+	}
 }
 
 static int attach_all(struct attach_args *a, struct flowstat_meta *metas)
 {
-	int i, ifindex, err;
+	struct attach_stash *sh = calloc(a->n, sizeof(*sh));
+	int i, ifindex, err = 0, lock;
 
-	for (i = 0; i < a->n; i++) {
+	if (!sh)
+		return -ENOMEM;
+	attach_reap();
+	lock = attach_lock("attach");
+	if (lock < 0) {
+		free(sh);
+		return lock;
+	}
+	for (i = 0; i < a->n && !err; i++)
 		err = attach_check(a->ifnames[i], &a->opts, a->force,
 				   &ifindex);
-		if (err)
-			return err;
-	}
-	for (i = 0; i < a->n; i++) {
-		err = a->force ? detach_held(a->ifnames[i]) : 0;
+	for (i = 0; i < a->n && !err; i++) {
+		err = a->force ? stash_held(a->ifnames[i], &sh[i]) : 0;
 		if (!err)
-			err = iface_attach(a->ifnames[i], &a->opts, &metas[i]);
-		if (err) {
-			attach_rollback(a->ifnames, i);
-			return err;
-		}
+			err = iface_attach(a->ifnames[i], &a->opts, &metas[i],
+					   NULL);
+		if (err)
+			attach_rollback(a->ifnames, i, sh);
 	}
-	return 0;
+	for (i = 0; i < a->n && !err; i++) {
+		take_clsact(a->ifnames[i], &sh[i], &metas[i]);
+		attach_stash_drop(&sh[i]);
+	}
+	pin_unlock(lock);
+	free(sh);
+	return err;
 }
 
 int do_attach(int argc, char **argv)
@@ -410,27 +482,68 @@ static int detach_parse(int argc, char **argv, bool *all)
 	return 0;
 }
 
-/* Open every named instance first, so a wrong name changes nothing. */
-static int open_named(char **names, int n, struct instance **list)
-{
-	int i, err;
+/*
+ * What detach removes: instances (by meta) and orphans (flowstat programs
+ * no pins claim, found on the interfaces themselves).
+ */
+struct detach_set {
+	struct instance *insts;
+	int n_insts;
+	struct orphan *orphans;
+	int n_orphans;
+};
 
-	*list = calloc(n, sizeof(**list));
-	if (!*list)
+static void detach_set_free(struct detach_set *ds)
+{
+	if (ds->insts)
+		instance_close_all(ds->insts, ds->n_insts);
+	free(ds->orphans);
+}
+
+/* Resolve every name first, so that a wrong name changes nothing. */
+static int resolve_named(char **names, int n, struct detach_set *ds)
+{
+	struct orphan o;
+	int i, err, idx;
+
+	ds->insts = calloc(n, sizeof(*ds->insts));
+	ds->orphans = calloc(n, sizeof(*ds->orphans));
+	if (!ds->insts || !ds->orphans)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		err = instance_open_meta(names[i], globals.netns, &(*list)[i]);
-		if (!err)
+		err = instance_open_meta(names[i], globals.netns,
+					 &ds->insts[ds->n_insts]);
+		if (!err) {
+			ds->n_insts++;
 			continue;
+		}
+		idx = err == -ENOENT ? (int)if_nametoindex(names[i]) : 0;
+		if (idx && orphan_scan_iface(idx, &o) > 0) {
+			ds->orphans[ds->n_orphans++] = o;
+			continue;
+		}
 		if (err == -ENOENT)
 			log_error("detach %s: flowstat is not attached to it",
 				  names[i]);
 		else
 			log_error("detach %s: %s", names[i], strerror(-err));
-		instance_close_all(*list, i);
 		return err;
 	}
-	return n;
+	return 0;
+}
+
+static int resolve_all(struct detach_set *ds)
+{
+	int n = instance_open_all_meta(&ds->insts);
+
+	if (n < 0)
+		return n;
+	ds->n_insts = n;
+	n = orphan_list(true, &ds->orphans);
+	if (n < 0)
+		return n;
+	ds->n_orphans = n;
+	return 0;
 }
 
 static void detach_report(char names[][IF_NAMESIZE], int n)
@@ -454,12 +567,40 @@ static void detach_report(char names[][IF_NAMESIZE], int n)
 	json_finish(&w);
 }
 
+static int detach_set_run(struct detach_set *ds, char names[][IF_NAMESIZE])
+{
+	int i, err, done = 0, rc = EXIT_OK;
+
+	for (i = 0; i < ds->n_insts; i++) {
+		snprintf(names[done], IF_NAMESIZE, "%s",
+			 ds->insts[i].meta.ifname);
+		if (iface_detach(&ds->insts[i]))
+			rc = EXIT_FAIL;
+		else
+			done++;
+	}
+	for (i = 0; i < ds->n_orphans; i++) {
+		const struct orphan *o = &ds->orphans[i];
+
+		err = orphan_remove_in_netns(o);
+		if (err) {
+			log_error("detach %s: orphaned programs: %s",
+				  o->ifname, strerror(-err));
+			rc = EXIT_FAIL;
+			continue;
+		}
+		snprintf(names[done++], IF_NAMESIZE, "%s", o->ifname);
+	}
+	detach_report(names, done);
+	return rc;
+}
+
 int do_detach(int argc, char **argv)
 {
-	char (*names)[IF_NAMESIZE];
-	struct instance *list;
+	char (*names)[IF_NAMESIZE] = NULL;
+	struct detach_set ds = { 0 };
 	bool all = false;
-	int rc, n, i, done = 0;
+	int rc, err, lock;
 
 	rc = detach_parse(argc, argv, &all);
 	if (rc)
@@ -468,26 +609,19 @@ int do_detach(int argc, char **argv)
 		return EXIT_USAGE;
 	if (require_caps("detach"))
 		return EXIT_FAIL;
-	n = all ? instance_open_all_meta(&list) :
-		  open_named(argv + optind, argc - optind, &list);
-	if (n < 0) {
-		if (all)
-			log_error("detach: %s", strerror(-n));
-		return EXIT_FAIL;
+	lock = pin_lock(true);	/* no root: no pins, orphans still */
+	err = all ? resolve_all(&ds) :
+		    resolve_named(argv + optind, argc - optind, &ds);
+	if (err && all)
+		log_error("detach: %s", strerror(-err));
+	if (!err) {
+		names = calloc(ds.n_insts + ds.n_orphans + 1, sizeof(*names));
+		err = names ? 0 : -ENOMEM;
 	}
-	names = calloc(n + 1, sizeof(*names));
-	rc = names ? EXIT_OK : EXIT_FAIL;
-	for (i = 0; names && i < n; i++) {
-		snprintf(names[done], IF_NAMESIZE, "%s", list[i].meta.ifname);
-		if (iface_detach(&list[i]))
-			rc = EXIT_FAIL;
-		else
-			done++;
-	}
-	if (names)
-		detach_report(names, done);
+	rc = err ? EXIT_FAIL : detach_set_run(&ds, names);
 	free(names);
-	instance_close_all(list, n);
+	detach_set_free(&ds);
+	pin_unlock(lock);
 	return rc;
 }
 
@@ -512,10 +646,67 @@ static void counts_json(struct json_writer *w, const struct dir_counts *d)
 	json_kv_u64(w, "untracked_bytes", d->untracked_bytes);
 	json_kv_u64(w, "retired_packets", d->retired_packets);
 	json_kv_u64(w, "retired_bytes", d->retired_bytes);
+	json_kv_u64(w, "ended_flows", d->ended_flows);
+	json_kv_u64(w, "fast_hits", d->fast_hits);
 	json_object_end(w);
 }
 
-static void status_json(const struct snapshot *s)
+/* Orphans: flowstat programs that no pins claim (orphan.h). */
+struct orphans {
+	struct orphan *list;
+	int n;
+};
+
+static void orphan_hooks_text(const struct orphan *o, char *buf, size_t len)
+{
+	static const char *const dirs[2] = { "ingress", "egress" };
+	size_t at = 0;
+	int d;
+
+	buf[0] = '\0';
+	if (o->xdp_prog)
+		at += snprintf(buf + at, len - at, ", xdp (prog %u)",
+			       o->xdp_prog);
+	for (d = 0; d < 2 && at < len; d++) {
+		if (o->tcx_prog[d])
+			at += snprintf(buf + at, len - at,
+				       ", tc %s tcx (prog %u)", dirs[d],
+				       o->tcx_prog[d]);
+		if (o->clsact_prog[d] && at < len)
+			at += snprintf(buf + at, len - at,
+				       ", tc %s clsact (prog %u)", dirs[d],
+				       o->clsact_prog[d]);
+	}
+}
+
+static void orphan_json(struct json_writer *w, const struct orphan *o)
+{
+	int d;
+
+	json_object_start(w);
+	json_kv_string(w, "ifname", o->ifname);
+	json_kv_u64(w, "ifindex", o->ifindex);
+	json_kv_string(w, "netns", o->netns);
+	json_kv_u64(w, "netns_inode", o->netns_ino);
+	json_kv_bool(w, "orphaned", true);
+	json_key(w, "xdp_prog_id");
+	if (o->xdp_prog)
+		json_u64(w, o->xdp_prog);
+	else
+		json_null(w);
+	json_key(w, "tc_prog_ids");
+	json_array_start(w);
+	for (d = 0; d < 2; d++) {
+		if (o->tcx_prog[d])
+			json_u64(w, o->tcx_prog[d]);
+		if (o->clsact_prog[d])
+			json_u64(w, o->clsact_prog[d]);
+	}
+	json_array_end(w);
+	json_object_end(w);
+}
+
+static void status_json(const struct snapshot *s, const struct orphans *o)
 {
 	struct json_writer w;
 	int i, d;
@@ -526,8 +717,11 @@ static void status_json(const struct snapshot *s)
 		const struct iface_rec *r = &s->ifaces[i];
 
 		json_object_start(&w);
-		meta_json(&w, &r->meta);
+		meta_json(&w, &r->meta, iface_rec_name(r));
+		json_kv_bool(&w, "orphaned", false);
 		json_kv_bool(&w, "present", r->present);
+		json_kv_bool(&w, "up", r->up);
+		json_kv_u64(&w, "folds", r->folds);
 		json_kv_u64(&w, "flow_entries", r->flow_entries);
 		json_key(&w, "counters");
 		json_object_start(&w);
@@ -540,6 +734,8 @@ static void status_json(const struct snapshot *s)
 		format_kernel_json(&w, r);
 		json_object_end(&w);
 	}
+	for (i = 0; i < o->n; i++)
+		orphan_json(&w, &o->list[i]);
 	json_array_end(&w);
 	json_finish(&w);
 }
@@ -552,8 +748,9 @@ static void status_text_one(const struct iface_rec *r)
 	int i;
 
 	netns_suffix(ns, sizeof(ns), m);
-	printf("%s%s: ifindex %u%s\n", m->ifname, ns, m->ifindex,
-	       r->present ? "" : " (gone)");
+	printf("%s%s: ifindex %u%s%s\n", iface_rec_name(r), ns, m->ifindex,
+	       r->present ? "" : " (gone)",
+	       r->present && !r->up ? " (down)" : "");
 	for (i = 0; i < FLOW_DIR_MAX; i++) {
 		hook_text(hook, sizeof(hook), m, i == FLOW_DIR_EGRESS);
 		printf("  %-8s %s\n", dir_names[i], hook);
@@ -569,6 +766,15 @@ static void status_text_one(const struct iface_rec *r)
 		       (unsigned long long)d->untracked_packets,
 		       (unsigned long long)d->untracked_bytes);
 	}
+	printf("  aged     %llu flows ended (%llu packets), %llu folds; "
+	       "fast path %s\n",
+	       (unsigned long long)(r->dir[0].ended_flows +
+				    r->dir[1].ended_flows),
+	       (unsigned long long)(r->dir[0].retired_packets +
+				    r->dir[1].retired_packets),
+	       (unsigned long long)r->folds,
+	       m->ns_per_jiffy ? "on" : "off (the jiffy could not be "
+				     "measured)");
 	if (r->kernel_valid)
 		printf("  kernel   rx %llu packets %llu bytes, tx %llu packets "
 		       "%llu bytes\n",
@@ -578,14 +784,26 @@ static void status_text_one(const struct iface_rec *r)
 		       (unsigned long long)r->kernel_tx_bytes);
 }
 
-static void status_text(const struct snapshot *s)
+static void status_text(const struct snapshot *s, const struct orphans *o)
 {
+	char hooks[160];
 	int i;
 
-	if (!s->n_ifaces)
+	if (!s->n_ifaces && !o->n)
 		printf("flowstat is not attached to any interface\n");
 	for (i = 0; i < s->n_ifaces; i++)
 		status_text_one(&s->ifaces[i]);
+	for (i = 0; i < o->n; i++) {
+		const struct orphan *p = &o->list[i];
+
+		orphan_hooks_text(p, hooks, sizeof(hooks));
+		printf("%s%s%s: orphaned flowstat programs, no pins%s; "
+		       "'flowstat %s%sdetach %s' removes them\n", p->ifname,
+		       p->netns[0] ? " (netns " : "",
+		       p->netns[0] ? p->netns : "",
+		       hooks, p->netns[0] ? "--netns " : "", p->netns,
+		       p->ifname);
+	}
 }
 
 /* 0 to go on, else the exit code (-1: --help). */
@@ -609,14 +827,33 @@ static int status_parse(int argc, char **argv)
 	return 0;
 }
 
-/* Named interfaces must be held; said here, in the words detach uses. */
-static int status_check_named(char **names, int n)
+/*
+ * Named interfaces must be held, or have orphans; said here, in the words
+ * detach uses. Orphans found are added to o; *held says how many names
+ * have instances.
+ */
+static int status_check_named(char **names, int n, struct orphans *o,
+			      int *held)
 {
 	struct instance inst;
-	int i, err;
+	int i, err, idx;
 
+	*held = 0;
+	o->list = calloc(n ? n : 1, sizeof(*o->list));
+	if (!o->list)
+		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		err = instance_open(names[i], globals.netns, &inst);
+		if (!err) {
+			instance_close(&inst);
+			(*held)++;
+			continue;
+		}
+		idx = err == -ENOENT ? (int)if_nametoindex(names[i]) : 0;
+		if (idx && orphan_scan_iface(idx, &o->list[o->n]) > 0) {
+			o->n++;
+			continue;
+		}
 		if (err == -ENOENT)
 			log_error("status %s: flowstat is not attached to it",
 				  names[i]);
@@ -624,42 +861,80 @@ static int status_check_named(char **names, int n)
 			log_error("status %s: pinned by a flowstat with other "
 				  "map layouts; detach and attach again",
 				  names[i]);
-		else if (err)
+		else
 			log_error("status %s: %s", names[i], strerror(-err));
-		if (err)
-			return err;
-		instance_close(&inst);
+		return err;
 	}
 	return 0;
+}
+
+/* The named interfaces that have instances (orphans are shown apart). */
+static int held_names(char **names, int n, char ***out)
+{
+	struct instance inst;
+	int i, k = 0;
+
+	*out = calloc(n ? n : 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (!instance_open_meta(names[i], globals.netns, &inst)) {
+			instance_close(&inst);
+			(*out)[k++] = names[i];
+		}
+	return k;
 }
 
 int do_status(int argc, char **argv)
 {
 	struct collect_opts opts = { .kernel_counters = true };
+	struct orphans o = { 0 };
 	struct collector *c = NULL;
 	struct snapshot *s = NULL;
-	int rc, err;
+	char **names = NULL;
+	int rc, err, held = 0, lock;
 
 	rc = status_parse(argc, argv);
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
-	opts.ifnames = argv + optind;
-	opts.n_ifnames = argc - optind;
+	attach_reap();
+	lock = pin_lock(false);	/* no attach or detach half done */
 	opts.netns = globals.netns;
-	if (status_check_named(opts.ifnames, opts.n_ifnames))
-		return EXIT_FAIL;
-	err = collector_new(&opts, &c);
-	if (!err)
+	if (optind < argc) {
+		err = status_check_named(argv + optind, argc - optind, &o,
+					 &held);
+		if (err) {	/* reported */
+			pin_unlock(lock);
+			free(o.list);
+			return EXIT_FAIL;
+		}
+		err = held_names(argv + optind, argc - optind, &names);
+		if (err >= 0) {
+			opts.ifnames = names;
+			opts.n_ifnames = err;
+			err = 0;
+		}
+	} else {
+		err = orphan_list(!globals.netns, &o.list);
+		o.n = err > 0 ? err : 0;
+		err = err < 0 ? err : 0;
+	}
+	if (!err && (!names || held))
+		err = collector_new(&opts, &c);
+	if (!err && c)
 		err = collector_scan(c, &s);
-	if (err)
-		log_error("status: %s%s", strerror(-err), err == -EPERM ?
-			  " (needs CAP_BPF)" : "");
-	else if (globals.json)
-		status_json(s);
-	else
-		status_text(s);
-	if (s)
-		snapshot_free(s);
+	pin_unlock(lock);
+	if (err) {
+		log_error("status: %s%s", strerror(-err),
+			  err == -EPERM ? " (needs CAP_BPF)" : "");
+	} else if (globals.json) {
+		status_json(s ? s : &(struct snapshot){ 0 }, &o);
+	} else {
+		status_text(s ? s : &(struct snapshot){ 0 }, &o);
+	}
+	snapshot_free(s);
 	collector_free(c);
+	free(names);
+	free(o.list);
 	return err ? EXIT_FAIL : EXIT_OK;
 }

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The collector: map reads in, snapshots out. A scan reads each flows hash
- * (batch lookups), then the per-CPU flow cache whose pending counts belong
- * to the flows, then totals and retired; collector_feed() sums the per-CPU
- * values, merges the cache, keeps cumulative counts monotonic and derives
- * deltas and windowed rates from a short history per flow, found through a
- * hash table keyed by (interface, flow key) so that 100,000 flows stay
- * cheap.
+ * The collector: stores in, snapshots out. A scan follows the pinned
+ * instances (new ones opened, detached ones dropped), folds them all
+ * with one grace period, reads each store (the records that changed, or
+ * all of them), and keeps a mirror of the flows keyed by (interface,
+ * birth) that holds each flow's cumulative counts, the counts last
+ * reported (deltas) and a short history (rates). Snapshots are built from
+ * the mirror; flows that ended appear once more, with their final delta.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,17 +14,14 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "attach.h"
 #include "collect.h"
+#include "fold.h"
 #include "iface.h"
 #include "log.h"
 #include "netns.h"
 
-#ifndef ENOTSUPP
-#define ENOTSUPP 524	/* kernel-internal, but bpf() returns it */
-#endif
-
 #define SAMPLES 4	/* per rate window; spaced at half the window */
-#define BATCH_CHUNK 4096
 
 static const double window_sec[RATE_WINDOWS] = { 2, 10, 40 };
 
@@ -41,39 +38,62 @@ struct sampler {
 	int n[RATE_WINDOWS];		/* samples held */
 };
 
+/* One incarnation of a flow, as the collector last read it. */
 struct flow_hist {
 	struct flow_key key;
-	int iface;
+	__u64 uid;		/* its interface (iface_state.uid) */
+	__u64 birth;
 	__u32 hash;
-	__u32 gen;		/* last scan that saw the flow */
-	__u32 fresh;		/* created in this scan */
-	size_t rec;		/* its flow_rec in this scan's snapshot */
-	__u64 packets, bytes;	/* last reported cumulative counts */
-	double first_seen;	/* monotonic ns: tells incarnations apart */
+	__u32 rec;		/* its store record */
+	__u32 gen;		/* the latest full read that saw it */
+	__u8 ended;		/* ended: reported once more, then dropped */
+	__u8 end_reason;
+	__u8 dead;		/* to be dropped */
+	__u64 packets, bytes;	/* cumulative, from the store */
+	__u64 first_seen, last_seen;	/* monotonic ns */
+	__u8 tcp_flags;
+	__u64 rep_packets, rep_bytes;	/* last reported */
 	struct rate_hist rh;
 };
 
+/* One followed instance (or a store in memory, for tests). */
 struct iface_state {
+	__u64 uid;		/* unique in this collector */
+	struct instance *inst;	/* NULL: a store in memory */
+	struct store *st;
 	struct flowstat_meta meta;
+	bool gone;		/* detached or replaced: drop after this scan */
+	bool fresh;		/* appeared after the first scan */
+	bool read_all;		/* the next read reads every record */
+	__u64 cursor;		/* change ring entries read */
+	__u64 acked;		/* the latest fold read */
+	__u32 gen;		/* full reads of it */
+	struct dir_counts last[FLOW_DIR_MAX];	/* the previous snapshot's */
 	struct rate_hist rh[FLOW_DIR_MAX];
-	struct flow_key *keys;	/* read buffers, reused between scans */
-	void *values;
-	size_t cap;
-	void *slots;
+	/* the link, from events (monitored) or a query per scan */
+	int present, up, kernel_valid;
+	char ifname[IF_NAMESIZE];
+	struct iface_counters kernel;
+};
+
+/* Link events of one network namespace. */
+struct monitor {
+	__u64 netns_ino;
+	struct iface_monitor *mon;
 };
 
 struct collector {
-	struct instance *insts;		/* NULL: a synthetic collector */
+	struct collect_opts opts;
+	bool stores_only;		/* collector_new_stores() */
 	struct iface_state *ifs;
-	struct scan_input *in;
-	int n_ifaces;
-	int ncpus;
-	bool kernel_counters;
+	int n_ifaces, cap_ifaces;
+	__u64 next_uid;
+	struct monitor *mons;
+	int n_mons;
 	struct flow_hist *ents;		/* dense; index[] holds i + 1 */
 	size_t n_ents, cap_ents;
 	__u32 *index;
 	size_t index_cap;		/* power of two, >= 2 * n_ents */
-	__u32 gen;
 	unsigned long scans;
 	__u64 prev_mono;
 	struct sampler smp;
@@ -81,17 +101,13 @@ struct collector {
 
 /* ---- the history table ---- */
 
-static __u32 key_hash(int iface, const struct flow_key *k)
+static __u32 hist_hash(__u64 uid, __u64 birth)
 {
-	__u64 w[sizeof(*k) / 8], h = 0x9e3779b97f4a7c15ULL * (iface + 1);
-	size_t i;
+	__u64 h = (uid * 0x9e3779b97f4a7c15ULL) ^ birth;
 
-	memcpy(w, k, sizeof(w));
-	for (i = 0; i < sizeof(w) / 8; i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 32;
+	h *= 0xc4ceb9fe1a85ec53ULL;
 	return (__u32)(h ^ (h >> 29));
 }
 
@@ -115,8 +131,8 @@ static int index_rebuild(struct collector *c, size_t cap)
 	return 0;
 }
 
-static struct flow_hist *hist_find(struct collector *c, int iface,
-				   const struct flow_key *k, __u32 hash)
+static struct flow_hist *hist_find(struct collector *c, __u64 uid,
+				   __u64 birth, __u32 hash)
 {
 	size_t mask = c->index_cap - 1, pos;
 
@@ -125,15 +141,15 @@ static struct flow_hist *hist_find(struct collector *c, int iface,
 	for (pos = hash & mask; c->index[pos]; pos = (pos + 1) & mask) {
 		struct flow_hist *e = &c->ents[c->index[pos] - 1];
 
-		if (e->hash == hash && e->iface == iface &&
-		    !memcmp(&e->key, k, sizeof(*k)))
+		if (e->hash == hash && e->uid == uid && e->birth == birth)
 			return e;
 	}
 	return NULL;
 }
 
-static struct flow_hist *hist_add(struct collector *c, int iface,
-				  const struct flow_key *k, __u32 hash)
+static struct flow_hist *hist_add(struct collector *c, __u64 uid,
+				  __u64 birth, const struct flow_key *k,
+				  __u32 hash)
 {
 	struct flow_hist *e;
 	size_t pos, mask;
@@ -153,9 +169,9 @@ static struct flow_hist *hist_add(struct collector *c, int iface,
 	e = &c->ents[c->n_ents];
 	memset(e, 0, sizeof(*e));
 	e->key = *k;
-	e->iface = iface;
+	e->uid = uid;
+	e->birth = birth;
 	e->hash = hash;
-	e->fresh = 1;
 	mask = c->index_cap - 1;
 	for (pos = hash & mask; c->index[pos]; pos = (pos + 1) & mask)
 		;
@@ -163,13 +179,13 @@ static struct flow_hist *hist_add(struct collector *c, int iface,
 	return e;
 }
 
-/* Forget the flows this scan did not see (aged out, or interface gone). */
-static int hist_drop_stale(struct collector *c)
+/* Forget the flows that ended, and those of interfaces gone. */
+static int hist_drop_done(struct collector *c)
 {
 	size_t i, kept = 0;
 
 	for (i = 0; i < c->n_ents; i++) {
-		if (c->ents[i].gen != c->gen)
+		if (c->ents[i].dead)
 			continue;
 		if (kept != i)
 			c->ents[kept] = c->ents[i];
@@ -263,95 +279,215 @@ static void hist_fill(struct rate_hist *rh, __u64 packets, __u64 bytes)
 		}
 }
 
-/* ---- merging ---- */
 
-void flow_value_sum(const void *percpu, int ncpus, struct flow_value *sum)
+/* ---- reading a store ---- */
+
+/* Note record rec's valid version in the mirror. */
+static int mirror_record(struct collector *c, struct iface_state *is,
+			 __u32 rec, bool full)
 {
-	const size_t stride = PERCPU_STRIDE(struct flow_value);
-	int cpu;
+	const struct store_rver *v = store_valid(is->st, rec);
+	const struct flow_key *k = &is->st->recs[rec].key;
+	struct flow_hist *h;
+	__u32 hash;
 
-	memset(sum, 0, sizeof(*sum));
-	for (cpu = 0; cpu < ncpus; cpu++) {
-		const struct flow_value *v = (const void *)
-			((const char *)percpu + cpu * stride);
-
-		sum->packets += v->packets;
-		sum->bytes += v->bytes;
-		if (v->first_seen &&
-		    (!sum->first_seen || v->first_seen < sum->first_seen))
-			sum->first_seen = v->first_seen;
-		if (v->last_seen > sum->last_seen)
-			sum->last_seen = v->last_seen;
-		sum->tcp_flags |= v->tcp_flags;
-	}
-}
-
-/* Flows of the hash: one flow_rec each, linked to its history. */
-static int feed_flows(struct collector *c, int iface,
-		      const struct scan_input *in, struct snapshot *snap)
-{
-	const size_t stride = PERCPU_STRIDE(struct flow_value) * in->ncpus;
-	size_t i;
-
-	for (i = 0; i < in->n_flows; i++) {
-		const struct flow_key *k = &in->keys[i];
-		__u32 hash = key_hash(iface, k);
-		struct flow_hist *h = hist_find(c, iface, k, hash);
-		struct flow_rec *r = &snap->flows[snap->n_flows];
-		struct flow_value v;
-
-		if (!h)
-			h = hist_add(c, iface, k, hash);
+	if (v->state == REC_FREE)
+		return 0;
+	/* ended before our previous read: we reported it then */
+	if (v->state == REC_ENDED && v->end_seq <= is->acked)
+		return 0;
+	hash = hist_hash(is->uid, v->birth);
+	h = hist_find(c, is->uid, v->birth, hash);
+	if (!h && v->state == REC_ENDED && !is->inst)
+		return 0;
+	if (!h) {
+		h = hist_add(c, is->uid, v->birth, k, hash);
 		if (!h)
 			return -ENOMEM;
-		if (h->gen == c->gen)
-			continue;	/* listed twice by a racing walk */
-		flow_value_sum((const char *)in->values + i * stride,
-			       in->ncpus, &v);
-		memset(r, 0, sizeof(*r));
-		r->key = *k;
-		r->iface = iface;
-		r->packets = v.packets;
-		r->bytes = v.bytes;
-		r->first_seen = (double)v.first_seen;
-		r->last_seen = (double)v.last_seen;
-		r->tcp_flags = v.tcp_flags;
-		h->gen = c->gen;
-		h->rec = snap->n_flows++;
 	}
+	h->rec = rec;
+	h->packets = v->packets;
+	h->bytes = v->bytes;
+	h->first_seen = v->first_seen;
+	h->last_seen = v->last_seen;
+	h->tcp_flags = v->tcp_flags;
+	if (v->state == REC_ENDED) {
+		h->ended = 1;
+		h->end_reason = v->end_reason;
+	}
+	if (full)
+		h->gen = is->gen;
 	return 0;
 }
 
-/*
- * Add the cache's pending counts to their flows. A slot whose flow the
- * hash read did not return (entered after it, or just aged out) is left
- * for the next scan: under-counting briefly beats double counting.
- */
-static void feed_cache(struct collector *c, int iface,
-		       const struct scan_input *in, struct snapshot *snap)
+/* Every record; flows not seen any more ended unseen (not following). */
+static int read_all(struct collector *c, struct iface_state *is)
 {
-	const size_t stride = PERCPU_STRIDE(struct flow_slot);
-	size_t i, n = in->n_slots * in->ncpus;
+	__u32 i;
+	size_t j;
+	int err = 0;
 
-	for (i = 0; i < n; i++) {
-		const struct flow_slot *s = (const void *)
-			((const char *)in->slots + i * stride);
-		struct flow_hist *h;
-		struct flow_rec *r;
+	is->gen++;
+	for (i = 0; !err && i < is->st->hdr->n_records; i++)
+		err = mirror_record(c, is, i, true);
+	for (j = 0; !err && j < c->n_ents; j++) {
+		struct flow_hist *h = &c->ents[j];
 
-		if (!s->used || (!s->packets && !s->bytes))
-			continue;
-		h = hist_find(c, iface, &s->key, key_hash(iface, &s->key));
-		if (!h || h->gen != c->gen)
-			continue;
-		r = &snap->flows[h->rec];
-		r->packets += s->packets;
-		r->bytes += s->bytes;
-		if ((double)s->last_seen > r->last_seen)
-			r->last_seen = (double)s->last_seen;
-		r->tcp_flags |= s->tcp_flags;
+		if (h->uid == is->uid && h->gen != is->gen && !h->ended)
+			h->dead = 1;
 	}
+	return err;
 }
+
+/* The records that changed since the previous read. */
+static int read_changes(struct collector *c, struct iface_state *is,
+			__u64 head)
+{
+	__u32 mask = is->st->hdr->change_size - 1;
+	__u64 pos;
+	int err = 0;
+
+	for (pos = is->cursor; !err && pos < head; pos++)
+		err = mirror_record(c, is, is->st->changes[pos & mask], false);
+	return err;
+}
+
+static int read_store(struct collector *c, struct iface_state *is)
+{
+	const struct store_hver *hv = store_head(is->st);
+	__u64 head = hv->changes, committed = is->st->hdr->committed;
+	bool all = is->read_all || !is->inst ||
+		   is->inst->reader_slot < 0 ||
+		   head - is->cursor > is->st->hdr->change_size;
+	int err = all ? read_all(c, is) : read_changes(c, is, head);
+
+	if (err)
+		return err;
+	is->cursor = head;
+	is->acked = committed;
+	is->read_all = false;
+	if (is->inst)
+		fold_ack(is->inst, committed);
+	return 0;
+}
+
+/* Store counts into the snapshot's, with deltas against the previous. */
+static void read_counts(struct iface_state *is, struct iface_rec *ir,
+			bool first)
+{
+	const struct store_hver *hv = store_head(is->st);
+	int d;
+
+	for (d = 0; d < FLOW_DIR_MAX; d++) {
+		const struct store_counts *sc = &hv->dir[d];
+		struct dir_counts *dc = &ir->dir[d];
+		const struct dir_counts *last = &is->last[d];
+
+		dc->packets = sc->packets;
+		dc->bytes = sc->bytes;
+		dc->untracked_packets = sc->untracked_packets;
+		dc->untracked_bytes = sc->untracked_bytes;
+		dc->retired_packets = sc->retired_packets;
+		dc->retired_bytes = sc->retired_bytes;
+		dc->ended_flows = sc->ended_flows;
+		dc->fast_hits = sc->fast_hits;
+		/* a fresh instance counted from zero since it was attached */
+		if (!first && dc->packets >= last->packets)
+			dc->delta_packets = dc->packets - last->packets;
+		if (!first && dc->bytes >= last->bytes)
+			dc->delta_bytes = dc->bytes - last->bytes;
+		is->last[d] = *dc;
+	}
+	ir->flow_entries = (__u32)hv->live;
+	ir->folds = hv->folds;
+}
+
+/* ---- links ---- */
+
+static void link_event(int ifindex, const struct iface_info *info, void *ctx)
+{
+	struct iface_state *is = ctx;
+
+	if (ifindex != (int)is->meta.ifindex)
+		return;
+	if (!info) {
+		is->present = 0;	/* deleted, or moved to another netns */
+		return;
+	}
+	is->present = 1;
+	is->up = info->up;
+	snprintf(is->ifname, sizeof(is->ifname), "%s", info->name);
+}
+
+static struct monitor *monitor_for(struct collector *c, __u64 netns_ino,
+				   const char *hint)
+{
+	struct monitor *m;
+	int i, saved = -1;
+
+	for (i = 0; i < c->n_mons; i++)
+		if (c->mons[i].netns_ino == netns_ino)
+			return c->mons[i].mon ? &c->mons[i] : NULL;
+	m = realloc(c->mons, (c->n_mons + 1) * sizeof(*m));
+	if (!m)
+		return NULL;
+	c->mons = m;
+	m = &c->mons[c->n_mons++];
+	m->netns_ino = netns_ino;
+	m->mon = NULL;
+	if (netns_enter_ino(netns_ino, hint, &saved))
+		return NULL;	/* out of reach: queried per scan instead */
+	if (iface_monitor_open(&m->mon))
+		m->mon = NULL;
+	netns_return(saved);
+	return m->mon ? m : NULL;
+}
+
+/*
+ * The link's state: events first (a deleted interface whose index is
+ * reused must not look present), then the counters, read by index in
+ * the interface's own namespace.
+ */
+static void read_link(struct collector *c, struct iface_state *is)
+{
+	const struct flowstat_meta *m = &is->meta;
+	struct monitor *mon = monitor_for(c, m->netns_ino, m->netns);
+	struct iface_info info;
+	__u64 ino = 0;
+	int saved = -1, err;
+
+	if (mon) {
+		err = iface_monitor_poll(mon->mon, link_event, is);
+		if (err == -ENOBUFS)
+			is->present = 1;	/* events lost: ask below */
+	}
+	is->kernel_valid = 0;
+	if (!is->present)
+		return;
+	if (!netns_inode(NULL, &ino) && ino != m->netns_ino) {
+		err = netns_enter_ino(m->netns_ino, m->netns, &saved);
+		if (err == -ENOENT && m->netns[0]) {
+			is->present = 0;	/* its named netns is gone */
+			return;
+		}
+		if (err)
+			return;	/* unnamed, out of reach: assume present */
+	}
+	err = iface_get(NULL, (int)m->ifindex, &info);
+	if (saved >= 0)
+		netns_return(saved);
+	/* without events, a new name at the index is another interface */
+	if (err || (!mon && strcmp(info.name, is->ifname))) {
+		is->present = 0;
+		return;
+	}
+	snprintf(is->ifname, sizeof(is->ifname), "%s", info.name);
+	is->up = info.up;
+	is->kernel_valid = 1;
+	is->kernel = info.kernel;
+}
+
+/* ---- building a snapshot ---- */
 
 static double mono_to_unix(double mono_ns, __u64 now_ns, double real)
 {
@@ -360,88 +496,131 @@ static double mono_to_unix(double mono_ns, __u64 now_ns, double real)
 	return real - ((double)now_ns - mono_ns) / 1e9;
 }
 
-/* Monotonic cumulative counts, deltas, rates and Unix times per flow. */
-static void finish_flows(struct collector *c, struct snapshot *snap,
-			 __u64 now_ns, unsigned int pushed)
+static int iface_index(const struct collector *c, __u64 uid)
+{
+	int i;
+
+	for (i = 0; i < c->n_ifaces; i++)
+		if (c->ifs[i].uid == uid)
+			return i;
+	return -1;
+}
+
+/* Counts, deltas and rates of every flow into the snapshot. */
+static int build_flows(struct collector *c, struct snapshot *snap,
+		       __u64 now_ns, unsigned int pushed)
 {
 	double now = now_ns / 1e9;
 	size_t i;
 
+	snap->flows = malloc((c->n_ents ? c->n_ents : 1) *
+			     sizeof(*snap->flows));
+	if (!snap->flows)
+		return -ENOMEM;
 	for (i = 0; i < c->n_ents; i++) {
 		struct flow_hist *h = &c->ents[i];
 		struct flow_rec *r;
+		int iface;
 
-		if (h->gen != c->gen)
+		if (h->dead)
 			continue;
-		r = &snap->flows[h->rec];
-		if (h->fresh && !c->scans) {
-			hist_fill(&h->rh, r->packets, r->bytes);
-		} else if (h->fresh || r->first_seen != h->first_seen) {
-			/* a new flow, or aged out and back: counts restart */
-			memset(&h->rh, 0, sizeof(h->rh));
-			h->packets = h->bytes = 0;
+		iface = iface_index(c, h->uid);
+		if (iface < 0) {
+			h->dead = 1;
+			continue;
 		}
-		if (r->packets < h->packets)
-			r->packets = h->packets;
-		if (r->bytes < h->bytes)
-			r->bytes = h->bytes;
-		r->delta_packets = c->scans ? r->packets - h->packets : 0;
-		r->delta_bytes = c->scans ? r->bytes - h->bytes : 0;
-		rates(&c->smp, &h->rh, r->packets, r->bytes, now, r->pps,
+		r = &snap->flows[snap->n_flows++];
+		memset(r, 0, sizeof(*r));
+		r->key = h->key;
+		r->iface = iface;
+		r->birth = h->birth;
+		r->ended = h->ended;
+		r->end_reason = h->end_reason;
+		r->packets = h->packets;
+		r->bytes = h->bytes;
+		r->tcp_flags = h->tcp_flags;
+		if (!c->scans) {
+			/* the baseline: no deltas and no rates yet */
+			hist_fill(&h->rh, h->packets, h->bytes);
+			h->rep_packets = h->packets;
+			h->rep_bytes = h->bytes;
+		}
+		r->delta_packets = h->packets - h->rep_packets;
+		r->delta_bytes = h->bytes - h->rep_bytes;
+		rates(&c->smp, &h->rh, h->packets, h->bytes, now, r->pps,
 		      r->bps);
-		hist_record(&c->smp, pushed, &h->rh, r->packets, r->bytes);
-		h->packets = r->packets;
-		h->bytes = r->bytes;
-		h->first_seen = r->first_seen;
-		h->fresh = 0;
-		r->first_seen = mono_to_unix(r->first_seen, now_ns, snap->time);
-		r->last_seen = mono_to_unix(r->last_seen, now_ns, snap->time);
+		hist_record(&c->smp, pushed, &h->rh, h->packets, h->bytes);
+		h->rep_packets = h->packets;
+		h->rep_bytes = h->bytes;
+		r->first_seen = mono_to_unix((double)h->first_seen, now_ns,
+					     snap->time);
+		r->last_seen = mono_to_unix((double)h->last_seen, now_ns,
+					    snap->time);
+		if (h->ended)
+			h->dead = 1;	/* reported for the last time */
 	}
+	return 0;
 }
 
-static void feed_iface(struct collector *c, int i, const struct scan_input *in,
-		       struct snapshot *snap, double now, unsigned int pushed)
+static void build_iface(struct collector *c, struct iface_state *is,
+			struct iface_rec *ir, double now, unsigned int pushed)
 {
-	struct iface_state *st = &c->ifs[i];
-	struct iface_rec *ir = &snap->ifaces[i];
 	int d;
 
-	ir->meta = st->meta;
-	ir->present = in->present;
-	ir->kernel_valid = in->kernel_valid;
-	ir->kernel_rx_packets = in->kernel_rx_packets;
-	ir->kernel_rx_bytes = in->kernel_rx_bytes;
-	ir->kernel_tx_packets = in->kernel_tx_packets;
-	ir->kernel_tx_bytes = in->kernel_tx_bytes;
+	ir->meta = is->meta;
+	snprintf(ir->ifname, sizeof(ir->ifname), "%s",
+		 is->ifname[0] ? is->ifname : is->meta.ifname);
+	ir->present = is->present;
+	ir->up = is->up;
+	ir->kernel_valid = is->kernel_valid;
+	ir->kernel_rx_packets = is->kernel.rx_packets;
+	ir->kernel_rx_bytes = is->kernel.rx_bytes;
+	ir->kernel_tx_packets = is->kernel.tx_packets;
+	ir->kernel_tx_bytes = is->kernel.tx_bytes;
+	read_counts(is, ir, !c->scans);
 	for (d = 0; d < FLOW_DIR_MAX; d++) {
 		struct dir_counts *dc = &ir->dir[d];
 
-		dc->packets = in->totals[d].packets;
-		dc->bytes = in->totals[d].bytes;
-		dc->untracked_packets = in->totals[d].untracked_packets;
-		dc->untracked_bytes = in->totals[d].untracked_bytes;
-		dc->retired_packets = in->retired[d].packets;
-		dc->retired_bytes = in->retired[d].bytes;
-		if (!c->scans)
-			hist_fill(&st->rh[d], dc->packets, dc->bytes);
-		rates(&c->smp, &st->rh[d], dc->packets, dc->bytes, now,
+		if (!c->scans || is->fresh)
+			hist_fill(&is->rh[d], dc->packets - dc->delta_packets,
+				  dc->bytes - dc->delta_bytes);
+		rates(&c->smp, &is->rh[d], dc->packets, dc->bytes, now,
 		      ir->pps[d], ir->bps[d]);
-		hist_record(&c->smp, pushed, &st->rh[d], dc->packets,
+		hist_record(&c->smp, pushed, &is->rh[d], dc->packets,
 			    dc->bytes);
 	}
+	is->fresh = false;
 }
 
-int collector_feed(struct collector *c, const struct scan_input *in,
-		   __u64 mono_ns, double real, struct snapshot **out)
+/* Every store's changes into the mirror. */
+static int read_stores(struct collector *c)
+{
+	int i, err = 0;
+
+	for (i = 0; !err && i < c->n_ifaces; i++) {
+		struct iface_state *is = &c->ifs[i];
+
+		if (is->inst) {
+			err = fold_lock(is->inst, false);
+			if (err)
+				break;
+		}
+		err = read_store(c, is);
+		if (is->inst)
+			fold_unlock(is->inst);
+	}
+	return err;
+}
+
+/* The mirror as a snapshot: deltas since the previous one, rates. */
+static int build_snapshot(struct collector *c, __u64 mono_ns, double real,
+			  struct snapshot **out)
 {
 	struct snapshot *snap = calloc(1, sizeof(*snap));
 	double now = mono_ns / 1e9;
-	size_t total = 0;
 	unsigned int pushed;
 	int i, err = -ENOMEM;
 
-	for (i = 0; i < c->n_ifaces; i++)
-		total += in[i].n_flows;
 	if (!snap)
 		return -ENOMEM;
 	snap->time = real;
@@ -449,26 +628,17 @@ int collector_feed(struct collector *c, const struct scan_input *in,
 	snap->n_ifaces = c->n_ifaces;
 	snap->ifaces = calloc(c->n_ifaces ? c->n_ifaces : 1,
 			      sizeof(*snap->ifaces));
-	snap->flows = malloc((total ? total : 1) * sizeof(*snap->flows));
-	if (!snap->ifaces || !snap->flows)
+	if (!snap->ifaces)
 		goto fail;
-	c->gen++;
-	for (i = 0; i < c->n_ifaces; i++) {
-		size_t before = snap->n_flows;
-
-		err = feed_flows(c, i, &in[i], snap);
-		if (err)
-			goto fail;
-		feed_cache(c, i, &in[i], snap);
-		snap->ifaces[i].flow_entries = (__u32)(snap->n_flows - before);
-	}
 	pushed = sampler_advance(&c->smp, now);
 	if (!c->scans)
 		pushed = (1u << RATE_WINDOWS) - 1;
-	finish_flows(c, snap, mono_ns, pushed);
+	err = build_flows(c, snap, mono_ns, pushed);
+	if (err)
+		goto fail;
 	for (i = 0; i < c->n_ifaces; i++)
-		feed_iface(c, i, &in[i], snap, now, pushed);
-	err = hist_drop_stale(c);
+		build_iface(c, &c->ifs[i], &snap->ifaces[i], now, pushed);
+	err = hist_drop_done(c);
 	if (err)
 		goto fail;
 	c->scans++;
@@ -480,213 +650,139 @@ fail:
 	return err;
 }
 
-/* ---- reading the maps ---- */
-
-static int grow(void **buf, size_t bytes)
+int collector_read(struct collector *c, __u64 mono_ns, double real,
+		   struct snapshot **out)
 {
-	void *p = realloc(*buf, bytes ? bytes : 1);
+	int err = read_stores(c);
 
-	if (!p)
-		return -ENOMEM;
-	*buf = p;
+	return err ? err : build_snapshot(c, mono_ns, real, out);
+}
+
+/* ---- following the instances ---- */
+
+static void iface_close(struct iface_state *is)
+{
+	if (is->inst) {
+		instance_close(is->inst);
+		free(is->inst);
+	}
+	is->inst = NULL;
+}
+
+/* Add an opened instance (taken over) to the followed ones. */
+static int iface_add(struct collector *c, struct instance *inst,
+		     struct store *st, const struct flowstat_meta *meta)
+{
+	struct iface_state *is;
+
+	if (c->n_ifaces == c->cap_ifaces) {
+		int cap = c->cap_ifaces ? c->cap_ifaces * 2 : 8;
+
+		is = realloc(c->ifs, cap * sizeof(*is));
+		if (!is)
+			return -ENOMEM;
+		c->ifs = is;
+		c->cap_ifaces = cap;
+	}
+	is = &c->ifs[c->n_ifaces++];
+	memset(is, 0, sizeof(*is));
+	is->uid = ++c->next_uid;
+	is->inst = inst;
+	is->st = inst ? &inst->st : st;
+	is->meta = *meta;
+	is->fresh = c->scans > 0;
+	is->read_all = true;
+	is->present = 1;
+	is->up = 1;
+	snprintf(is->ifname, sizeof(is->ifname), "%s", meta->ifname);
+	/* a follower registers before its first fold: nothing ended
+	 * after that is freed before it has read it */
+	if (inst && c->opts.follow && fold_register(inst) == -ENOSPC)
+		pr_warn("%s: every reader slot is taken; flows others end "
+			"may be missed", meta->ifname);
 	return 0;
 }
 
-static int flows_reserve(int ncpus, struct flow_key **keys, void **values,
-			 size_t *cap, size_t need)
+static int open_new(struct collector *c, const char *dir)
 {
-	size_t stride = PERCPU_STRIDE(struct flow_value) * ncpus;
-	size_t cap2 = *cap ? *cap : BATCH_CHUNK;
+	struct instance *inst = calloc(1, sizeof(*inst));
+	int err;
 
-	if (need <= *cap)
-		return 0;
-	while (cap2 < need)
-		cap2 *= 2;
-	if (grow((void **)keys, cap2 * sizeof(**keys)) ||
-	    grow(values, cap2 * stride))
+	if (!inst)
 		return -ENOMEM;
-	*cap = cap2;
-	return 0;
-}
-
-/* The slow path for kernels without batch lookups on hash maps. */
-static int read_flows_iter(int fd, int ncpus, struct flow_key **keys,
-			   void **values, size_t *cap, size_t *n)
-{
-	size_t stride = PERCPU_STRIDE(struct flow_value) * ncpus;
-	struct flow_key key, *prev = NULL;
-	int err;
-
-	*n = 0;
-	while (!bpf_map_get_next_key(fd, prev, &key)) {
-		err = flows_reserve(ncpus, keys, values, cap, *n + 1);
-		if (err)
-			return err;
-		(*keys)[*n] = key;
-		prev = &(*keys)[*n];
-		if (bpf_map_lookup_elem(fd, &key,
-					(char *)*values + *n * stride)) {
-			if (errno == ENOENT)
-				continue;	/* aged out meanwhile */
-			return -errno;
-		}
-		(*n)++;
+	err = instance_open_path(dir, inst);
+	if (err) {
+		free(inst);
+		return err == -ENOMEM ? err : 0;	/* half made: later */
 	}
-	return errno == ENOENT ? 0 : -errno;
-}
-
-int collect_read_flows(int fd, int ncpus, struct flow_key **keys,
-		       void **values, size_t *cap, size_t *n)
-{
-	size_t stride = PERCPU_STRIDE(struct flow_value) * ncpus;
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u64 batch[8];		/* the hash's cursor: a bucket number */
-	size_t chunk = BATCH_CHUNK;
-	bool first = true;
-	int err;
-
-	*n = 0;
-	for (;;) {
-		__u32 count = chunk;
-
-		err = flows_reserve(ncpus, keys, values, cap, *n + chunk);
-		if (err)
-			return err;
-		err = bpf_map_lookup_batch(fd, first ? NULL : batch, batch,
-					   *keys + *n,
-					   (char *)*values + *n * stride,
-					   &count, &opts);
-		if (err && err != -ENOENT) {
-			if (first && (err == -EINVAL || err == -ENOTSUPP ||
-				      err == -EOPNOTSUPP))
-				return read_flows_iter(fd, ncpus, keys, values,
-						       cap, n);
-			if (err == -ENOSPC && !count) {
-				chunk *= 2;	/* one bucket holds more */
-				continue;
-			}
-			return err;
-		}
-		*n += count;
-		if (err == -ENOENT)
-			return 0;
-		first = false;
+	err = iface_add(c, inst, NULL, &inst->meta);
+	if (err) {
+		instance_close(inst);
+		free(inst);
 	}
-}
-
-int collect_read_cache(int fd, __u32 n_slots, int ncpus, void **slots)
-{
-	size_t stride = PERCPU_STRIDE(struct flow_slot) * ncpus;
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 batch, count = n_slots, i, *keys;
-	int err;
-
-	err = grow(slots, n_slots * stride);
-	if (err)
-		return err;
-	keys = malloc((n_slots ? n_slots : 1) * sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
-	err = bpf_map_lookup_batch(fd, NULL, &batch, keys, *slots, &count,
-				   &opts);
-	if (!err || err == -ENOENT) {
-		/* one call returns the whole array, or something is off */
-		err = count == n_slots ? 0 : -EIO;
-	} else if (err == -EINVAL || err == -ENOTSUPP || err == -EOPNOTSUPP) {
-		err = 0;
-		for (i = 0; i < n_slots && !err; i++)
-			if (bpf_map_lookup_elem(fd, &i,
-						(char *)*slots + i * stride))
-				err = -errno;
-	}
-	free(keys);
 	return err;
 }
 
-static int read_percpu_sum(int fd, __u32 key, int ncpus, void *sum,
-			   size_t words)
+static bool wanted(const struct collector *c, const struct instance *meta,
+		   __u64 netns_ino)
 {
-	size_t stride = (words * 8 + 7) & ~(size_t)7;
-	__u64 *buf = calloc(ncpus, stride), *s = sum;
-	int cpu, err = 0;
-	size_t w;
+	int i;
 
-	if (!buf)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &key, buf))
-		err = -errno;
-	memset(sum, 0, words * 8);
-	for (cpu = 0; !err && cpu < ncpus; cpu++)
-		for (w = 0; w < words; w++)
-			s[w] += buf[cpu * (stride / 8) + w];
-	free(buf);
-	return err;
+	if (!c->opts.n_ifnames)
+		return !c->opts.netns || meta->meta.netns_ino == netns_ino;
+	for (i = 0; i < c->opts.n_ifnames; i++)
+		if (meta->meta.netns_ino == netns_ino &&
+		    !strcmp(meta->meta.ifname, c->opts.ifnames[i]))
+			return true;
+	return false;
 }
 
-/* The kernel's counters, read in the interface's own namespace. */
-static void read_kernel(const struct flowstat_meta *m, struct scan_input *in)
+/*
+ * Compare the pinned instances with the followed ones: open the new,
+ * drop the gone and the replaced (a new attach is a new instance).
+ */
+static int follow(struct collector *c)
 {
-	struct iface_info info;
+	struct instance *metas = NULL;
 	__u64 ino = 0;
-	int saved = -1, err;
+	int n, i, j, err = 0, kept;
 
-	in->present = 1;
-	if (!netns_inode(NULL, &ino) && ino != m->netns_ino) {
-		err = netns_enter_ino(m->netns_ino, m->netns, &saved);
-		if (err == -ENOENT && m->netns[0]) {
-			in->present = 0;	/* its named namespace is gone */
-			return;
-		}
+	if (c->opts.netns || c->opts.n_ifnames) {
+		err = netns_inode(c->opts.netns, &ino);
 		if (err)
-			return;	/* unnamed, out of reach: assume present */
+			return err;
 	}
-	err = iface_get(NULL, (int)m->ifindex, &info);
-	if (saved >= 0)
-		netns_return(saved);
-	if (err || strcmp(info.name, m->ifname)) {
-		in->present = 0;
-		return;
-	}
-	in->kernel_valid = 1;
-	in->kernel_rx_packets = info.kernel.rx_packets;
-	in->kernel_rx_bytes = info.kernel.rx_bytes;
-	in->kernel_tx_packets = info.kernel.tx_packets;
-	in->kernel_tx_bytes = info.kernel.tx_bytes;
-}
+	attach_reap();	/* instances whose owner died are gone */
+	n = instance_open_all_meta(&metas);
+	if (n < 0)
+		return n;
+	for (i = 0; i < c->n_ifaces; i++) {
+		struct iface_state *is = &c->ifs[i];
 
-/* Hash first, then cache (see feed_cache), then totals and retired. */
-static int read_instance(struct collector *c, int i, struct scan_input *in)
-{
-	struct instance *inst = &c->insts[i];
-	struct iface_state *st = &c->ifs[i];
-	int d, err;
-
-	memset(in, 0, sizeof(*in));
-	in->ncpus = c->ncpus;
-	err = collect_read_flows(inst->flows_fd, c->ncpus, &st->keys,
-				 &st->values, &st->cap, &in->n_flows);
-	if (!err)
-		err = collect_read_cache(inst->cache_fd, st->meta.cache_slots,
-					 c->ncpus, &st->slots);
-	for (d = 0; !err && d < FLOW_DIR_MAX; d++) {
-		err = read_percpu_sum(inst->totals_fd, d, c->ncpus,
-				      &in->totals[d],
-				      sizeof(in->totals[d]) / 8);
-		if (!err && bpf_map_lookup_elem(inst->retired_fd, &d,
-						&in->retired[d]))
-			err = -errno;
+		for (j = 0; j < n; j++)
+			if (metas[j].meta.instance_id == is->meta.instance_id)
+				break;
+		is->gone = j == n;
 	}
-	if (err)
-		return err;
-	in->keys = st->keys;
-	in->values = st->values;
-	in->slots = st->slots;
-	in->n_slots = st->meta.cache_slots;
-	if (c->kernel_counters)
-		read_kernel(&st->meta, in);
-	else
-		in->present = 1;
-	return 0;
+	for (j = 0; !err && j < n; j++) {
+		for (i = 0; i < c->n_ifaces; i++)
+			if (c->ifs[i].meta.instance_id ==
+			    metas[j].meta.instance_id)
+				break;
+		if (i == c->n_ifaces && wanted(c, &metas[j], ino))
+			err = open_new(c, metas[j].dir);
+	}
+	instance_close_all(metas, n);
+	/* the gone go now: their last counts were in the previous scan */
+	for (i = 0, kept = 0; i < c->n_ifaces; i++) {
+		if (c->ifs[i].gone) {
+			iface_close(&c->ifs[i]);
+			continue;
+		}
+		c->ifs[kept++] = c->ifs[i];
+	}
+	c->n_ifaces = kept;
+	return err;
 }
 
 static void clock_now(__u64 *mono_ns, double *real)
@@ -699,119 +795,123 @@ static void clock_now(__u64 *mono_ns, double *real)
 	*real = r.tv_sec + r.tv_nsec / 1e9;
 }
 
+int collector_poll(struct collector *c)
+{
+	struct fold_opts fo = { .age = c->opts.age,
+				.idle_ns = c->opts.idle_ns };
+	struct instance **insts;
+	int i, n, err;
+
+	if (c->stores_only)
+		return read_stores(c);
+	err = follow(c);
+	if (err)
+		return err;
+	insts = collector_instances(c, &n);
+	if (!insts)
+		return -ENOMEM;
+	err = n ? fold_instances(insts, n, &fo, NULL) : 0;
+	free(insts);
+	if (err)
+		return err;
+	for (i = 0; c->opts.kernel_counters && i < c->n_ifaces; i++)
+		read_link(c, &c->ifs[i]);
+	return read_stores(c);
+}
+
 int collector_scan(struct collector *c, struct snapshot **out)
 {
 	__u64 mono_ns;
 	double real;
-	int i, err;
+	int err = collector_poll(c);
 
-	for (i = 0; i < c->n_ifaces; i++) {
-		err = read_instance(c, i, &c->in[i]);
-		if (err)
-			return err;
-	}
+	if (err)
+		return err;
 	clock_now(&mono_ns, &real);
-	return collector_feed(c, c->in, mono_ns, real, out);
+	return build_snapshot(c, mono_ns, real, out);
 }
 
 /* ---- setup ---- */
 
-static int collector_alloc(int n_ifaces, struct collector **out)
+static int collector_alloc(const struct collect_opts *opts,
+			   struct collector **out)
 {
 	struct collector *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return -ENOMEM;
-	c->n_ifaces = n_ifaces;
-	c->ifs = calloc(n_ifaces ? n_ifaces : 1, sizeof(*c->ifs));
-	c->in = calloc(n_ifaces ? n_ifaces : 1, sizeof(*c->in));
-	c->ncpus = libbpf_num_possible_cpus();
-	if (!c->ifs || !c->in || c->ncpus <= 0) {
-		int err = c->ncpus < 0 ? c->ncpus : -ENOMEM;
-
-		collector_free(c);
-		return err;
-	}
+	if (opts)
+		c->opts = *opts;
 	*out = c;
 	return 0;
 }
 
-int collector_new_synthetic(const struct flowstat_meta *metas, int n_ifaces,
-			    struct collector **out)
+int collector_new_stores(const struct flowstat_meta *metas,
+			 struct store *const *stores, int n,
+			 struct collector **out)
 {
-	int i, err = collector_alloc(n_ifaces, out);
+	int i, err = collector_alloc(NULL, out);
 
-	for (i = 0; !err && i < n_ifaces; i++)
-		(*out)->ifs[i].meta = metas[i];
+	if (err)
+		return err;
+	(*out)->stores_only = true;
+	for (i = 0; !err && i < n; i++)
+		err = iface_add(*out, NULL, stores[i], &metas[i]);
+	if (err)
+		collector_free(*out);
 	return err;
 }
 
-/* The instances opts asks for: named ones, or all (of one netns). */
-static int open_instances(const struct collect_opts *opts,
-			  struct instance **list)
+/* Named interfaces must be attached when a collector starts. */
+static int open_named(struct collector *c)
 {
-	__u64 ino;
-	int i, n, kept, err;
+	int i, err;
 
-	if (opts->n_ifnames) {
-		*list = calloc(opts->n_ifnames, sizeof(**list));
-		if (!*list)
+	for (i = 0; i < c->opts.n_ifnames; i++) {
+		struct instance *inst = calloc(1, sizeof(*inst));
+
+		if (!inst)
 			return -ENOMEM;
-		for (i = 0; i < opts->n_ifnames; i++) {
-			err = instance_open(opts->ifnames[i], opts->netns,
-					    &(*list)[i]);
-			if (err) {
-				log_error("%s: %s", opts->ifnames[i],
-					  err == -ENOENT ?
-					  "flowstat is not attached here" :
-					  strerror(-err));
-				instance_close_all(*list, i);
-				return err;
-			}
+		err = instance_open(c->opts.ifnames[i], c->opts.netns, inst);
+		if (!err)
+			err = iface_add(c, inst, NULL, &inst->meta);
+		if (err) {
+			log_error("%s: %s", c->opts.ifnames[i],
+				  err == -ENOENT ?
+				  "flowstat is not attached here" :
+				  strerror(-err));
+			free(inst);
+			return err;
 		}
-		return opts->n_ifnames;
 	}
-	n = instance_open_all(list);
-	if (n <= 0 || !opts->netns)
-		return n;
-	err = netns_inode(opts->netns, &ino);
-	if (err) {
-		instance_close_all(*list, n);
-		return err;
-	}
-	for (i = 0, kept = 0; i < n; i++) {
-		if ((*list)[i].meta.netns_ino == ino)
-			(*list)[kept++] = (*list)[i];
-		else
-			instance_close(&(*list)[i]);
-	}
-	return kept;
+	return 0;
 }
 
 int collector_new(const struct collect_opts *opts, struct collector **out)
 {
-	struct instance *list = NULL;
-	int i, n, err;
+	int err = collector_alloc(opts, out);
 
-	n = open_instances(opts, &list);
-	if (n < 0)
-		return n;
-	err = collector_alloc(n, out);
-	if (err) {
-		instance_close_all(list, n);
+	if (err)
 		return err;
+	err = opts->n_ifnames ? open_named(*out) : follow(*out);
+	if (err) {
+		collector_free(*out);
+		*out = NULL;
 	}
-	(*out)->insts = list;
-	(*out)->kernel_counters = opts->kernel_counters;
-	for (i = 0; i < n; i++)
-		(*out)->ifs[i].meta = list[i].meta;
-	return 0;
+	return err;
 }
 
-struct instance *collector_instances(struct collector *c, int *n)
+struct instance **collector_instances(struct collector *c, int *n)
 {
-	*n = c->insts ? c->n_ifaces : 0;
-	return c->insts;
+	struct instance **list = calloc(c->n_ifaces ? c->n_ifaces : 1,
+					sizeof(*list));
+	int i;
+
+	*n = 0;
+	for (i = 0; list && i < c->n_ifaces; i++)
+		if (c->ifs[i].inst)
+			list[(*n)++] = c->ifs[i].inst;
+	return list;
 }
 
 void collector_free(struct collector *c)
@@ -820,15 +920,12 @@ void collector_free(struct collector *c)
 
 	if (!c)
 		return;
-	for (i = 0; c->ifs && i < c->n_ifaces; i++) {
-		free(c->ifs[i].keys);
-		free(c->ifs[i].values);
-		free(c->ifs[i].slots);
-	}
-	if (c->insts)
-		instance_close_all(c->insts, c->n_ifaces);
+	for (i = 0; i < c->n_ifaces; i++)
+		iface_close(&c->ifs[i]);
+	for (i = 0; i < c->n_mons; i++)
+		iface_monitor_close(c->mons[i].mon);
+	free(c->mons);
 	free(c->ifs);
-	free(c->in);
 	free(c->ents);
 	free(c->index);
 	free(c);
@@ -883,8 +980,8 @@ static int flow_cmp(const void *pa, const void *pb, void *arg)
 	case SORT_FIRST: r = CMP_ASC(a->first_seen, b->first_seen); break;
 	case SORT_LAST: r = CMP_DESC(a->last_seen, b->last_seen); break;
 	case SORT_IFACE:
-		r = strcmp(s->ifaces[a->iface].meta.ifname,
-			   s->ifaces[b->iface].meta.ifname);
+		r = strcmp(s->ifaces[a->iface].ifname,
+			   s->ifaces[b->iface].ifname);
 		break;
 	case SORT_FIELDS:
 		break;
@@ -923,7 +1020,7 @@ void snapshot_filter(struct snapshot *s, const struct filter *f)
 	for (i = 0; i < s->n_flows; i++) {
 		const struct flow_rec *r = &s->flows[i];
 
-		if (filter_match(f, s->ifaces[r->iface].meta.ifname, &r->key))
+		if (filter_match(f, s->ifaces[r->iface].ifname, &r->key))
 			s->flows[kept++] = *r;
 	}
 	s->n_flows = kept;

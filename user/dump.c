@@ -10,13 +10,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 #include "collect.h"
 #include "commands.h"
 #include "filter.h"
 #include "format.h"
-#include "gc.h"
+#include "fold.h"
 #include "log.h"
 #include "json.h"
 
@@ -268,45 +269,77 @@ out:
 	return rc;
 }
 
-static void sleep_until(struct timespec *next, double interval)
-{
-	long ns = next->tv_nsec + (long)(fmod(interval, 1.0) * 1e9);
+#define POLL_SEC 1.0	/* long intervals read the stores this often */
 
-	next->tv_sec += (time_t)interval + ns / 1000000000L;
-	next->tv_nsec = ns % 1000000000L;
-	while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next,
-					NULL) == EINTR)
-		;
+static void ts_add(struct timespec *t, double sec)
+{
+	long ns = t->tv_nsec + (long)(fmod(sec, 1.0) * 1e9);
+
+	t->tv_sec += (time_t)sec + ns / 1000000000L;
+	t->tv_nsec = ns % 1000000000L;
+}
+
+static bool ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * Wait for the next record's time, reading the stores every POLL_SEC
+ * meanwhile so that the flows other processes end are read in time.
+ */
+static int wait_record(struct collector *c, struct timespec *next,
+		       double interval)
+{
+	struct timespec poll;
+	int err = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &poll);
+	ts_add(next, interval);
+	for (;;) {
+		ts_add(&poll, POLL_SEC);
+		if (!ts_before(&poll, next))
+			poll = *next;
+		while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
+						&poll, NULL) == EINTR)
+			;
+		if (stop || !ts_before(&poll, next))
+			return err;
+		err = collector_poll(c);
+		if (err) {
+			log_error("reading the flow maps: %s", strerror(-err));
+			return err;
+		}
+	}
 }
 
 /* Scan every interval (the first scan is the baseline) and print. */
 static int watch_loop(struct collector *c, const struct report_opts *o)
 {
-	struct snapshot *prev = NULL, *s = NULL;
+	struct snapshot *s = NULL;
 	struct timespec next;
 	unsigned long n = 0;
 	int err;
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
-	err = scan_report(c, o, &prev);
+	err = scan_report(c, o, &s);
 	while (!err && !stop && (!o->count || n < o->count)) {
-		sleep_until(&next, o->interval);
-		if (stop)
+		snapshot_free(s);
+		s = NULL;
+		err = wait_record(c, &next, o->interval);
+		if (err || stop)
 			break;
 		err = scan_report(c, o, &s);
 		if (err)
 			break;
 		snapshot_keep_moving(s);	/* all a record shows */
 		order(s, o, SORT_DELTA_BYTES);
-		err = format_watch(stdout, s, prev, o->fmt, n == 0);
+		err = format_watch(stdout, s, o->fmt, n == 0);
 		if (err)
 			break;	/* the reader went away */
-		snapshot_free(prev);
-		prev = s;
-		s = NULL;
 		n++;
 	}
-	snapshot_free(prev);
 	snapshot_free(s);
 	return err;
 }
@@ -314,15 +347,19 @@ static int watch_loop(struct collector *c, const struct report_opts *o)
 static const char watch_usage[] =
 	"Usage: flowstat watch [IFACE...] [--interval SEC] [--count N]\n"
 	"                      [--json|--csv] [--sort FIELD] [--top N]\n"
-	"                      [--filter EXPR]\n"
+	"                      [--filter EXPR] [--idle SEC]\n"
 	"Every interval (default 1 s), print the interfaces' deltas and the\n"
 	"flows that moved, with their deltas and rates over the interval.\n"
-	"JSON: one object per line. --count N: stop after N records.\n";
+	"Interfaces attached later join in; flows that ended (aged out by\n"
+	"watch, gc or anyone) show once more with their last delta.\n"
+	"JSON: one object per line. --count N: stop after N records.\n"
+	"--idle SEC: end flows idle this long (default 300).\n";
 
 int do_watch(int argc, char **argv)
 {
 	static const int allowed[] = { 'j', OPT_CSV, OPT_SORT, OPT_TOP,
-				       OPT_FILTER, OPT_INTERVAL, OPT_COUNT, 0 };
+				       OPT_FILTER, OPT_INTERVAL, OPT_COUNT,
+				       OPT_IDLE, 0 };
 	struct report_opts o = { 0 };
 	struct collector *c = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -333,6 +370,9 @@ int do_watch(int argc, char **argv)
 		filter_free(o.filter);
 		return err > 0 ? EXIT_OK : EXIT_USAGE;
 	}
+	o.collect.follow = true;
+	o.collect.age = true;
+	o.collect.idle_ns = (__u64)(o.idle * 1e9);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
@@ -344,15 +384,15 @@ int do_watch(int argc, char **argv)
 	return err ? EXIT_FAIL : EXIT_OK;
 }
 
-static void gc_report(const struct instance *inst, const struct gc_result *r,
-		      struct json_writer *jw)
+static void gc_report(const struct instance *inst,
+		      const struct fold_result *r, struct json_writer *jw)
 {
 	int d;
 
 	if (!jw) {
 		printf("%s: removed %llu idle flows (ingress %llu packets %llu "
 		       "bytes, egress %llu packets %llu bytes) into retired\n",
-		       inst->meta.ifname, (unsigned long long)r->flows,
+		       inst->meta.ifname, (unsigned long long)r->ended,
 		       (unsigned long long)r->packets[0],
 		       (unsigned long long)r->bytes[0],
 		       (unsigned long long)r->packets[1],
@@ -365,7 +405,7 @@ static void gc_report(const struct instance *inst, const struct gc_result *r,
 		json_kv_string(jw, "netns", inst->meta.netns);
 	else
 		json_kv_null(jw, "netns");
-	json_kv_u64(jw, "removed_flows", r->flows);
+	json_kv_u64(jw, "removed_flows", r->ended);
 	for (d = 0; d < FLOW_DIR_MAX; d++) {
 		json_key(jw, d ? "egress" : "ingress");
 		json_object_start(jw);
@@ -382,21 +422,20 @@ static const char gc_usage[] =
 	"attached interfaces (all, or those named). Their counts move into\n"
 	"the per-direction retired totals, so interface totals stay exact.\n";
 
-/* gc every instance first, then report: an error leaves no half report. */
-static int gc_all(struct instance *insts, int n, const struct report_opts *o)
+/* gc every instance at once, then report: an error leaves no report. */
+static int gc_all(struct instance **insts, int n, const struct report_opts *o)
 {
-	struct gc_result *res = calloc(n ? n : 1, sizeof(*res));
+	struct fold_result *res = calloc(n ? n : 1, sizeof(*res));
+	struct fold_opts fo = { .age = true,
+				.idle_ns = (__u64)(o->idle * 1e9) };
 	struct json_writer jw;
-	int i, err = 0;
+	int i, err;
 
 	if (!res)
 		return -ENOMEM;
-	for (i = 0; i < n && !err; i++) {
-		err = gc_instance(&insts[i], (__u64)(o->idle * 1e9), &res[i]);
-		if (err)
-			log_error("gc %s: %s", insts[i].meta.ifname,
-				  strerror(-err));
-	}
+	err = fold_instances(insts, n, &fo, res);
+	if (err)
+		log_error("gc: %s", strerror(-err));
 	if (!err && o->fmt == OUT_JSON) {
 		json_init(&jw, stdout, false);
 		json_object_start(&jw);
@@ -404,7 +443,7 @@ static int gc_all(struct instance *insts, int n, const struct report_opts *o)
 		json_array_start(&jw);
 	}
 	for (i = 0; i < n && !err; i++)
-		gc_report(&insts[i], &res[i], o->fmt == OUT_JSON ? &jw : NULL);
+		gc_report(insts[i], &res[i], o->fmt == OUT_JSON ? &jw : NULL);
 	if (!err && o->fmt == OUT_JSON) {
 		json_array_end(&jw);
 		json_object_end(&jw);
@@ -419,7 +458,7 @@ int do_gc(int argc, char **argv)
 	static const int allowed[] = { 'j', OPT_IDLE, 0 };
 	struct report_opts o = { 0 };
 	struct collector *c = NULL;
-	struct instance *insts;
+	struct instance **insts;
 	int n, err;
 
 	err = parse_report_args(argc, argv, allowed, gc_usage, &o);
@@ -433,7 +472,8 @@ int do_gc(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	insts = collector_instances(c, &n);
-	err = gc_all(insts, n, &o);
+	err = insts ? gc_all(insts, n, &o) : -ENOMEM;
+	free(insts);
 	collector_free(c);
 	return err ? EXIT_FAIL : EXIT_OK;
 }

@@ -230,7 +230,7 @@ static void iface_id_fields(struct rec_writer *rw, const struct iface_rec *ir)
 {
 	const struct flowstat_meta *m = &ir->meta;
 
-	rw_string(rw, "ifname", m->ifname);
+	rw_string(rw, "ifname", iface_rec_name(ir));
 	rw_u64(rw, "ifindex", m->ifindex);
 	rw_string(rw, "netns", m->netns[0] ? m->netns : NULL);
 }
@@ -279,7 +279,7 @@ static void key_fields(struct rec_writer *rw, const struct flow_key *k)
 static void flow_dump_fields(struct rec_writer *rw, const struct snapshot *s,
 			     const struct flow_rec *r)
 {
-	rw_string(rw, "ifname", s->ifaces[r->iface].meta.ifname);
+	rw_string(rw, "ifname", iface_rec_name(&s->ifaces[r->iface]));
 	rw_string(rw, "direction", dir_text(r->key.dir));
 	key_fields(rw, &r->key);
 	rw_u64(rw, "packets", r->packets);
@@ -327,9 +327,12 @@ static void iface_dump_json(struct rec_writer *rw, const struct iface_rec *ir)
 		json_key(rw->jw, dir_text(d));
 		json_object_start(rw->jw);
 		dir_count_fields(rw, &ir->dir[d]);
+		json_kv_u64(rw->jw, "ended_flows", ir->dir[d].ended_flows);
+		json_kv_u64(rw->jw, "fast_hits", ir->dir[d].fast_hits);
 		json_object_end(rw->jw);
 	}
 	json_kv_bool(rw->jw, "present", ir->present);
+	json_kv_bool(rw->jw, "up", ir->up);
 	json_kv_u64(rw->jw, "flow_entries", ir->flow_entries);
 	json_key(rw->jw, "kernel");
 	format_kernel_json(rw->jw, ir);
@@ -407,7 +410,7 @@ static void iface_text(FILE *out, const struct iface_rec *ir)
 	char hooks[64];
 	int d;
 
-	fprintf(out, "%s  ifindex %u  netns %s  %s%s\n", ir->meta.ifname,
+	fprintf(out, "%s  ifindex %u  netns %s  %s%s\n", iface_rec_name(ir),
 		ir->meta.ifindex, ir->meta.netns[0] ? ir->meta.netns : "-",
 		hooks_text(&ir->meta, hooks, sizeof(hooks)),
 		ir->present ? "" : "  (gone)");
@@ -476,7 +479,7 @@ static void text_widths(const struct snapshot *s, struct text_widths *w)
 	w->dst = 11;
 	for (i = 0; i < s->n_flows; i++) {
 		const struct flow_rec *r = &s->flows[i];
-		int n = (int)strlen(s->ifaces[r->iface].meta.ifname);
+		int n = (int)strlen(iface_rec_name(&s->ifaces[r->iface]));
 
 		w->ifname = n > w->ifname ? n : w->ifname;
 		n = (int)strlen(endpoint_text(&r->key, false, buf,
@@ -495,7 +498,7 @@ static void flow_key_text(FILE *out, const struct snapshot *s,
 	char src[ADDR_TEXT_LEN], dst[ADDR_TEXT_LEN], what[32], vlan[16];
 
 	fprintf(out, "%-*s %-3s %-11s %-*s %-*s %-9s",
-		w->ifname, s->ifaces[r->iface].meta.ifname,
+		w->ifname, iface_rec_name(&s->ifaces[r->iface]),
 		r->key.dir == FLOW_DIR_EGRESS ? "out" : "in",
 		what_text(&r->key, what, sizeof(what)),
 		w->src, endpoint_text(&r->key, false, src, sizeof(src)),
@@ -569,17 +572,13 @@ static void watch_counts(struct watch_counts *wc, __u64 packets, __u64 bytes,
 	wc->bps = interval > 0 ? wc->delta_bytes * 8.0 / interval : 0;
 }
 
-static void iface_watch_counts(const struct snapshot *s,
-			       const struct snapshot *prev, int i, int d,
+static void iface_watch_counts(const struct snapshot *s, int i, int d,
 			       struct watch_counts *wc)
 {
-	const struct dir_counts *c = &s->ifaces[i].dir[d], *p = NULL;
+	const struct dir_counts *c = &s->ifaces[i].dir[d];
 
-	if (prev && i < prev->n_ifaces &&
-	    prev->ifaces[i].meta.ifindex == s->ifaces[i].meta.ifindex)
-		p = &prev->ifaces[i].dir[d];
-	watch_counts(wc, c->packets, c->bytes, p ? p->packets : c->packets,
-		     p ? p->bytes : c->bytes, s->interval);
+	watch_counts(wc, c->packets, c->bytes, c->packets - c->delta_packets,
+		     c->bytes - c->delta_bytes, s->interval);
 }
 
 static void flow_watch_counts(const struct snapshot *s,
@@ -601,7 +600,7 @@ static void watch_count_fields(struct rec_writer *rw,
 }
 
 static void watch_iface_json(struct rec_writer *rw, const struct snapshot *s,
-			     const struct snapshot *prev, int i)
+			     int i)
 {
 	struct watch_counts wc;
 	int d;
@@ -610,7 +609,7 @@ static void watch_iface_json(struct rec_writer *rw, const struct snapshot *s,
 	iface_id_fields(rw, &s->ifaces[i]);
 	json_kv_bool(rw->jw, "present", s->ifaces[i].present);
 	for (d = 0; d < FLOW_DIR_MAX; d++) {
-		iface_watch_counts(s, prev, i, d, &wc);
+		iface_watch_counts(s, i, d, &wc);
 		json_key(rw->jw, dir_text(d));
 		json_object_start(rw->jw);
 		watch_count_fields(rw, &wc);
@@ -625,14 +624,14 @@ static void watch_flow_fields(struct rec_writer *rw, const struct snapshot *s,
 	struct watch_counts wc;
 
 	flow_watch_counts(s, r, &wc);
-	rw_string(rw, "ifname", s->ifaces[r->iface].meta.ifname);
+	rw_string(rw, "ifname", iface_rec_name(&s->ifaces[r->iface]));
 	rw_string(rw, "direction", dir_text(r->key.dir));
 	key_fields(rw, &r->key);
 	watch_count_fields(rw, &wc);
+	rw_bool(rw, "ended", r->ended);
 }
 
-static int watch_json(FILE *out, const struct snapshot *s,
-		      const struct snapshot *prev)
+static int watch_json(FILE *out, const struct snapshot *s)
 {
 	struct json_writer jw;
 	struct rec_writer rw = { .fmt = OUT_JSON, .out = out, .jw = &jw };
@@ -646,7 +645,7 @@ static int watch_json(FILE *out, const struct snapshot *s,
 	json_key(&jw, "interfaces");
 	json_array_start(&jw);
 	for (n = 0; n < s->n_ifaces; n++)
-		watch_iface_json(&rw, s, prev, n);
+		watch_iface_json(&rw, s, n);
 	json_array_end(&jw);
 	json_key(&jw, "flows");
 	json_array_start(&jw);
@@ -664,8 +663,7 @@ static int watch_json(FILE *out, const struct snapshot *s,
 
 /* One table: a row per interface direction and per moving flow. */
 static void watch_csv_row(struct rec_writer *rw, const struct snapshot *s,
-			  const struct snapshot *prev, int iface, int d,
-			  const struct flow_rec *r)
+			  int iface, int d, const struct flow_rec *r)
 {
 	struct watch_counts wc;
 
@@ -674,17 +672,17 @@ static void watch_csv_row(struct rec_writer *rw, const struct snapshot *s,
 	if (r) {
 		watch_flow_fields(rw, s, r);
 	} else {
-		rw_string(rw, "ifname", s->ifaces[iface].meta.ifname);
+		rw_string(rw, "ifname", iface_rec_name(&s->ifaces[iface]));
 		rw_string(rw, "direction", dir_text(d));
 		key_fields(rw, NULL);
-		iface_watch_counts(s, prev, iface, d, &wc);
+		iface_watch_counts(s, iface, d, &wc);
 		watch_count_fields(rw, &wc);
+		rw_bool(rw, "ended", false);
 	}
 	rw_end_line(rw);
 }
 
-static void watch_csv(FILE *out, const struct snapshot *s,
-		      const struct snapshot *prev, bool header)
+static void watch_csv(FILE *out, const struct snapshot *s, bool header)
 {
 	struct rec_writer rw = { .fmt = OUT_CSV, .out = out, .header = true };
 	struct iface_rec none = { 0 };
@@ -693,18 +691,17 @@ static void watch_csv(FILE *out, const struct snapshot *s,
 	int n, d;
 
 	if (header)
-		watch_csv_row(&rw, &empty, NULL, 0, 0, NULL);
+		watch_csv_row(&rw, &empty, 0, 0, NULL);
 	rw.header = false;
 	for (n = 0; n < s->n_ifaces; n++)
 		for (d = 0; d < FLOW_DIR_MAX; d++)
-			watch_csv_row(&rw, s, prev, n, d, NULL);
+			watch_csv_row(&rw, s, n, d, NULL);
 	for (i = 0; i < s->n_flows; i++)
 		if (s->flows[i].delta_packets)
-			watch_csv_row(&rw, s, prev, 0, 0, &s->flows[i]);
+			watch_csv_row(&rw, s, 0, 0, &s->flows[i]);
 }
 
-static void watch_text(FILE *out, const struct snapshot *s,
-		       const struct snapshot *prev)
+static void watch_text(FILE *out, const struct snapshot *s)
 {
 	struct watch_counts wc;
 	struct text_widths w;
@@ -718,9 +715,10 @@ static void watch_text(FILE *out, const struct snapshot *s,
 	fprintf(out, "%s  interval %.3f s\n", when, s->interval);
 	for (n = 0; n < s->n_ifaces; n++)
 		for (d = 0; d < FLOW_DIR_MAX; d++) {
-			iface_watch_counts(s, prev, n, d, &wc);
+			iface_watch_counts(s, n, d, &wc);
 			fprintf(out, "%s %-7s +%llu packets +%llu bytes  "
-				"%s pps %sbit/s%s\n", s->ifaces[n].meta.ifname,
+				"%s pps %sbit/s%s\n",
+				iface_rec_name(&s->ifaces[n]),
 				dir_text(d),
 				(unsigned long long)wc.delta_packets,
 				(unsigned long long)wc.delta_bytes,
@@ -737,25 +735,26 @@ static void watch_text(FILE *out, const struct snapshot *s,
 		flow_watch_counts(s, r, &wc);
 		fputs("  ", out);
 		flow_key_text(out, s, r, &w);
-		fprintf(out, " +%llu packets +%llu bytes  %s pps %sbit/s\n",
+		fprintf(out, " +%llu packets +%llu bytes  %s pps %sbit/s%s\n",
 			(unsigned long long)wc.delta_packets,
 			(unsigned long long)wc.delta_bytes,
 			count_text(wc.pps, pps, sizeof(pps)),
-			count_text(wc.bps, bps, sizeof(bps)));
+			count_text(wc.bps, bps, sizeof(bps)),
+			r->ended ? "  (ended)" : "");
 	}
 }
 
-int format_watch(FILE *out, const struct snapshot *s,
-		 const struct snapshot *prev, enum out_format fmt, bool header)
+int format_watch(FILE *out, const struct snapshot *s, enum out_format fmt,
+		 bool header)
 {
 	switch (fmt) {
 	case OUT_JSON:
-		return watch_json(out, s, prev) ? -EIO : out_status(out);
+		return watch_json(out, s) ? -EIO : out_status(out);
 	case OUT_CSV:
-		watch_csv(out, s, prev, header);
+		watch_csv(out, s, header);
 		break;
 	case OUT_TEXT:
-		watch_text(out, s, prev);
+		watch_text(out, s);
 		break;
 	}
 	return out_status(out);

@@ -40,12 +40,12 @@ int format_dump(FILE *out, const struct snapshot *s, enum out_format fmt);
  * when they could not be read); dump and status print the same object. */
 void format_kernel_json(struct json_writer *jw, const struct iface_rec *ir);
 /*
- * One watch record: interfaces with their deltas since prev (NULL: the
- * first record, deltas 0), and the flows whose counts moved. header: the
- * first record of a CSV stream prints the column names. 0 or -EIO.
+ * One watch record: interfaces with their deltas since the previous
+ * snapshot, and the flows whose counts moved (flows that ended say so).
+ * header: the first record of a CSV stream prints the column names.
+ * 0 or -EIO.
  */
-int format_watch(FILE *out, const struct snapshot *s,
-		 const struct snapshot *prev, enum out_format fmt,
+int format_watch(FILE *out, const struct snapshot *s, enum out_format fmt,
 		 bool header);
 
 #endif /* FLOWSTAT_FORMAT_H */

@@ -7,6 +7,8 @@
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/route/classifier.h>
+#include <stdlib.h>
+#include <linux/rtnetlink.h>
 #include "iface.h"
 #include "netns.h"
 
@@ -139,4 +141,86 @@ int iface_find_netns(const char *name, char *netns, size_t len)
 	}
 	closedir(d);
 	return ret;
+}
+
+/* ---- link events ---- */
+
+struct iface_monitor {
+	struct nl_sock *sk;
+	iface_event_fn fn;
+	void *ctx;
+	int type;		/* of the message being parsed */
+};
+
+static void monitor_object(struct nl_object *obj, void *arg)
+{
+	struct iface_monitor *m = arg;
+	struct rtnl_link *link = (struct rtnl_link *)obj;
+	struct iface_info info;
+
+	link_to_info(link, &info);
+	m->fn(info.ifindex, m->type == RTM_DELLINK ? NULL : &info, m->ctx);
+}
+
+static int monitor_msg(struct nl_msg *msg, void *arg)
+{
+	struct iface_monitor *m = arg;
+
+	m->type = nlmsg_hdr(msg)->nlmsg_type;
+	if (m->type == RTM_NEWLINK || m->type == RTM_DELLINK)
+		nl_msg_parse(msg, monitor_object, m);
+	return NL_OK;
+}
+
+int iface_monitor_open(struct iface_monitor **out)
+{
+	struct iface_monitor *m = calloc(1, sizeof(*m));
+	int err;
+
+	if (!m)
+		return -ENOMEM;
+	m->sk = nl_socket_alloc();
+	if (!m->sk) {
+		free(m);
+		return -ENOMEM;
+	}
+	nl_socket_disable_seq_check(m->sk);
+	nl_socket_modify_cb(m->sk, NL_CB_VALID, NL_CB_CUSTOM, monitor_msg, m);
+	err = nl_connect(m->sk, NETLINK_ROUTE);
+	if (!err)
+		err = nl_socket_add_membership(m->sk, RTNLGRP_LINK);
+	if (!err)
+		err = nl_socket_set_nonblocking(m->sk);
+	if (err) {
+		iface_monitor_close(m);
+		return nl_to_errno(err);
+	}
+	*out = m;
+	return 0;
+}
+
+int iface_monitor_poll(struct iface_monitor *m, iface_event_fn fn, void *ctx)
+{
+	int err;
+
+	m->fn = fn;
+	m->ctx = ctx;
+	for (;;) {
+		err = nl_recvmsgs_default(m->sk);
+		if (err >= 0)
+			continue;
+		if (err == -NLE_AGAIN)
+			return 0;
+		if (err == -NLE_NOMEM || err == -NLE_MSG_OVERFLOW)
+			return -ENOBUFS;	/* the socket overran */
+		return nl_to_errno(err);
+	}
+}
+
+void iface_monitor_close(struct iface_monitor *m)
+{
+	if (!m)
+		return;
+	nl_socket_free(m->sk);
+	free(m);
 }

@@ -39,4 +39,18 @@ int iface_tc_filter_count(int ifindex, bool egress);
  */
 int iface_find_netns(const char *name, char *netns, size_t len);
 
+/*
+ * Link events of one network namespace (the one current when opened):
+ * a netlink socket on the link group, read without blocking. Each poll
+ * calls fn for every link that changed, with info NULL when it went away
+ * (deleted, or moved to another namespace). -ENOBUFS from a poll: events
+ * were lost, look at every link again.
+ */
+struct iface_monitor;
+typedef void (*iface_event_fn)(int ifindex, const struct iface_info *info,
+			       void *ctx);
+int iface_monitor_open(struct iface_monitor **out);
+int iface_monitor_poll(struct iface_monitor *m, iface_event_fn fn, void *ctx);
+void iface_monitor_close(struct iface_monitor *m);
+
 #endif /* FLOWSTAT_IFACE_H */

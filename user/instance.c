@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Opening instances: the pinned maps and meta of attached interfaces
- * (layout in pin.h). Read-only users (status, dump, top) come through here.
+ * (layout in pin.h), with the generation word and the store mapped.
+ * Every reader and folder (status, dump, gc, top, watch) comes through
+ * here.
  */
 #include <dirent.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include "instance.h"
 #include "netns.h"
@@ -17,25 +22,51 @@
 
 static void instance_reset(struct instance *inst)
 {
+	int e;
+
 	memset(inst, 0, sizeof(*inst));
-	inst->flows_fd = -1;
-	inst->totals_fd = -1;
-	inst->cache_fd = -1;
-	inst->retired_fd = -1;
+	for (e = 0; e < FLOWSTAT_EPOCHS; e++) {
+		inst->flows_fd[e] = -1;
+		inst->totals_fd[e] = -1;
+		inst->cache_fd[e] = -1;
+	}
+	inst->ctl_fd = -1;
+	inst->store_fd = -1;
 	inst->meta_fd = -1;
+	inst->lock_fd = -1;
+	inst->reader_fd = -1;
+	inst->reader_slot = -1;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
 void instance_close(struct instance *inst)
 {
-	int *fds[] = { &inst->flows_fd, &inst->totals_fd, &inst->cache_fd,
-		       &inst->retired_fd, &inst->meta_fd };
-	size_t i;
+	int e;
 
-	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
+	for (e = 0; e < FLOWSTAT_EPOCHS; e++) {
+		close_fd(&inst->flows_fd[e]);
+		close_fd(&inst->totals_fd[e]);
+		close_fd(&inst->cache_fd[e]);
 	}
+	if (inst->ctl)
+		munmap(inst->ctl, STORE_PAGE);
+	if (inst->store_mem)
+		munmap(inst->store_mem, inst->store_size);
+	inst->ctl = NULL;
+	inst->store_mem = NULL;
+	memset(&inst->st, 0, sizeof(inst->st));
+	close_fd(&inst->ctl_fd);
+	close_fd(&inst->store_fd);
+	close_fd(&inst->meta_fd);
+	close_fd(&inst->reader_fd);	/* a registered reader's slot frees */
+	inst->reader_slot = -1;
+	close_fd(&inst->lock_fd);
 }
 
 void instance_close_all(struct instance *list, int n)
@@ -58,16 +89,16 @@ static int open_pin(const char *dir, const char *name, int *fd)
 	return *fd < 0 ? -errno : 0;
 }
 
-static int read_meta(struct instance *inst)
+static int read_meta(int fd, struct flowstat_meta *meta)
 {
 	__u32 key = 0;
 
-	if (bpf_map_lookup_elem(inst->meta_fd, &key, &inst->meta))
+	if (bpf_map_lookup_elem(fd, &key, meta))
 		return -errno;
-	if (inst->meta.version != FLOWSTAT_META_VERSION)
+	if (meta->version != FLOWSTAT_META_VERSION)
 		return -EPROTO;
-	inst->meta.ifname[sizeof(inst->meta.ifname) - 1] = '\0';
-	inst->meta.netns[sizeof(inst->meta.netns) - 1] = '\0';
+	meta->ifname[sizeof(meta->ifname) - 1] = '\0';
+	meta->netns[sizeof(meta->netns) - 1] = '\0';
 	return 0;
 }
 
@@ -76,7 +107,7 @@ static int read_meta(struct instance *inst)
  * flowstat built with another ABI would be overrun, so it is refused.
  * max_entries 0 means "any".
  */
-static int check_map(int fd, __u32 key_size, __u32 value_size,
+static int check_map(int fd, __u32 type, __u32 key_size, __u32 value_size,
 		     __u32 max_entries)
 {
 	struct bpf_map_info info = {};
@@ -84,39 +115,99 @@ static int check_map(int fd, __u32 key_size, __u32 value_size,
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
-	if (info.key_size != key_size || info.value_size != value_size ||
+	if (info.type != type || info.key_size != key_size ||
+	    info.value_size != value_size ||
 	    (max_entries && info.max_entries != max_entries))
 		return -EPROTO;
 	return 0;
 }
 
+static int open_checked(const char *dir, const char *name, int *fd,
+			__u32 type, __u32 key_size, __u32 value_size,
+			__u32 max_entries)
+{
+	int err = open_pin(dir, name, fd);
+
+	return err ? err : check_map(*fd, type, key_size, value_size,
+				     max_entries);
+}
+
+/* Map the generation word and the store. */
+static int map_shared(struct instance *inst)
+{
+	void *p;
+	int err;
+
+	p = mmap(NULL, STORE_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 inst->ctl_fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	inst->ctl = p;
+	inst->store_size = store_bytes(inst->meta.max_flows);
+	p = mmap(NULL, inst->store_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 inst->store_fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	inst->store_mem = p;
+	err = store_bind(&inst->st, p, inst->store_size);
+	return err;
+}
+
 static int open_maps(struct instance *inst)
 {
 	const char *dir = inst->dir;
-	int err;
+	const struct flowstat_meta *m = &inst->meta;
+	char name[32];
+	int e, err = 0;
 
-	err = open_pin(dir, FLOWSTAT_MAP_FLOWS, &inst->flows_fd);
+	for (e = 0; !err && e < FLOWSTAT_EPOCHS; e++) {
+		snprintf(name, sizeof(name), FLOWSTAT_MAP_FLOWS "%d", e);
+		err = open_checked(dir, name, &inst->flows_fd[e],
+				   BPF_MAP_TYPE_PERCPU_HASH,
+				   sizeof(struct flow_key),
+				   sizeof(struct flow_value), m->max_flows);
+		snprintf(name, sizeof(name), FLOWSTAT_MAP_TOTALS "%d", e);
+		if (!err)
+			err = open_checked(dir, name, &inst->totals_fd[e],
+					   BPF_MAP_TYPE_PERCPU_ARRAY,
+					   sizeof(__u32),
+					   sizeof(struct flow_totals),
+					   FLOW_DIR_MAX);
+		snprintf(name, sizeof(name), FLOWSTAT_MAP_CACHE "%d", e);
+		if (!err)
+			err = open_checked(dir, name, &inst->cache_fd[e],
+					   BPF_MAP_TYPE_PERCPU_ARRAY,
+					   sizeof(__u32),
+					   sizeof(struct flow_slot),
+					   m->cache_slots);
+	}
 	if (!err)
-		err = check_map(inst->flows_fd, sizeof(struct flow_key),
-				sizeof(struct flow_value),
-				inst->meta.max_flows);
+		err = open_checked(dir, FLOWSTAT_MAP_CTL, &inst->ctl_fd,
+				   BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+				   sizeof(struct flowstat_ctl), 1);
 	if (!err)
-		err = open_pin(dir, FLOWSTAT_MAP_TOTALS, &inst->totals_fd);
-	if (!err)
-		err = check_map(inst->totals_fd, sizeof(__u32),
-				sizeof(struct flow_totals), FLOW_DIR_MAX);
-	if (!err)
-		err = open_pin(dir, FLOWSTAT_MAP_CACHE, &inst->cache_fd);
-	if (!err)
-		err = check_map(inst->cache_fd, sizeof(__u32),
-				sizeof(struct flow_slot),
-				inst->meta.cache_slots);
-	if (!err)
-		err = open_pin(dir, FLOWSTAT_MAP_RETIRED, &inst->retired_fd);
-	if (!err)
-		err = check_map(inst->retired_fd, sizeof(__u32),
-				sizeof(struct flow_retired), FLOW_DIR_MAX);
-	return err;
+		err = open_checked(dir, FLOWSTAT_MAP_STORE, &inst->store_fd,
+				   BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+				   STORE_PAGE,
+				   store_bytes(m->max_flows) / STORE_PAGE);
+	if (!err) {
+		inst->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (inst->lock_fd < 0)
+			err = -errno;
+	}
+	return err ? err : map_shared(inst);
+}
+
+bool instance_current(const struct instance *inst)
+{
+	struct flowstat_meta m;
+	int fd, err;
+
+	if (open_pin(inst->dir, FLOWSTAT_MAP_META, &fd))
+		return false;
+	err = read_meta(fd, &m);
+	close(fd);
+	return !err && m.instance_id == inst->meta.instance_id;
 }
 
 /* Open the instance pinned in dir (a full path); meta only, or all. */
@@ -129,12 +220,11 @@ static int instance_open_dir(const char *dir, struct instance *inst,
 	if (strlen(dir) >= sizeof(inst->dir))
 		return -ENAMETOOLONG;
 	strcpy(inst->dir, dir);
-	err = open_pin(dir, FLOWSTAT_MAP_META, &inst->meta_fd);
+	err = open_checked(dir, FLOWSTAT_MAP_META, &inst->meta_fd,
+			   BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+			   sizeof(struct flowstat_meta), 1);
 	if (!err)
-		err = check_map(inst->meta_fd, sizeof(__u32),
-				sizeof(struct flowstat_meta), 1);
-	if (!err)
-		err = read_meta(inst);
+		err = read_meta(inst->meta_fd, &inst->meta);
 	if (!err && !meta_only)
 		err = open_maps(inst);
 	if (err)
@@ -151,6 +241,17 @@ static int instance_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->ifname, y->ifname);
 }
 
+/* <netns inode>_<ifindex>, nothing else (pin.h). */
+static bool instance_dir_name(const char *name)
+{
+	unsigned long long ino;
+	unsigned int idx;
+	int end = 0;
+
+	return sscanf(name, "%llu_%u%n", &ino, &idx, &end) == 2 &&
+	       name[end] == '\0' && name[0] >= '0' && name[0] <= '9';
+}
+
 /* Calls fn for every instance folder; stops at fn's first non-zero. */
 static int for_each_dir(int (*fn)(const char *dir, void *ctx), void *ctx)
 {
@@ -159,13 +260,13 @@ static int for_each_dir(int (*fn)(const char *dir, void *ctx), void *ctx)
 	int ret = 0;
 	DIR *d;
 
-	d = opendir(FLOWSTAT_PIN_ROOT);
+	d = opendir(pin_root());
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while (!ret && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+		if (de->d_type != DT_DIR || !instance_dir_name(de->d_name))
 			continue;
-		if (pin_path(FLOWSTAT_PIN_ROOT, de->d_name, dir, sizeof(dir)))
+		if (pin_path(pin_root(), de->d_name, dir, sizeof(dir)))
 			continue;
 		ret = fn(dir, ctx);
 	}
@@ -289,4 +390,9 @@ int instance_open_meta(const char *ifname, const char *netns,
 		       struct instance *inst)
 {
 	return find_named(ifname, netns, inst);
+}
+
+int instance_open_path(const char *dir, struct instance *inst)
+{
+	return instance_open_dir(dir, inst, false);
 }

@@ -41,6 +41,31 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+static char lib_reason[256];
+
+void log_lib_reset(void)
+{
+	lib_reason[0] = '\0';
+}
+
+const char *log_lib_reason(void)
+{
+	return lib_reason[0] ? lib_reason : NULL;
+}
+
+/* Keep the first warning line: the root cause comes before the fallout. */
+static void lib_remember(const char *fmt, va_list ap)
+{
+	size_t n;
+
+	if (lib_reason[0])
+		return;
+	vsnprintf(lib_reason, sizeof(lib_reason), fmt, ap);
+	n = strlen(lib_reason);
+	while (n && (lib_reason[n - 1] == '\n' || lib_reason[n - 1] == ' '))
+		lib_reason[--n] = '\0';
+}
+
 /*
  * Library lines come with their own "libbpf: " / "libxdp: " prefix and
  * newline; print them as they are, after ours.
@@ -59,7 +84,13 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	/* One level down: a libbpf warning is flowstat info, and so on. */
 	enum log_level ours = level == LIBBPF_WARN ? LOG_INFO :
 			      level == LIBBPF_INFO ? LOG_DEBUG : LOG_LIB_DEBUG;
+	va_list copy;
 
+	if (level == LIBBPF_WARN) {
+		va_copy(copy, ap);
+		lib_remember(fmt, copy);
+		va_end(copy);
+	}
 	return lib_vprint(ours, fmt, ap);
 }
 
@@ -68,7 +99,13 @@ static int libxdp_print(enum libxdp_print_level level, const char *fmt,
 {
 	enum log_level ours = level == LIBXDP_WARN ? LOG_INFO :
 			      level == LIBXDP_INFO ? LOG_DEBUG : LOG_LIB_DEBUG;
+	va_list copy;
 
+	if (level == LIBXDP_WARN) {
+		va_copy(copy, ap);
+		lib_remember(fmt, copy);
+		va_end(copy);
+	}
 	return lib_vprint(ours, fmt, ap);
 }
 

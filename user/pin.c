@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-/* bpffs mount check and the per-instance pin folders (see pin.h). */
+/* The pin root, the bpffs mount and the per-instance folders (pin.h). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/magic.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -13,7 +17,7 @@
 #include "log.h"
 #include "pin.h"
 
-#define BPFFS_MOUNT "/sys/fs/bpf"
+#define HOST_ROOT "/proc/1/root" FLOWSTAT_PIN_ROOT
 
 static int is_bpffs(const char *path)
 {
@@ -24,36 +28,64 @@ static int is_bpffs(const char *path)
 	return st.f_type == BPF_FS_MAGIC;
 }
 
+/* Is this the mount namespace of PID 1? */
+static bool init_mount_ns(void)
+{
+	struct stat a, b;
+
+	if (stat("/proc/self/ns/mnt", &a) || stat("/proc/1/ns/mnt", &b))
+		return true;	/* cannot tell: assume so */
+	return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+const char *pin_root(void)
+{
+	static const char *root;
+
+	if (root)
+		return root;
+	root = FLOWSTAT_PIN_ROOT;
+	if (is_bpffs(BPFFS_MOUNT) != 1 && !init_mount_ns() &&
+	    is_bpffs(BPFFS_HOST) == 1)
+		root = HOST_ROOT;
+	return root;
+}
+
 int pin_bpffs_mounted(void)
 {
-	int ret = is_bpffs(FLOWSTAT_PIN_ROOT);
+	const char *root = pin_root();
+	int ret = is_bpffs(root);
 
 	if (ret == -ENOENT)	/* root not made yet: look at its parent */
-		ret = is_bpffs(BPFFS_MOUNT);
+		ret = is_bpffs(strcmp(root, FLOWSTAT_PIN_ROOT) ? BPFFS_HOST :
+								 BPFFS_MOUNT);
 	return ret == -ENOENT ? 0 : ret;
 }
 
 int pin_prepare(void)
 {
+	const char *root = pin_root();
 	int ret = pin_bpffs_mounted();
 
 	if (ret < 0)
 		return ret;
 	if (!ret) {
+		if (!init_mount_ns())
+			return -EXDEV;	/* a mount here would die with us */
 		pr_info("bpffs not mounted; mounting it on " BPFFS_MOUNT);
 		if (mkdir(BPFFS_MOUNT, 0700) && errno != EEXIST)
 			return -errno;
 		if (mount("bpf", BPFFS_MOUNT, "bpf", 0, "mode=0700"))
 			return -errno;
 	}
-	if (mkdir(FLOWSTAT_PIN_ROOT, 0700) && errno != EEXIST)
+	if (mkdir(root, 0700) && errno != EEXIST)
 		return -errno;
 	return 0;
 }
 
 int pin_dir(__u64 netns_ino, __u32 ifindex, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, FLOWSTAT_PIN_ROOT "/%llu_%u",
+	int n = snprintf(buf, len, "%s/%llu_%u", pin_root(),
 			 (unsigned long long)netns_ino, ifindex);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
@@ -66,26 +98,72 @@ int pin_path(const char *dir, const char *name, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int pin_remove_dir(const char *dir)
+int pin_lock(bool exclusive)
 {
-	char path[4096];
+	int fd = open(pin_root(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, exclusive ? LOCK_EX : LOCK_SH))
+		if (errno != EINTR) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
+	return fd;
+}
+
+int pin_lock_try(void)
+{
+	int fd = open(pin_root(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+void pin_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);	/* releases the flock */
+}
+
+/* Folders nest two deep at most (readers/N); depth guards the rest. */
+static int remove_tree(const char *dir, int depth)
+{
+	char path[PATH_MAX];
 	struct dirent *de;
-	int err = 0;
+	int err = 0, e;
 	DIR *d;
 
 	d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (pin_path(dir, de->d_name, path, sizeof(path)))
+		if (pin_path(dir, de->d_name, path, sizeof(path))) {
 			err = -ENAMETOOLONG;
-		else if (unlink(path) && errno != ENOENT)
-			err = -errno;
+			continue;
+		}
+		if (de->d_type == DT_DIR && depth < 3)
+			e = remove_tree(path, depth + 1);
+		else
+			e = unlink(path) && errno != ENOENT ? -errno : 0;
+		err = err ? err : e;
 	}
 	closedir(d);
 	if (rmdir(dir) && errno != ENOENT && !err)
 		err = -errno;
 	return err;
+}
+
+int pin_remove_dir(const char *dir)
+{
+	return remove_tree(dir, 0);
 }

@@ -8,6 +8,7 @@
 #define FLOWSTAT_SNAPSHOT_H
 
 #include <stddef.h>
+#include <net/if.h>
 #include <linux/types.h>
 #include "flowstat.h"
 #include "instance.h"
@@ -20,26 +21,42 @@ struct dir_counts {
 	__u64 bytes;
 	__u64 untracked_packets;
 	__u64 untracked_bytes;
-	__u64 retired_packets;
+	__u64 retired_packets;	/* in flows that ended */
 	__u64 retired_bytes;
+	__u64 delta_packets;	/* since the previous snapshot */
+	__u64 delta_bytes;
+	__u64 ended_flows;	/* flows that ended, ever */
+	__u64 fast_hits;	/* frames the fast path counted */
 };
 
 struct iface_rec {
 	struct flowstat_meta meta;	/* ifname, netns, hooks, modes, ids */
+	char ifname[IF_NAMESIZE];	/* its name now (renamed: not meta's) */
 	struct dir_counts dir[FLOW_DIR_MAX];
 	__u32 flow_entries;	/* distinct flows now tracked */
 	int present;		/* 0: the interface has gone away */
+	int up;			/* administratively up */
 	int kernel_valid;	/* the kernel counters below were read */
 	__u64 kernel_rx_packets, kernel_rx_bytes;
 	__u64 kernel_tx_packets, kernel_tx_bytes;
 	double pps[FLOW_DIR_MAX][RATE_WINDOWS];	/* from totals */
 	double bps[FLOW_DIR_MAX][RATE_WINDOWS];	/* bits per second */
+	__u64 folds;		/* folds of its store so far */
 };
+
+/* The interface's name now, or as attached when not known. */
+static inline const char *iface_rec_name(const struct iface_rec *ir)
+{
+	return ir->ifname[0] ? ir->ifname : ir->meta.ifname;
+}
 
 struct flow_rec {
 	struct flow_key key;
 	int iface;		/* index into snapshot.ifaces */
-	__u64 packets;		/* cumulative, all CPUs, hash + cache */
+	__u64 birth;		/* which incarnation of the flow (per iface) */
+	__u8 ended;		/* it ended since the previous snapshot */
+	__u8 end_reason;	/* enum end_reason, when ended */
+	__u64 packets;		/* cumulative, exact as of the latest fold */
 	__u64 bytes;
 	__u64 delta_packets;	/* since the previous snapshot */
 	__u64 delta_bytes;

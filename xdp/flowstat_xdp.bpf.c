@@ -3,34 +3,41 @@
 #include "parse.bpf.h"
 #include "account.bpf.h"
 
-SEC("xdp")
-int flowstat_xdp(struct xdp_md *ctx)
+/* Count one frame in epoch e (a constant: see account.bpf.h). */
+static __always_inline void xdp_count(struct xdp_md *ctx, const int e,
+				      __u64 gen)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct flow_key key = { .dir = FLOW_DIR_INGRESS };
-	__u32 dir = FLOW_DIR_INGRESS;
 	struct flow_totals *t;
 	__u64 len = end - data, tag = 0, now;
 	__u8 tcp_flags = 0;
 	int slot;
 
-	t = bpf_map_lookup_elem(&totals, &dir);
-	if (!t)
-		return XDP_PASS;
-	t->packets++;
-	t->bytes += len;
-	if (fast_count(t, data, end, len))
-		return XDP_PASS;
+	t = totals_count(e, gen, FLOW_DIR_INGRESS, len);
+	if (!t || fast_count(e, gen, t, data, end, len))
+		return;
 
 	parse_frame(data, end, &key, &tcp_flags);
 	now = bpf_ktime_get_coarse_ns();
-	slot = flow_count(t, &key, len, tcp_flags, now, &tag);
+	slot = flow_count(e, gen, t, &key, len, tcp_flags, now, &tag);
 	if (slot >= 0)
 		fast_remember(t, data, end, &key,
 			      !!(key.flags & FLOW_F_VLAN) +
 			      !!(key.flags & FLOW_F_INNER_VLAN), slot, tag,
 			      now);
+}
+
+SEC("xdp")
+int flowstat_xdp(struct xdp_md *ctx)
+{
+	__u64 gen = current_gen();
+
+	if (gen & 1)
+		xdp_count(ctx, 1, gen);
+	else
+		xdp_count(ctx, 0, gen);
 	return XDP_PASS;
 }
 

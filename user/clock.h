@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The length of a jiffy on the running kernel, measured rather than read
+ * from the kernel's config (which many hosts do not expose): the fast
+ * path dates frames from jiffies, an inlined load, instead of a clock
+ * call. See clock.c for how.
+ */
+#ifndef FLOWSTAT_CLOCK_H
+#define FLOWSTAT_CLOCK_H
+
+#include <linux/types.h>
+
+/*
+ * Nanoseconds per jiffy (1e9 / HZ), measured once per process. 0 or a
+ * negative errno: -ENOENT when no BPF program could be run, -ERANGE when
+ * the clocks gave no steady answer (a very busy machine).
+ */
+int clock_ns_per_jiffy(__u32 *ns);
+
+#endif /* FLOWSTAT_CLOCK_H */

@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Folding epochs into the store (see fold.h): the lock, the flip of the
+ * generation word, the grace period, chunked reads of the old epoch's
+ * maps, reader liveness, and clearing the old hash.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "fold.h"
+#include "pin.h"
+#include "store.h"
+
+#ifndef ENOTSUPP
+#define ENOTSUPP 524	/* kernel-internal, but bpf() returns it */
+#endif
+
+#define STRIDE(type) ((sizeof(type) + 7) & ~(size_t)7)
+#define MAX_FLOW_CHUNK 4096	/* a hash bucket never holds more */
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* ---- locks ---- */
+
+int fold_lock(struct instance *inst, bool exclusive)
+{
+	while (flock(inst->lock_fd, exclusive ? LOCK_EX : LOCK_SH))
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+void fold_unlock(struct instance *inst)
+{
+	flock(inst->lock_fd, LOCK_UN);
+}
+
+/* ---- the grace period ---- */
+
+/*
+ * An update of a map-in-map returns when every BPF program that could
+ * see the old value has finished: a synchronize_rcu() that userspace can
+ * call. The maps are this process's own, made once.
+ */
+static int grace_period(void)
+{
+	static int outer = -1, inner = -1;
+	__u32 zero = 0;
+
+	if (outer < 0) {
+		LIBBPF_OPTS(bpf_map_create_opts, opts);
+
+		inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "flowstat_gp",
+				       sizeof(__u32), sizeof(__u32), 1, NULL);
+		if (inner < 0)
+			return -errno;
+		opts.inner_map_fd = inner;
+		outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS,
+				       "flowstat_sync", sizeof(__u32),
+				       sizeof(__u32), 1, &opts);
+		if (outer < 0) {
+			int err = -errno;
+
+			close(inner);
+			inner = -1;
+			return err;
+		}
+	}
+	if (bpf_map_update_elem(outer, &zero, &inner, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* ---- readers ---- */
+
+static int reader_dir(const struct instance *inst, int slot, char *buf,
+		      size_t len)
+{
+	int n = snprintf(buf, len, "%s/" PIN_READERS "/%d", inst->dir, slot);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Open (making it if needed) and lock a reader's folder. */
+static int reader_lock(const struct instance *inst, int slot, bool make,
+		       int *fd)
+{
+	char path[PATH_MAX];
+	int err = reader_dir(inst, slot, path, sizeof(path));
+
+	if (err)
+		return err;
+	if (make) {
+		char parent[PATH_MAX];
+
+		err = pin_path(inst->dir, PIN_READERS, parent, sizeof(parent));
+		if (err)
+			return err;
+		if (mkdir(parent, 0700) && errno != EEXIST)
+			return -errno;
+		if (mkdir(path, 0700) && errno != EEXIST)
+			return -errno;
+	}
+	*fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	if (flock(*fd, LOCK_EX | LOCK_NB)) {
+		err = -errno;
+		close(*fd);
+		*fd = -1;
+		return err;
+	}
+	return 0;
+}
+
+/* Is the reader in slot alive? A dead one's slot is freed here. */
+static bool reader_alive(struct instance *inst, int slot)
+{
+	struct store_reader *r = &inst->st.hdr->readers[slot];
+	char path[PATH_MAX];
+	int fd, err;
+
+	if (slot == inst->reader_slot)
+		return true;
+	err = reader_lock(inst, slot, false, &fd);
+	if (err == -EWOULDBLOCK)
+		return true;
+	__atomic_store_n(&r->used, 0, __ATOMIC_RELEASE);
+	if (!err) {
+		if (!reader_dir(inst, slot, path, sizeof(path)))
+			rmdir(path);
+		close(fd);
+	}
+	return false;
+}
+
+/* The oldest fold a live registered reader has read; ~0 with none. */
+static __u64 min_ack(struct instance *inst)
+{
+	struct store_header *h = inst->st.hdr;
+	__u64 m = ~0ULL;
+	int i;
+
+	for (i = 0; i < STORE_READERS; i++) {
+		__u64 acked;
+
+		if (!h->readers[i].used || !reader_alive(inst, i))
+			continue;
+		acked = __atomic_load_n(&h->readers[i].acked,
+					__ATOMIC_ACQUIRE);
+		m = acked < m ? acked : m;
+	}
+	return m;
+}
+
+int fold_register(struct instance *inst)
+{
+	struct store_header *h = inst->st.hdr;
+	int i, fd = -1, err;
+
+	if (inst->reader_slot >= 0)
+		return 0;
+	err = fold_lock(inst, true);
+	if (err)
+		return err;
+	err = -ENOSPC;
+	for (i = 0; i < STORE_READERS; i++) {
+		if (h->readers[i].used && reader_alive(inst, i))
+			continue;
+		err = reader_lock(inst, i, true, &fd);
+		if (err == -EWOULDBLOCK)
+			continue;	/* still dying: its lock is held */
+		if (err)
+			break;
+		h->readers[i].acked = h->committed;
+		h->readers[i].pid = (__u32)getpid();
+		__atomic_store_n(&h->readers[i].used, 1, __ATOMIC_RELEASE);
+		inst->reader_slot = i;
+		inst->reader_fd = fd;
+		break;
+	}
+	fold_unlock(inst);
+	return err;
+}
+
+void fold_ack(struct instance *inst, __u64 seq)
+{
+	if (inst->reader_slot < 0)
+		return;
+	__atomic_store_n(&inst->st.hdr->readers[inst->reader_slot].acked, seq,
+			 __ATOMIC_RELEASE);
+}
+
+/* ---- reading an epoch ---- */
+
+struct fold_buf {
+	int ncpus;
+	struct flow_key *keys;
+	void *values;		/* FOLD_FLOW_CHUNK rows of ncpus values */
+	size_t flow_chunk;
+	__u32 *slot_keys;
+	void *slots;		/* FOLD_CACHE_CHUNK rows of ncpus slots */
+	void *totals;		/* ncpus totals */
+};
+
+size_t fold_buffer_bytes(int ncpus)
+{
+	return FOLD_FLOW_CHUNK * (sizeof(struct flow_key) +
+				  STRIDE(struct flow_value) * ncpus) +
+	       FOLD_CACHE_CHUNK * (4 + STRIDE(struct flow_slot) * ncpus) +
+	       STRIDE(struct flow_totals) * ncpus;
+}
+
+static int buf_grow_flows(struct fold_buf *b, size_t chunk)
+{
+	void *k = realloc(b->keys, chunk * sizeof(*b->keys));
+	void *v;
+
+	if (!k)
+		return -ENOMEM;
+	b->keys = k;
+	v = realloc(b->values, chunk * STRIDE(struct flow_value) * b->ncpus);
+	if (!v)
+		return -ENOMEM;
+	b->values = v;
+	b->flow_chunk = chunk;
+	return 0;
+}
+
+static int buf_init(struct fold_buf *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->ncpus = libbpf_num_possible_cpus();
+	if (b->ncpus <= 0)
+		return b->ncpus ? b->ncpus : -EINVAL;
+	b->slot_keys = calloc(FOLD_CACHE_CHUNK, sizeof(*b->slot_keys));
+	b->slots = calloc(FOLD_CACHE_CHUNK,
+			  STRIDE(struct flow_slot) * b->ncpus);
+	b->totals = calloc(b->ncpus, STRIDE(struct flow_totals));
+	if (!b->slot_keys || !b->slots || !b->totals)
+		return -ENOMEM;
+	return buf_grow_flows(b, FOLD_FLOW_CHUNK);
+}
+
+static void buf_free(struct fold_buf *b)
+{
+	free(b->keys);
+	free(b->values);
+	free(b->slot_keys);
+	free(b->slots);
+	free(b->totals);
+}
+
+static void sum_flow(const struct fold_buf *b, size_t i, struct store_flow *f)
+{
+	const size_t stride = STRIDE(struct flow_value);
+	const char *row = (const char *)b->values + i * stride * b->ncpus;
+	int cpu;
+
+	memset(f, 0, sizeof(*f));
+	for (cpu = 0; cpu < b->ncpus; cpu++) {
+		const struct flow_value *v = (const void *)(row + cpu * stride);
+
+		f->packets += v->packets;
+		f->bytes += v->bytes;
+		if (v->first_seen &&
+		    (!f->first_seen || v->first_seen < f->first_seen))
+			f->first_seen = v->first_seen;
+		if (v->last_seen > f->last_seen)
+			f->last_seen = v->last_seen;
+		f->tcp_flags |= v->tcp_flags;
+	}
+}
+
+/*
+ * Every entry of a quiet hash, a chunk at a time: fn per entry, or, with
+ * del, each chunk deleted as it is read (clearing).
+ */
+static int walk_flows(struct fold_buf *b, int fd, bool del,
+		      struct store *st, __u64 s)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u64 batch[8];		/* the hash's cursor: a bucket number */
+	bool first = true;
+	struct store_flow f;
+	size_t i;
+	int err;
+
+	for (;;) {
+		__u32 count = b->flow_chunk;
+
+		if (del)
+			err = bpf_map_lookup_and_delete_batch(fd,
+				first ? NULL : batch, batch, b->keys,
+				b->values, &count, &opts);
+		else
+			err = bpf_map_lookup_batch(fd, first ? NULL : batch,
+				batch, b->keys, b->values, &count, &opts);
+		if (err && err != -ENOENT) {
+			if (err == -ENOSPC && !count &&
+			    b->flow_chunk < MAX_FLOW_CHUNK) {
+				/* one bucket holds more than a chunk */
+				err = buf_grow_flows(b, b->flow_chunk * 2);
+				if (err)
+					return err;
+				continue;
+			}
+			return err;
+		}
+		for (i = 0; !del && i < count; i++) {
+			sum_flow(b, i, &f);
+			if (f.packets)
+				store_add(st, s, &b->keys[i], &f);
+		}
+		if (err == -ENOENT)
+			return 0;
+		first = false;
+	}
+}
+
+/* The pending counts of the cache slots that generation gen holds. */
+static int walk_cache(struct fold_buf *b, int fd, __u32 n_slots, __u64 gen,
+		      struct store *st, __u64 s)
+{
+	const size_t stride = STRIDE(struct flow_slot);
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 batch = 0, count, i;
+	bool first = true;
+	int cpu, err;
+
+	for (;;) {
+		count = FOLD_CACHE_CHUNK;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch,
+					   b->slot_keys, b->slots, &count,
+					   &opts);
+		if (err && err != -ENOENT)
+			return err;
+		for (i = 0; i < count; i++)
+			for (cpu = 0; cpu < b->ncpus; cpu++) {
+				const struct flow_slot *sl = (const void *)
+					((const char *)b->slots +
+					 (i * b->ncpus + cpu) * stride);
+				struct store_flow f = {
+					.packets = sl->packets,
+					.bytes = sl->bytes,
+					.last_seen = sl->last_seen,
+					.tcp_flags = sl->tcp_flags,
+				};
+
+				if (sl->gen == gen && sl->packets)
+					store_add(st, s, &sl->key, &f);
+			}
+		if (err == -ENOENT || batch >= n_slots)
+			return 0;
+		first = false;
+	}
+}
+
+static int fold_totals(struct fold_buf *b, int fd, __u64 gen,
+		       struct store *st, __u64 s)
+{
+	const size_t stride = STRIDE(struct flow_totals);
+	struct store_hver *hw = store_hwrite(st, s);
+	__u32 d;
+	int cpu;
+
+	for (d = 0; d < FLOW_DIR_MAX; d++) {
+		struct store_counts *c = &hw->dir[d];
+
+		if (bpf_map_lookup_elem(fd, &d, b->totals))
+			return -errno;
+		for (cpu = 0; cpu < b->ncpus; cpu++) {
+			const struct flow_totals *t = (const void *)
+				((const char *)b->totals + cpu * stride);
+
+			if (t->gen != gen)
+				continue;
+			c->packets += t->packets;
+			c->bytes += t->bytes;
+			c->untracked_packets += t->untracked_packets;
+			c->untracked_bytes += t->untracked_bytes;
+			c->fast_hits += t->fast_hits;
+		}
+	}
+	return 0;
+}
+
+/* ---- one instance ---- */
+
+enum step { STEP_NONE, STEP_FOLD };
+
+/*
+ * Before the grace period: finish a dead folder's clearing, or hand the
+ * current epoch over. Returns STEP_FOLD when an epoch waits to be folded.
+ */
+static int prepare(struct fold_buf *b, struct instance *inst, __u64 s,
+		   int *step)
+{
+	struct store_header *h = inst->st.hdr;
+	__u64 gen;
+	int err;
+
+	if (h->pending_gen && h->committed >= h->pending_seq) {
+		/* folded and committed, but not cleared: clear it now */
+		err = walk_flows(b, inst->flows_fd[h->pending_gen & 1], true,
+				 &inst->st, s);
+		if (err)
+			return err;
+		__atomic_store_n(&h->pending_gen, 0, __ATOMIC_RELEASE);
+	}
+	gen = __atomic_load_n(&inst->ctl->gen, __ATOMIC_ACQUIRE);
+	if (!h->pending_gen) {
+		h->pending_seq = s;
+		__atomic_store_n(&h->pending_gen, gen, __ATOMIC_RELEASE);
+	}
+	h->pending_seq = s;
+	if (gen == h->pending_gen) {
+		/* the flip itself (or a dead folder's, not yet made) */
+		__atomic_store_n(&inst->ctl->gen, gen + 1, __ATOMIC_SEQ_CST);
+		h->gen = gen + 1;
+	}
+	store_hwrite(&inst->st, s)->last_fold_ns = mono_ns();
+	*step = STEP_FOLD;
+	return 0;
+}
+
+/* After the grace period: the old epoch is ours. */
+static int fold_epoch(struct fold_buf *b, struct instance *inst, __u64 s,
+		      const struct fold_opts *o, struct fold_result *r)
+{
+	struct store *st = &inst->st;
+	__u64 gen = st->hdr->pending_gen, cutoff;
+	int e = gen & 1, err;
+
+	err = walk_flows(b, inst->flows_fd[e], false, st, s);
+	if (!err)
+		err = walk_cache(b, inst->cache_fd[e], inst->meta.cache_slots,
+				 gen, st, s);
+	if (!err)
+		err = fold_totals(b, inst->totals_fd[e], gen, st, s);
+	if (err)
+		return err;
+	if (o && (o->age || o->end_all)) {
+		cutoff = o->end_all ? ~0ULL : mono_ns() - o->idle_ns;
+		if (!o->end_all && o->idle_ns > mono_ns())
+			cutoff = 0;
+		r->ended = store_end(st, s, cutoff,
+				     o->end_all ? END_FORCED : END_IDLE,
+				     r->packets, r->bytes);
+	}
+	store_reclaim(st, s, min_ack(inst));
+	store_commit(st, s);
+	r->seq = s;
+	/* committed: clear the old hash for the epoch's next turn */
+	err = walk_flows(b, inst->flows_fd[e], true, st, s);
+	if (!err)
+		__atomic_store_n(&st->hdr->pending_gen, 0, __ATOMIC_RELEASE);
+	return err;
+}
+
+static int by_dir(const void *a, const void *b)
+{
+	return strcmp((*(struct instance *const *)a)->dir,
+		      (*(struct instance *const *)b)->dir);
+}
+
+int fold_instances(struct instance **insts, int n, const struct fold_opts *o,
+		   struct fold_result *res)
+{
+	struct instance **order = calloc(n ? n : 1, sizeof(*order));
+	__u64 *seq = calloc(n ? n : 1, sizeof(*seq));
+	int *locked = calloc(n ? n : 1, sizeof(*locked));
+	struct fold_result scratch;
+	struct fold_buf b;
+	int i, j, err = 0, e, step;
+
+	if (!order || !seq || !locked) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = buf_init(&b);
+	if (err)
+		goto out_buf;
+	if (res)
+		memset(res, 0, n * sizeof(*res));
+	/* one lock order for every process: the folder paths */
+	memcpy(order, insts, n * sizeof(*order));
+	qsort(order, n, sizeof(*order), by_dir);
+	for (i = 0; i < n && !err; i++) {
+		err = fold_lock(order[i], true);
+		if (err)
+			break;
+		locked[i] = 1;
+		seq[i] = store_begin(&order[i]->st);
+		err = prepare(&b, order[i], seq[i], &step);
+	}
+	if (!err)
+		err = grace_period();
+	for (i = 0; i < n; i++) {
+		if (!locked[i])
+			continue;
+		if (!err) {
+			for (j = 0; j < n && insts[j] != order[i]; j++)
+				;
+			e = fold_epoch(&b, order[i], seq[i], o,
+				       res ? &res[j] : &scratch);
+			err = err ? err : e;
+		}
+		fold_unlock(order[i]);
+	}
+out_buf:
+	buf_free(&b);
+out:
+	free(order);
+	free(seq);
+	free(locked);
+	return err;
+}
+
+int fold_instance(struct instance *inst, const struct fold_opts *o,
+		  struct fold_result *res)
+{
+	return fold_instances(&inst, 1, o, res);
+}
