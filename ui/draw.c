@@ -148,7 +148,7 @@ static int name_width(const struct snapshot *s)
 	int i, w = 5, n;
 
 	for (i = 0; i < s->n_ifaces; i++) {
-		n = (int)strlen(s->ifaces[i].meta.ifname);
+		n = (int)strlen(iface_rec_name(&s->ifaces[i]));
 		w = n > w ? n : w;
 	}
 	return w;
@@ -165,7 +165,7 @@ static int header_iface(const struct view *v, int i, int y, bool two)
 				   ROLE_TITLE : ROLE_DIM;
 
 	x = putf(y, 0, name_role, "%-*s ", name_width(v->snap),
-		 r->meta.ifname);
+		 iface_rec_name(r));
 	if (!r->present) {
 		put(y, x, ROLE_WARN, "gone: the interface was removed");
 		return 1;
@@ -317,7 +317,8 @@ static void cell_text(const struct view *v, const struct agg_row *r,
 {
 	switch (c) {
 	case COL_IFACE:
-		snprintf(buf, len, "%s", v->snap->ifaces[r->iface].meta.ifname);
+		snprintf(buf, len, "%s",
+			 iface_rec_name(&v->snap->ifaces[r->iface]));
 		break;
 	case COL_DIR:
 		snprintf(buf, len, "%s", !(r->fields & AGG_F_DIR) ? "*" :
@@ -597,7 +598,8 @@ static void draw_footer(const struct view *v, int y)
 		 v->sort == AGG_SORT_RATE || v->sort == AGG_SORT_PPS ?
 		 window_name(v->window) : "",
 		 v->reverse ? " reversed" : "", rate_unit(v),
-		 v->iface < 0 ? "all" : v->snap->ifaces[v->iface].meta.ifname,
+		 v->iface < 0 ? "all" :
+		 iface_rec_name(&v->snap->ifaces[v->iface]),
 		 v->interval, v->rdns ? " | dns" : "",
 		 v->filter ? " | filter: " : "",
 		 v->filter ? v->filter_text : "");
@@ -715,7 +717,7 @@ static void draw_detail(const struct view *v)
 	}
 #define LINE(...) snprintf(lines[n++], sizeof(lines[0]), __VA_ARGS__)
 	LINE("interface    %s (ifindex %u)",
-	     v->snap->ifaces[r->iface].meta.ifname,
+	     iface_rec_name(&v->snap->ifaces[r->iface]),
 	     v->snap->ifaces[r->iface].meta.ifindex);
 	LINE("direction    %s", r->fields & AGG_F_DIR ? dir_text(k->dir) : "*");
 	LINE("ethertype    %s   vlan %u   inner vlan %u", eth, k->vlan,

@@ -37,22 +37,34 @@ void view_free(struct view *v)
 
 /* ---- history for the header graphs ---- */
 
-static int hist_resize(struct view *v, int n)
+/*
+ * One history per interface of s, in its order: interfaces come and go
+ * while the view runs, so each keeps its own by instance.
+ */
+static int hist_match(struct view *v, const struct snapshot *s)
 {
-	int i, b;
+	struct iface_hist *h = calloc(s->n_ifaces ? s->n_ifaces : 1,
+				      sizeof(*h));
+	int i, j, b;
 
-	if (v->n_hist == n)
-		return 0;
-	free(v->hist);
-	v->hist = calloc(n ? n : 1, sizeof(*v->hist));
-	if (!v->hist) {
-		v->n_hist = 0;
+	if (!h)
 		return -ENOMEM;
-	}
-	v->n_hist = n;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < s->n_ifaces; i++) {
+		__u64 id = s->ifaces[i].meta.instance_id;
+
+		for (j = 0; j < v->n_hist && v->hist[j].id != id; j++)
+			;
+		if (j < v->n_hist) {
+			h[i] = v->hist[j];
+			continue;
+		}
+		h[i].id = id;
 		for (b = 0; b < HIST_BUCKETS; b++)
-			v->hist[i].bucket[b] = -1;
+			h[i].bucket[b] = -1;
+	}
+	free(v->hist);
+	v->hist = h;
+	v->n_hist = s->n_ifaces;
 	return 0;
 }
 
@@ -61,7 +73,7 @@ static void hist_record(struct view *v, const struct snapshot *s)
 	long bucket = (long)(s->time / HIST_BUCKET_SEC);
 	int i, slot = (int)(bucket % HIST_BUCKETS);
 
-	if (hist_resize(v, s->n_ifaces))
+	if (hist_match(v, s))
 		return;
 	for (i = 0; i < s->n_ifaces; i++) {
 		struct iface_hist *h = &v->hist[i];
@@ -131,6 +143,21 @@ void view_rebuild(struct view *v)
 	remember_selection(v);
 }
 
+/* The index in s of the interface shown alone in old (-1: all, or gone). */
+static int iface_follow(const struct snapshot *old, int iface,
+			const struct snapshot *s)
+{
+	int i;
+
+	if (!old || iface < 0 || iface >= old->n_ifaces)
+		return -1;
+	for (i = 0; i < s->n_ifaces; i++)
+		if (s->ifaces[i].meta.instance_id ==
+		    old->ifaces[iface].meta.instance_id)
+			return i;
+	return -1;
+}
+
 int view_take(struct view *v, struct snapshot *s)
 {
 	if (v->scan_failed) {	/* the error is over: drop its message */
@@ -142,10 +169,9 @@ int view_take(struct view *v, struct snapshot *s)
 		return ACT_NONE;
 	}
 	hist_record(v, s);
+	v->iface = iface_follow(v->snap, v->iface, s);
 	snapshot_free(v->snap);
 	v->snap = s;
-	if (v->iface >= s->n_ifaces)
-		v->iface = -1;
 	return ACT_REBUILD | ACT_REDRAW;
 }
 

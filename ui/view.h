@@ -28,6 +28,7 @@ enum view_overlay { OVL_NONE, OVL_HELP, OVL_DETAIL };
 #define HIST_BUCKETS 15		/* of HIST_BUCKET_SEC each: one minute */
 #define HIST_BUCKET_SEC 4
 struct iface_hist {
+	__u64 id;			/* the instance (it follows it) */
 	long bucket[HIST_BUCKETS];	/* time / HIST_BUCKET_SEC, -1 unused */
 	double bps[HIST_BUCKETS];	/* rx + tx, the peak in the bucket */
 };

@@ -211,7 +211,7 @@ int aggregate(const struct snapshot *s, enum agg_mode mode, int iface,
 
 		if (iface >= 0 && fr->iface != iface)
 			continue;
-		if (f && !filter_match(f, s->ifaces[fr->iface].meta.ifname,
+		if (f && !filter_match(f, iface_rec_name(&s->ifaces[fr->iface]),
 				       &fr->key))
 			continue;
 		if (grouped) {
