@@ -299,7 +299,9 @@ static int mirror_record(struct collector *c, struct iface_state *is,
 		return 0;
 	hash = hist_hash(is->uid, v->birth);
 	h = hist_find(c, is->uid, v->birth, hash);
-	if (!h && v->state == REC_ENDED && !is->inst)
+	/* an ended flow we never showed: only a follower reports it */
+	if (!h && v->state == REC_ENDED && is->inst &&
+	    is->inst->reader_slot < 0)
 		return 0;
 	if (!h) {
 		h = hist_add(c, is->uid, v->birth, k, hash);
@@ -701,6 +703,8 @@ static int iface_add(struct collector *c, struct instance *inst,
 	if (inst && c->opts.follow && fold_register(inst) == -ENOSPC)
 		pr_warn("%s: every reader slot is taken; flows others end "
 			"may be missed", meta->ifname);
+	/* flows that ended before we looked are in retired, not ours */
+	is->acked = is->st->hdr->committed;
 	return 0;
 }
 
