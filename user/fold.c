@@ -401,14 +401,11 @@ static int fold_totals(struct fold_buf *b, int fd, __u64 gen,
 
 /* ---- one instance ---- */
 
-enum step { STEP_NONE, STEP_FOLD };
-
 /*
- * Before the grace period: finish a dead folder's clearing, or hand the
- * current epoch over. Returns STEP_FOLD when an epoch waits to be folded.
+ * Before the grace period: finish a dead folder's clearing, then hand
+ * the current epoch over (or find the one a dead folder handed over).
  */
-static int prepare(struct fold_buf *b, struct instance *inst, __u64 s,
-		   int *step)
+static int prepare(struct fold_buf *b, struct instance *inst, __u64 s)
 {
 	struct store_header *h = inst->st.hdr;
 	__u64 gen;
@@ -423,18 +420,15 @@ static int prepare(struct fold_buf *b, struct instance *inst, __u64 s,
 		__atomic_store_n(&h->pending_gen, 0, __ATOMIC_RELEASE);
 	}
 	gen = __atomic_load_n(&inst->ctl->gen, __ATOMIC_ACQUIRE);
-	if (!h->pending_gen) {
-		h->pending_seq = s;
-		__atomic_store_n(&h->pending_gen, gen, __ATOMIC_RELEASE);
-	}
 	h->pending_seq = s;
+	if (!h->pending_gen)
+		__atomic_store_n(&h->pending_gen, gen, __ATOMIC_RELEASE);
 	if (gen == h->pending_gen) {
 		/* the flip itself (or a dead folder's, not yet made) */
 		__atomic_store_n(&inst->ctl->gen, gen + 1, __ATOMIC_SEQ_CST);
 		h->gen = gen + 1;
 	}
 	store_hwrite(&inst->st, s)->last_fold_ns = mono_ns();
-	*step = STEP_FOLD;
 	return 0;
 }
 
@@ -486,7 +480,7 @@ int fold_instances(struct instance **insts, int n, const struct fold_opts *o,
 	int *locked = calloc(n ? n : 1, sizeof(*locked));
 	struct fold_result scratch;
 	struct fold_buf b;
-	int i, j, err = 0, e, step;
+	int i, j, err = 0, e;
 
 	if (!order || !seq || !locked) {
 		err = -ENOMEM;
@@ -506,7 +500,7 @@ int fold_instances(struct instance **insts, int n, const struct fold_opts *o,
 			break;
 		locked[i] = 1;
 		seq[i] = store_begin(&order[i]->st);
-		err = prepare(&b, order[i], seq[i], &step);
+		err = prepare(&b, order[i], seq[i]);
 	}
 	if (!err)
 		err = grace_period();
