@@ -900,10 +900,32 @@ static int detach_unreachable(struct instance *inst)
 	return teardown(0, inst->dir, m);
 }
 
+/*
+ * The interface left its namespace. Moved to another one, it took its
+ * XDP program and clsact filters along (tcx links went with the pins):
+ * find them there by program id, now that no pins claim them.
+ */
+static int detach_moved(const struct flowstat_meta *m)
+{
+	__u32 ids[3] = { 0 };
+	int n = 0;
+
+	if (m->ingress_hook == HOOK_XDP && !m->xdp_link &&
+	    prog_alive(m->prog_id_xdp))
+		ids[n++] = m->prog_id_xdp;
+	if (m->tc_kind == TC_KIND_CLSACT) {
+		if (prog_alive(m->prog_id_tc_ingress))
+			ids[n++] = m->prog_id_tc_ingress;
+		if (prog_alive(m->prog_id_tc_egress))
+			ids[n++] = m->prog_id_tc_egress;
+	}
+	return n ? orphan_remove_progs(ids, n) : 0;
+}
+
 int iface_detach(struct instance *inst)
 {
 	const struct flowstat_meta *m = &inst->meta;
-	int saved = -1, err;
+	int saved = -1, err, ifindex;
 
 	err = netns_enter_ino(m->netns_ino, m->netns, &saved);
 	if (err == -ENOENT) {
@@ -916,9 +938,12 @@ int iface_detach(struct instance *inst)
 		return err;
 	}
 	instance_close(inst);	/* our fds would keep the maps alive */
-	err = teardown(if_indextoname(m->ifindex, (char[IF_NAMESIZE]){0}) ?
-		       (int)m->ifindex : 0, inst->dir, m);
+	ifindex = if_indextoname(m->ifindex, (char[IF_NAMESIZE]){0}) ?
+		  (int)m->ifindex : 0;
+	err = teardown(ifindex, inst->dir, m);
 	netns_return(saved);
+	if (!err && !ifindex)
+		err = detach_moved(m);
 	if (err)
 		log_error("detach %s: %s%s", m->ifname, strerror(-err),
 			  perm_hint(err));

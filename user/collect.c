@@ -415,6 +415,7 @@ static void link_event(int ifindex, const struct iface_info *info, void *ctx)
 		return;
 	if (!info) {
 		is->present = 0;	/* deleted, or moved to another netns */
+		is->up = 0;
 		return;
 	}
 	is->present = 1;
@@ -465,12 +466,14 @@ static void read_link(struct collector *c, struct iface_state *is)
 			is->present = 1;	/* events lost: ask below */
 	}
 	is->kernel_valid = 0;
-	if (!is->present)
+	if (!is->present) {
+		is->up = 0;
 		return;
+	}
 	if (!netns_inode(NULL, &ino) && ino != m->netns_ino) {
 		err = netns_enter_ino(m->netns_ino, m->netns, &saved);
 		if (err == -ENOENT && m->netns[0]) {
-			is->present = 0;	/* its named netns is gone */
+			is->present = is->up = 0;	/* its netns is gone */
 			return;
 		}
 		if (err)
@@ -481,7 +484,7 @@ static void read_link(struct collector *c, struct iface_state *is)
 		netns_return(saved);
 	/* without events, a new name at the index is another interface */
 	if (err || (!mon && strcmp(info.name, is->ifname))) {
-		is->present = 0;
+		is->present = is->up = 0;
 		return;
 	}
 	snprintf(is->ifname, sizeof(is->ifname), "%s", info.name);

@@ -271,3 +271,44 @@ int orphan_remove_in_netns(const struct orphan *o)
 	netns_return(saved);
 	return err;
 }
+
+static bool listed(__u32 id, const __u32 *ids, int n)
+{
+	int i;
+
+	for (i = 0; id && i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+int orphan_remove_progs(const __u32 *ids, int n)
+{
+	struct orphan *list;
+	int found, i, d, err = 0, e;
+
+	found = orphan_list(true, &list);
+	if (found < 0)
+		return found;
+	for (i = 0; i < found; i++) {
+		struct orphan o = list[i];
+		bool any = listed(o.xdp_prog, ids, n);
+
+		/* only the programs asked for */
+		if (!any)
+			o.xdp_prog = 0;
+		for (d = 0; d < 2; d++) {
+			if (!listed(o.clsact_prog[d], ids, n))
+				o.clsact_prog[d] = 0;
+			if (!listed(o.tcx_prog[d], ids, n))
+				o.tcx_prog[d] = o.tcx_link[d] = 0;
+			any = any || o.clsact_prog[d] || o.tcx_prog[d];
+		}
+		if (!any)
+			continue;
+		e = orphan_remove_in_netns(&o);
+		err = err ? err : e;
+	}
+	free(list);
+	return err;
+}

@@ -44,5 +44,11 @@ int orphan_remove_iface(int ifindex);
 int orphan_list(bool all_netns, struct orphan **list);
 /* Enter o's namespace (if it is not the current one) and remove it. */
 int orphan_remove_in_netns(const struct orphan *o);
+/*
+ * Find these programs wherever they are (this and every named
+ * namespace: an interface moved to another namespace takes its XDP
+ * program along) and remove them, once no pins claim them. 0 or -errno.
+ */
+int orphan_remove_progs(const __u32 *ids, int n);
 
 #endif /* FLOWSTAT_ORPHAN_H */
