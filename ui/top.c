@@ -246,7 +246,7 @@ static int attach_missing(struct top_opts *o)
 	if (!o->n)
 		return 0;
 	attach_reap();
-	lock = attach_lock("top");
+	lock = attach_lock("top", true);
 	if (lock < 0)
 		return lock;
 	err = attach_checked(o, &ao);

@@ -635,12 +635,12 @@ static int attach_rest(struct attach_state *st, const struct attach_opts *o)
 static int attach_prepare(struct attach_state *st,
 			  const struct attach_opts *o)
 {
-	int err = pin_prepare();
+	int err = pin_prepare(o->owned);
 
 	if (err == -EXDEV) {
 		log_error("attach %s: this mount namespace has no bpffs and "
 			  "cannot reach the host's (ip netns exec?); use "
-			  "'flowstat --netns NAME' instead", st->ifname);
+			  "'flowstat --netns NAME attach' instead", st->ifname);
 		return err;
 	}
 	if (err) {
@@ -952,9 +952,9 @@ int iface_detach(struct instance *inst)
 
 /* ---- the attach lock, dead owners ---- */
 
-int attach_lock(const char *cmd)
+int attach_lock(const char *cmd, bool owned)
 {
-	int err = pin_prepare(), fd;
+	int err = pin_prepare(owned), fd;
 
 	if (err == -EXDEV) {
 		log_error("%s: this mount namespace has no bpffs and cannot "

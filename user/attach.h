@@ -114,10 +114,11 @@ int attach_clsact_detach(int ifindex, __u32 prog, bool egress);
 
 /*
  * Make sure the pin root exists and take the attach lock (pin_lock),
- * which every attach and detach holds from its checks to its end.
- * Returns the lock's fd or a negative errno (reported, as cmd).
+ * which every attach and detach holds from its checks to its end; owned:
+ * for attaches a process holds (pin_prepare). Returns the lock's fd or a
+ * negative errno (reported, as cmd).
  */
-int attach_lock(const char *cmd);
+int attach_lock(const char *cmd, bool owned);
 /*
  * Remove the instances whose owning process died (their pins, and clsact
  * filters, which have no links). Skipped while an attach or detach runs.

@@ -388,7 +388,7 @@ static int attach_all(struct attach_args *a, struct flowstat_meta *metas)
 	if (!sh)
 		return -ENOMEM;
 	attach_reap();
-	lock = attach_lock("attach");
+	lock = attach_lock("attach", false);
 	if (lock < 0) {
 		free(sh);
 		return lock;

@@ -2,6 +2,8 @@
 /* Finding and removing flowstat programs that no instance claims. */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@
 #include "instance.h"
 #include "netns.h"
 #include "orphan.h"
+#include "pin.h"
 
 #ifndef BPF_TCX_INGRESS
 #define BPF_TCX_INGRESS 46
@@ -41,6 +44,12 @@ static bool claimed(__u32 id)
 	bool found = false;
 	int n, i;
 
+	/*
+	 * Pins may live where this process cannot see them (a private
+	 * mount namespace, ip netns exec): then it tells nothing.
+	 */
+	if (!pin_root_is_hosts() || pin_bpffs_mounted() != 1)
+		return true;
 	n = instance_open_all_meta(&list);
 	for (i = 0; i < n && !found; i++) {
 		const struct flowstat_meta *m = &list[i].meta;
@@ -57,6 +66,61 @@ static bool claimed(__u32 id)
 bool orphan_prog_unpinned(__u32 prog_id)
 {
 	return prog_id && ours_by_name(prog_id) && !claimed(prog_id);
+}
+
+/* Does fdinfo file path describe the BPF link id? */
+static bool fdinfo_is_link(const char *path, __u32 id)
+{
+	char line[128];
+	bool match = false;
+	FILE *f = fopen(path, "r");
+	unsigned int v;
+
+	if (!f)
+		return false;
+	while (!match && fgets(line, sizeof(line), f))
+		match = sscanf(line, "link_id: %u", &v) == 1 && v == id;
+	fclose(f);
+	return match;
+}
+
+/*
+ * Is the link held open by a live process? Then that process owns it
+ * (a live view whose pins this mount namespace cannot see): no orphan.
+ */
+static bool link_held(__u32 id)
+{
+	char path[PATH_MAX], target[64];
+	struct dirent *p, *f;
+	bool held = false;
+	DIR *procs, *fds;
+	ssize_t n;
+
+	procs = opendir("/proc");
+	while (procs && !held && (p = readdir(procs))) {
+		if (p->d_name[0] < '0' || p->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
+		fds = opendir(path);
+		while (fds && !held && (f = readdir(fds))) {
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s",
+				 p->d_name, f->d_name);
+			n = readlink(path, target, sizeof(target) - 1);
+			if (n <= 0)
+				continue;
+			target[n] = '\0';
+			if (strcmp(target, "anon_inode:bpf_link"))
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s",
+				 p->d_name, f->d_name);
+			held = fdinfo_is_link(path, id);
+		}
+		if (fds)
+			closedir(fds);
+	}
+	if (procs)
+		closedir(procs);
+	return held;
 }
 
 /* The link (of any kind) that runs prog, or 0. */
@@ -96,6 +160,8 @@ static void scan_xdp(int ifindex, struct orphan *o)
 	}
 	if (o->xdp_prog)
 		o->xdp_link = link_of_prog(o->xdp_prog);
+	if (o->xdp_link && link_held(o->xdp_link))
+		o->xdp_prog = o->xdp_link = 0;
 }
 
 static void scan_tcx(int ifindex, bool egress, struct orphan *o)
@@ -105,12 +171,18 @@ static void scan_tcx(int ifindex, bool egress, struct orphan *o)
 	if (bpf_prog_query(ifindex, egress ? BPF_TCX_EGRESS : BPF_TCX_INGRESS,
 			   0, &flags, ids, &n))
 		return;
-	for (i = 0; i < n; i++)
-		if (orphan_prog_unpinned(ids[i])) {
-			o->tcx_prog[egress] = ids[i];
-			o->tcx_link[egress] = link_of_prog(ids[i]);
-			return;
-		}
+	for (i = 0; i < n; i++) {
+		__u32 link;
+
+		if (!orphan_prog_unpinned(ids[i]))
+			continue;
+		link = link_of_prog(ids[i]);
+		if (link && link_held(link))
+			continue;
+		o->tcx_prog[egress] = ids[i];
+		o->tcx_link[egress] = link;
+		return;
+	}
 }
 
 static void scan_clsact(int ifindex, bool egress, struct orphan *o)

@@ -5,8 +5,11 @@
  * clsact filter of a process that owned it (clsact has no links), leaves
  * them. status lists them, detach removes them, attach replaces them.
  * A program is flowstat's by its name; it is an orphan when no instance's
- * meta names its id. Everything here works in the current network
- * namespace, and removes only what it found (by program id).
+ * meta names its id, nor a live process holds its link (a live view whose
+ * pins are in a bpffs of its own). Only a process that sees the host's
+ * bpffs can tell: elsewhere nothing is an orphan. Everything here works
+ * in the current network namespace, and removes only what it found (by
+ * program id).
  */
 #ifndef FLOWSTAT_ORPHAN_H
 #define FLOWSTAT_ORPHAN_H

@@ -28,13 +28,23 @@ static int is_bpffs(const char *path)
 	return st.f_type == BPF_FS_MAGIC;
 }
 
-/* Is this the mount namespace of PID 1? */
-static bool init_mount_ns(void)
+/* The initial mount namespace has a fixed inode since Linux 6.14. */
+#define MNT_NS_INIT_INO 0xEFFFFFF8ULL
+
+/*
+ * Is this the host's mount namespace? 1 yes, 0 no, -1 unknown (an older
+ * kernel where PID 1's namespace cannot be looked at).
+ */
+static int init_mount_ns(void)
 {
 	struct stat a, b;
 
-	if (stat("/proc/self/ns/mnt", &a) || stat("/proc/1/ns/mnt", &b))
-		return true;	/* cannot tell: assume so */
+	if (stat("/proc/self/ns/mnt", &a))
+		return -1;
+	if (a.st_ino == MNT_NS_INIT_INO)
+		return 1;
+	if (stat("/proc/1/ns/mnt", &b))
+		return -1;
 	return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
@@ -45,10 +55,16 @@ const char *pin_root(void)
 	if (root)
 		return root;
 	root = FLOWSTAT_PIN_ROOT;
-	if (is_bpffs(BPFFS_MOUNT) != 1 && !init_mount_ns() &&
+	if (is_bpffs(BPFFS_MOUNT) != 1 && init_mount_ns() != 1 &&
 	    is_bpffs(BPFFS_HOST) == 1)
 		root = HOST_ROOT;
 	return root;
+}
+
+bool pin_root_is_hosts(void)
+{
+	return strcmp(pin_root(), FLOWSTAT_PIN_ROOT) ||
+	       init_mount_ns() == 1;
 }
 
 int pin_bpffs_mounted(void)
@@ -62,7 +78,7 @@ int pin_bpffs_mounted(void)
 	return ret == -ENOENT ? 0 : ret;
 }
 
-int pin_prepare(void)
+int pin_prepare(bool private_ok)
 {
 	const char *root = pin_root();
 	int ret = pin_bpffs_mounted();
@@ -70,8 +86,9 @@ int pin_prepare(void)
 	if (ret < 0)
 		return ret;
 	if (!ret) {
-		if (!init_mount_ns())
-			return -EXDEV;	/* a mount here would die with us */
+		/* a mount here would die with this namespace */
+		if (init_mount_ns() != 1 && !private_ok)
+			return -EXDEV;
 		pr_info("bpffs not mounted; mounting it on " BPFFS_MOUNT);
 		if (mkdir(BPFFS_MOUNT, 0700) && errno != EEXIST)
 			return -errno;

@@ -24,10 +24,10 @@
  * The root. `ip netns exec` gives its command a mount namespace of its
  * own with a fresh /sys and no bpffs on /sys/fs/bpf: pins made in a bpffs
  * mounted there would die with that namespace, leaving hooks nobody can
- * find. So where /sys/fs/bpf is not bpffs and this is not the mount
- * namespace of PID 1, the root is the host's, reached through
- * /proc/1/root; where that cannot be reached either, pinning is refused
- * (-EXDEV) rather than made where it would be lost.
+ * find. So where /sys/fs/bpf is not bpffs and this is not the host's
+ * mount namespace, the root is the host's, reached through /proc/1/root;
+ * where that cannot be reached either (PID 1 hidden), a persistent attach
+ * is refused (-EXDEV) rather than pinned where it would be lost.
  */
 #ifndef FLOWSTAT_PIN_H
 #define FLOWSTAT_PIN_H
@@ -47,10 +47,17 @@
 const char *pin_root(void);
 /*
  * Make sure the root exists, mounting bpffs on /sys/fs/bpf if it is not
- * and this is PID 1's mount namespace. 0 or a negative errno; -EXDEV: a
- * private mount namespace that cannot reach the host's bpffs.
+ * and this is the host's mount namespace. Elsewhere a bpffs mounted here
+ * dies with the namespace: that is refused (-EXDEV) unless private_ok
+ * (what an owning process pins dies with it anyway, and so do its
+ * links). 0 or a negative errno.
  */
-int pin_prepare(void);
+int pin_prepare(bool private_ok);
+/*
+ * Is the root in the host's bpffs (not one of a private mount
+ * namespace), so that every instance's pins can be seen from here?
+ */
+bool pin_root_is_hosts(void);
 /* Is bpffs mounted where the root lives? 1 yes, 0 no, negative errno. */
 int pin_bpffs_mounted(void);
 /* <root>/<netns_ino>_<ifindex> */
