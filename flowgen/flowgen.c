@@ -40,6 +40,7 @@ struct gen_opts {
 };
 
 static bool verbose;
+static bool quiet;	/* while trying what may not work on this kernel */
 
 static const char usage_text[] =
 "usage: flowgen [--netns NS] --dev DEV [--json] [--rate PPS] [--batch N]\n"
@@ -68,18 +69,22 @@ static const char usage_text[] =
 "  count=N          frames over all its flows (default 1)\n"
 "  flows=N          distinct flows: the source port (tcp, udp, sctp), the\n"
 "                   source address (other IP) or the source MAC (non-IP)\n"
-"                   counts up; flow k gets count/N (+1 for k < count%N)\n"
+"                   counts up; flow k gets count/N (+1 for k < count%N);\n"
+"                   frame i goes to flow i % N\n"
 "  rate=PPS         this description's rate (default --rate, or no limit)\n"
 "\n"
 "Output: one line per flow and the total; --json prints\n"
 "  {\"flows\":[{...,\"packets\":N,\"bytes\":N}],\"packets\":N,\"bytes\":N,\n"
-"   \"seconds\":S,\"pps\":P}\n"
+"   \"seconds\":S,\"pps\":P,\"dropped\":N,\"exact\":true}\n"
+"Frames the peer's ring dropped (dropped) are sent again, to their own\n"
+"flows: per-flow counts are exact (exact is false only when flowgen could\n"
+"not tell whose frames were dropped; the totals are exact either way).\n"
 "Exit: 0 sent, 1 failure, 2 bad usage or description.\n";
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list args)
 {
-	if (level == LIBBPF_DEBUG && !verbose)
+	if ((level == LIBBPF_DEBUG || quiet) && !verbose)
 		return 0;
 	return vfprintf(stderr, fmt, args);
 }
@@ -256,7 +261,7 @@ static double now(void)
 static int send_all(struct gen_opts *o, struct flowgen *skel)
 {
 	struct gen_result res = {};
-	struct sender s;
+	struct sender s = { .sock = -1 };
 	double start;
 	size_t i;
 	int err;
@@ -265,17 +270,15 @@ static int send_all(struct gen_opts *o, struct flowgen *skel)
 	if (!err)
 		err = alloc_result(o, &res);
 	if (!err)
-		err = sender_open(&s, o->dev,
-				  bpf_program__fd(skel->progs.xdp_tx), o->batch);
+		err = sender_open(&s, o->dev, skel, o->batch);
 	if (err) {
+		sender_close(&s);
 		free_result(&res);
 		return err;
 	}
-	sender_restore(&s, skel->bss->restore, &skel->bss->restore_words,
-		       sizeof(skel->bss->restore) / 8);
 	start = now();
 	for (i = 0; !err && i < o->nr_specs; i++)
-		err = sender_run(&s, &o->specs[i], res.sent[i]);
+		err = sender_run(&s, &o->specs[i], res.sent[i], &res.stats);
 	res.seconds = now() - start;
 	sender_close(&s);
 	if (!err && o->json)
@@ -334,9 +337,39 @@ static int detach_pass(const char *dev)
 	return err;
 }
 
+/*
+ * Opens and loads the programs; track_xmit (a tp_btf program) only when
+ * sending, and if this kernel cannot load or attach it, flowgen sends
+ * without it (see send.c).
+ */
+static struct flowgen *load_programs(bool track)
+{
+	struct flowgen *skel = flowgen__open();
+	int err;
+
+	if (!skel)
+		return NULL;
+	if (!track)
+		bpf_program__set_autoload(skel->progs.track_xmit, false);
+	err = flowgen__load(skel);
+	if (!err && track) {
+		skel->links.track_xmit =
+			bpf_program__attach(skel->progs.track_xmit);
+		err = libbpf_get_error(skel->links.track_xmit);
+		if (err)
+			skel->links.track_xmit = NULL;
+	}
+	if (err) {
+		flowgen__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
+	return skel;
+}
+
 static int run(struct gen_opts *o)
 {
-	struct flowgen *skel;
+	struct flowgen *skel = NULL;
 	int err;
 
 	if (o->netns) {
@@ -346,7 +379,17 @@ static int run(struct gen_opts *o)
 	}
 	if (o->action == GEN_DETACH_PASS)
 		return detach_pass(o->dev);
-	skel = flowgen__open_and_load();
+	if (o->action == GEN_SEND) {
+		quiet = true;
+		skel = load_programs(true);
+		quiet = false;
+		if (!skel && verbose)
+			fprintf(stderr, "flowgen: no track_xmit (%s): "
+				"per-flow counts are exact only if no frame "
+				"is dropped\n", strerror(errno));
+	}
+	if (!skel)
+		skel = load_programs(false);
 	if (!skel) {
 		fprintf(stderr, "flowgen: load BPF programs: %s\n",
 			strerror(errno));

@@ -53,10 +53,9 @@ static __u32 pseudo_sum(const struct flow_spec *f, size_t l4_len)
 	return sum + f->ipproto + (__u32)l4_len;
 }
 
-/* CRC32c (Castagnoli), as SCTP needs it; bitwise is fast enough per run. */
-static __u32 crc32c(const __u8 *data, size_t len)
+/* CRC32c (Castagnoli) from crc (~0 to start), bitwise: fast enough. */
+static __u32 crc32c_update(__u32 crc, const __u8 *data, size_t len)
 {
-	__u32 crc = ~0U;
 	size_t i;
 	int bit;
 
@@ -65,7 +64,12 @@ static __u32 crc32c(const __u8 *data, size_t len)
 		for (bit = 0; bit < 8; bit++)
 			crc = (crc >> 1) ^ (0x82f63b78 & -(crc & 1));
 	}
-	return ~crc;
+	return crc;
+}
+
+static __u32 crc32c(const __u8 *data, size_t len)
+{
+	return ~crc32c_update(~0U, data, len);
 }
 
 static size_t build_l2(const struct flow_spec *f, __u8 *p)
@@ -169,4 +173,111 @@ void frame_build(const struct flow_spec *flow, __u8 *frame)
 		return;
 	l3 = build_ip(flow, frame + l2, flow->size - l2);
 	build_l4(flow, frame + l2 + l3, flow->size - l2 - l3);
+}
+
+static __u32 get16(const __u8 *at)
+{
+	return at[0] << 8 | at[1];
+}
+
+static __u32 get32(const __u8 *at)
+{
+	return (__u32)get16(at) << 16 | get16(at + 2);
+}
+
+/*
+ * CRC32c of len zero bytes but for the 16-bit big-endian value at the
+ * start: crc(p ^ d) == crc(p) ^ crc(d) ^ crc(zeros) for any p and d of
+ * one length, so this, XORed with crc(zeros), is what d changes.
+ */
+static __u32 crc32c_port(__u32 port, size_t len)
+{
+	__u8 head[2] = { port >> 8, port };
+	static const __u8 zeros[256];
+	__u32 crc = crc32c_update(~0U, head, 2);
+	size_t left = len - 2, n;
+
+	for (; left; left -= n) {
+		n = left < sizeof(zeros) ? left : sizeof(zeros);
+		crc = crc32c_update(crc, zeros, n);
+	}
+	return ~crc;
+}
+
+static void plan_sctp(struct frame_plan *plan, const __u8 *l4, size_t len)
+{
+	__u32 zero = crc32c_port(0, len);
+	int i;
+
+	plan->crc_off = plan->port_off + 8;
+	plan->base_crc = l4[8] | l4[9] << 8 | l4[10] << 16 |
+			 (__u32)l4[11] << 24;
+	for (i = 0; i < 16; i++)
+		plan->crc_bits[i] = crc32c_port(1U << i, len) ^ zero;
+}
+
+/* Sums of flow 0's headers with the varying words and checksums zeroed. */
+static void plan_sums(const struct flow_spec *f, struct frame_plan *plan,
+		      __u8 *frame, size_t l3, size_t l4)
+{
+	size_t alen = f->family == 4 ? 4 : 16, l4_len = f->size - l4;
+	__u32 pseudo;
+
+	memset(frame + plan->addr_off, 0, 4);
+	if (f->family == 4) {
+		plan->ip_csum_off = l3 + 10;
+		memset(frame + plan->ip_csum_off, 0, 2);
+		plan->ip_sum = sum16(frame + l3, 20, 0);
+	}
+	pseudo = sum16(frame + l3 + (f->family == 4 ? 12 : 8), 2 * alen, 0) +
+		 f->ipproto + (__u32)l4_len;
+	switch (f->l4) {
+	case SPEC_L4_TCP:
+		plan->l4_csum_off = l4 + 16;
+		break;
+	case SPEC_L4_UDP:
+		plan->l4_csum_off = l4 + 6;
+		plan->udp_csum = 1;
+		break;
+	case SPEC_L4_ICMP:	/* ICMPv4 covers no address */
+		if (f->family == 6)
+			plan->l4_csum_off = l4 + 2;
+		break;
+	default:
+		break;
+	}
+	if (!plan->l4_csum_off)
+		return;
+	if (plan->port_off)
+		memset(frame + plan->port_off, 0, 2);
+	memset(frame + plan->l4_csum_off, 0, 2);
+	plan->l4_sum = sum16(frame + l4, l4_len, pseudo);
+}
+
+void frame_plan(const struct flow_spec *spec, const __u8 *built,
+		struct frame_plan *plan)
+{
+	static __u8 frame[SPEC_MAX_SIZE];
+	size_t l3 = ETH_HLEN + 4 * spec->nr_tags, l4;
+
+	memset(plan, 0, sizeof(*plan));
+	if (spec->flows < 2)
+		return;
+	memcpy(frame, built, spec->size);	/* plan_sums zeroes fields */
+	if (!spec->family) {
+		plan->mac_off = 9;
+		plan->base_addr = get32(frame + 8) & 0xffffff;
+		return;
+	}
+	l4 = l3 + (spec->family == 4 ? 20 : 40);
+	plan->addr_off = l3 + (spec->family == 4 ? 12 : 20);
+	plan->base_addr = get32(frame + plan->addr_off);
+	if (spec->l4 == SPEC_L4_TCP || spec->l4 == SPEC_L4_UDP ||
+	    spec->l4 == SPEC_L4_SCTP) {
+		plan->port_off = l4;
+		plan->base_port = spec->sport;
+	}
+	if (spec->l4 == SPEC_L4_SCTP)
+		plan_sctp(plan, frame + l4, spec->size - l4);
+	plan_sums(spec, plan, frame, l3, l4);
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Printers of a gen_result: a table for people, JSON for tests. Both show
- * every distinct flow (as spec_nth_flow made it) and the totals.
+ * every distinct flow (as spec_nth_flow made it), the totals, and how
+ * many frames the peer's ring dropped and flowgen sent again.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -97,6 +98,11 @@ void report_plain(FILE *out, const struct gen_result *res)
 	fprintf(out, "total: %llu packets, %llu bytes in %.3f s: %.0f pps\n",
 		(unsigned long long)t.packets, (unsigned long long)t.bytes,
 		res->seconds, t.pps);
+	if (res->stats.dropped)
+		fprintf(out, "dropped: %llu frames the peer's ring dropped "
+			"were sent again; per-flow counts %s\n",
+			(unsigned long long)res->stats.dropped,
+			res->stats.inexact ? "are NOT exact" : "are exact");
 }
 
 static void json_l3l4(FILE *out, const struct flow_spec *f)
@@ -154,6 +160,8 @@ void report_json(FILE *out, const struct gen_result *res)
 	}
 	sum_totals(res, &t);
 	fprintf(out, "],\"packets\":%llu,\"bytes\":%llu,\"seconds\":%.6f,"
-		"\"pps\":%.0f}\n", (unsigned long long)t.packets,
-		(unsigned long long)t.bytes, res->seconds, t.pps);
+		"\"pps\":%.0f,\"dropped\":%llu,\"exact\":%s}\n",
+		(unsigned long long)t.packets, (unsigned long long)t.bytes,
+		res->seconds, t.pps, (unsigned long long)res->stats.dropped,
+		res->stats.inexact ? "false" : "true");
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 
+#include "send.h"
 #include "spec.h"
 
 struct gen_result {
@@ -16,6 +17,7 @@ struct gen_result {
 	size_t nr_specs;
 	__u64 **sent;		/* sent[spec][flow]: frames that arrived */
 	double seconds;		/* from the first run to the end of the last */
+	struct send_stats stats;	/* over all descriptions */
 };
 
 void report_plain(FILE *out, const struct gen_result *res);

@@ -2,10 +2,18 @@
 /*
  * Sending with BPF_PROG_RUN in live-frames mode. The kernel runs our
  * XDP_TX program on each copy of the frame as if it had arrived on the
- * veth, and XDP_TX hands it to the peer's receive ring. A full ring drops
- * frames silently, so every run is checked against the veth's
- * tx_queue_N_xdp_xmit counters and what was dropped is sent again: the
- * counts flowgen reports are the frames that reached the peer.
+ * veth, and XDP_TX hands it to the peer's receive ring. The program makes
+ * each copy the frame of the next flow, counting up, so that one run
+ * sends many flows, interleaved frame by frame.
+ *
+ * A full ring drops frames silently. track_xmit, on the tracepoint where
+ * the frames reach the veth, notes the flow of every frame the ring
+ * dropped, and those flows are sent again: the counts flowgen reports,
+ * per flow, are the frames that reached the peer. Without the tracker
+ * (or when a run's frames do not add up), the veth's tx_queue_N_xdp_xmit
+ * counters say how many were dropped, and as many are sent again,
+ * counting on: the totals stay exact, and the report says that the
+ * per-flow counts are not.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,10 +26,13 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/bpf.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
+#include "flowgen.skel.h"
 #include "frames.h"
 #include "send.h"
 
@@ -31,6 +42,12 @@
 
 #define CHUNK_MAX (1U << 18)	/* frames per run: keeps ^C responsive */
 #define MAX_IDLE_RUNS 3		/* runs in a row that deliver nothing */
+
+/* A run's flow list and dropped list hold a whole run. */
+_Static_assert(sizeof(((struct flowgen__bss *)0)->flow_list) ==
+	       CHUNK_MAX * sizeof(__u32), "flow_list is not CHUNK_MAX long");
+_Static_assert(sizeof(((struct flowgen__bss *)0)->dropped) ==
+	       CHUNK_MAX * sizeof(__u32), "dropped is not CHUNK_MAX long");
 
 int netns_enter(const char *name)
 {
@@ -146,19 +163,27 @@ static int read_xmit(struct sender *s, __u64 *xmit)
 	return 0;
 }
 
-int sender_open(struct sender *s, const char *dev, int prog_fd, __u32 batch)
+int sender_open(struct sender *s, const char *dev, struct flowgen *skel,
+		__u32 batch)
 {
 	int err;
 
 	memset(s, 0, sizeof(*s));
 	s->dev = dev;
-	s->prog_fd = prog_fd;
+	s->skel = skel;
+	s->prog_fd = bpf_program__fd(skel->progs.xdp_tx);
+	s->tracking = skel->links.track_xmit != NULL;
 	s->batch = batch;
 	s->ifindex = if_nametoindex(dev);
 	if (!s->ifindex) {
 		fprintf(stderr, "flowgen: %s: %s\n", dev, strerror(errno));
 		return -ENODEV;
 	}
+	skel->bss->track_tid = gettid();
+	skel->bss->track_ifindex = s->ifindex;
+	s->owed = calloc(CHUNK_MAX, sizeof(*s->owed));
+	if (!s->owed)
+		return -ENOMEM;
 	s->sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s->sock < 0)
 		return -errno;
@@ -174,41 +199,110 @@ int sender_open(struct sender *s, const char *dev, int prog_fd, __u32 batch)
 	return err;
 }
 
-void sender_restore(struct sender *s, __u64 *words, __u32 *n, __u32 max)
-{
-	s->restore = words;
-	s->restore_words = n;
-	s->restore_max = max;
-}
-
-/* Give xdp_tx the head of frame, as many whole words as fit in it. */
-static void set_restore(struct sender *s, const __u8 *frame, __u32 len)
-{
-	__u32 n = len / 8;
-
-	if (!s->restore)
-		return;
-	if (n > s->restore_max)
-		n = s->restore_max;
-	memcpy(s->restore, frame, n * 8);
-	*s->restore_words = n;
-}
-
 void sender_close(struct sender *s)
 {
 	if (s->sock > 0)
 		close(s->sock);
 	free(s->xmit_idx);
 	free(s->stats);
+	free(s->owed);
 	s->sock = -1;
 	s->xmit_idx = NULL;
 	s->stats = NULL;
+	s->owed = NULL;
 }
 
-/* One BPF_PROG_RUN of n copies of frame; *got is what the peer took. */
-static int xmit_run(struct sender *s, __u8 *frame, __u32 len, __u32 n,
-		    __u64 *got)
+/* xdp_tx's copy of flow 0's frame head and how to make flow k of it. */
+static void load_spec(struct sender *s, const struct flow_spec *spec,
+		      const __u8 *frame)
 {
+	struct flowgen__bss *bss = s->skel->bss;
+	__u32 words = spec->size / 8;
+	struct frame_plan plan;
+
+	if (words > sizeof(bss->restore) / 8)
+		words = sizeof(bss->restore) / 8;
+	memcpy(bss->restore, frame, words * 8);
+	bss->restore_words = words;
+	frame_plan(spec, frame, &plan);
+	bss->port_off = plan.port_off;
+	bss->addr_off = plan.addr_off;
+	bss->mac_off = plan.mac_off;
+	bss->ip_csum_off = plan.ip_csum_off;
+	bss->l4_csum_off = plan.l4_csum_off;
+	bss->crc_off = plan.crc_off;
+	bss->udp_csum = plan.udp_csum;
+	bss->base_port = plan.base_port;
+	bss->base_addr = plan.base_addr;
+	bss->ip_sum = plan.ip_sum;
+	bss->l4_sum = plan.l4_sum;
+	bss->base_crc = plan.base_crc;
+	memcpy(bss->crc_bits, plan.crc_bits, sizeof(bss->crc_bits));
+	bss->flows = spec->flows;
+	bss->next_flow = 0;
+	bss->list_run = 0;
+}
+
+/*
+ * Runs xdp_tx once on flow 0's frame, without sending, as flow k; its
+ * frame must be the frame builder's flow k, byte for byte.
+ */
+static int check_flow(struct sender *s, const struct flow_spec *spec,
+		      const __u8 *frame, __u32 k)
+{
+	static __u8 want[SPEC_MAX_SIZE], got[SPEC_MAX_SIZE];
+	struct flowgen__bss *bss = s->skel->bss;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
+		    .data_size_in = spec->size, .data_out = got,
+		    .data_size_out = sizeof(got), .repeat = 1);
+	struct flow_spec flow;
+	int err;
+
+	bss->list_run = 1;
+	bss->flow_list[0] = k;
+	bss->run_frames = 0;
+	err = bpf_prog_test_run_opts(s->prog_fd, &opts);
+	bss->list_run = 0;
+	if (err)	/* no test run of such a frame: the live run says why */
+		return 0;
+	spec_nth_flow(spec, k, &flow);
+	frame_build(&flow, want);
+	if (opts.retval == XDP_TX && opts.data_size_out == spec->size &&
+	    !memcmp(got, want, spec->size))
+		return 0;
+	fprintf(stderr, "flowgen: internal error: xdp_tx made flow %u of %u "
+		"unlike the frame builder\n", k + 1, spec->flows);
+	return -EPROTO;
+}
+
+/* Flows 0, 1 and the last, and the first whose source port wrapped. */
+static int check_rewrite(struct sender *s, const struct flow_spec *spec,
+			 const __u8 *frame)
+{
+	__u32 k[4] = { 0, 1, spec->flows - 1, 0x10000 - spec->sport }, i;
+	int err = 0;
+
+	for (i = 0; !err && i < 4; i++) {
+		if (k[i] < spec->flows)
+			err = check_flow(s, spec, frame, k[i]);
+	}
+	return err;
+}
+
+struct run_result {
+	__u32 ran;		/* frames xdp_tx ran */
+	__u32 arrived;		/* of them, frames the peer's ring took */
+	bool tracked;		/* bss->dropped: the others' flows */
+};
+
+/*
+ * One BPF_PROG_RUN of n frames: counting on from next_flow, or, with
+ * list, of the flows in flow_list.
+ */
+static int xmit_run(struct sender *s, const __u8 *frame, __u32 len, __u32 n,
+		    bool list, struct run_result *r)
+{
+	struct flowgen__bss *bss = s->skel->bss;
 	struct xdp_md ctx = { .data_end = len,
 			      .ingress_ifindex = s->ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
@@ -216,10 +310,12 @@ static int xmit_run(struct sender *s, __u8 *frame, __u32 len, __u32 n,
 		    .ctx_size_in = sizeof(ctx), .repeat = n,
 		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
 		    .batch_size = s->batch);
-	__u64 before, after;
+	__u64 before, after, moved;
 	int err;
 
-	set_restore(s, frame, len);
+	bss->list_run = list;
+	bss->run_frames = bss->run_flushed = bss->run_sent = 0;
+	bss->run_dropped = bss->run_untracked = 0;
 	err = read_xmit(s, &before);
 	if (err)
 		return err;
@@ -229,8 +325,16 @@ static int xmit_run(struct sender *s, __u8 *frame, __u32 len, __u32 n,
 	err = read_xmit(s, &after);
 	if (err)
 		return err;
-	/* More than n means another sender uses this veth: do not count it. */
-	*got = after - before > n ? n : after - before;
+	r->ran = bss->run_frames < n ? bss->run_frames : n;
+	/* The counters may also count another sender on this veth. */
+	moved = after - before;
+	r->tracked = s->tracking && !bss->run_untracked &&
+		     bss->run_flushed == bss->run_frames &&
+		     bss->run_sent <= moved;
+	if (r->tracked)
+		r->arrived = bss->run_sent;
+	else
+		r->arrived = moved > r->ran ? r->ran : moved;
 	return 0;
 }
 
@@ -258,7 +362,7 @@ static void pace(double start, __u64 done, __u64 rate)
 	nanosleep(&ts, NULL);
 }
 
-static int report_stuck(struct sender *s, const struct flow_spec *flow,
+static int report_stuck(struct sender *s, const struct flow_spec *spec,
 			int err)
 {
 	if (err)
@@ -268,7 +372,7 @@ static int report_stuck(struct sender *s, const struct flow_spec *flow,
 		fprintf(stderr, "flowgen: %s: the peer takes no frames: it "
 			"needs an XDP program (flowgen --attach-pass) or GRO "
 			"on, and an MTU that fits %u-byte frames\n", s->dev,
-			flow->size);
+			spec->size);
 	return err ? err : -EIO;
 }
 
@@ -287,40 +391,81 @@ static __u32 due_now(double start, __u64 done, __u64 rate, __u32 chunk)
 }
 
 /*
- * Sends every flow of spec its exact count, round-robin in chunks so
- * that the flows interleave, paced to spec->rate; sent[k] counts flow k.
+ * After a run: what it took off the frames to send, and what it adds
+ * back. A tracked run owes its dropped frames to their flows; another
+ * owes as many frames to the count, whichever flows they go to.
  */
-int sender_run(struct sender *s, const struct flow_spec *spec, __u64 *sent)
+static void settle_run(struct sender *s, const struct run_result *r,
+		       bool list, __u64 *seq_left, struct send_stats *st)
 {
-	__u32 chunk = CHUNK_MAX, k, idle = 0, n;
+	struct flowgen__bss *bss = s->skel->bss;
+	__u32 lost = r->ran - r->arrived;
+
+	if (list) {
+		s->nr_owed -= r->ran;
+		memmove(s->owed, s->owed + r->ran,
+			s->nr_owed * sizeof(*s->owed));
+	} else {
+		*seq_left -= r->ran;
+	}
+	st->dropped += lost;
+	if (!lost)
+		return;
+	if (r->tracked && s->nr_owed + lost <= CHUNK_MAX) {
+		memcpy(s->owed + s->nr_owed, bss->dropped,
+		       lost * sizeof(*s->owed));
+		s->nr_owed += lost;
+	} else {
+		st->inexact = true;
+		*seq_left += lost;
+	}
+}
+
+/*
+ * Sends every flow of spec its exact count: frame i of the description
+ * goes to flow i % flows, then the frames the ring dropped go again to
+ * their flows; paced to spec->rate. sent[k] counts flow k.
+ */
+int sender_run(struct sender *s, const struct flow_spec *spec, __u64 *sent,
+	       struct send_stats *st)
+{
+	__u32 chunk = CHUNK_MAX, idle = 0, n, k;
 	static __u8 frame[SPEC_MAX_SIZE];
-	struct flow_spec flow;
+	__u64 seq_left = spec->count, done = 0;
+	struct run_result r;
 	double start = now();
-	__u64 done = 0, got;
-	bool busy = true;
+	bool list;
 	int err;
 
+	frame_build(spec, frame);
+	load_spec(s, spec, frame);
+	err = check_rewrite(s, spec, frame);
+	if (err)
+		return err;
 	if (spec->rate && spec->rate / 1000 < chunk)
 		chunk = spec->rate / 1000 ? spec->rate / 1000 : 1;
-	while (busy) {
-		busy = false;
-		for (k = 0; k < spec->flows; k++) {
-			spec_nth_flow(spec, k, &flow);
-			if (sent[k] >= flow.count)
-				continue;
-			busy = true;
-			frame_build(&flow, frame);
-			got = flow.count - sent[k];
-			n = due_now(start, done, spec->rate, chunk);
-			err = xmit_run(s, frame, flow.size, got < n ? got : n,
-				       &got);
-			idle = got ? 0 : idle + 1;
-			if (err || idle >= MAX_IDLE_RUNS)
-				return report_stuck(s, &flow, err);
-			sent[k] += got;
-			done += got;
-			pace(start, done, spec->rate);
-		}
+	s->nr_owed = 0;
+	while (seq_left || s->nr_owed) {
+		n = due_now(start, done, spec->rate, chunk);
+		list = s->nr_owed > 0;
+		if (list && s->nr_owed < n)
+			n = s->nr_owed;
+		else if (!list && seq_left < n)
+			n = seq_left;
+		if (list)
+			memcpy(s->skel->bss->flow_list, s->owed,
+			       n * sizeof(*s->owed));
+		err = xmit_run(s, frame, spec->size, n, list, &r);
+		if (err)
+			return report_stuck(s, spec, err);
+		idle = r.arrived ? 0 : idle + 1;
+		if (idle >= MAX_IDLE_RUNS)
+			return report_stuck(s, spec, 0);
+		settle_run(s, &r, list, &seq_left, st);
+		done += r.arrived;
+		pace(start, done, spec->rate);
 	}
+	for (k = 0; k < spec->flows; k++)
+		sent[k] = spec_flow_count(spec, k);
 	return 0;
 }
