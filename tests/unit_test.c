@@ -498,7 +498,8 @@ static void mfold_add(struct mfold *f, const struct flow_key *k,
 /* Fold f into the store as a folder would: flows and totals together. */
 static void mfold_apply(struct mstore *m, struct mfold *f)
 {
-	__u64 s = store_begin(&m->st);
+	/* a reader that reads after every fold: ended flows free one later */
+	__u64 s = store_begin(&m->st, m->st.hdr->committed);
 	struct store_hver *hw = store_hwrite(&m->st, s);
 	int i;
 
@@ -513,8 +514,7 @@ static void mfold_apply(struct mstore *m, struct mfold *f)
 	hw->dir[0].untracked_bytes += f->untracked_bytes;
 	if (f->cutoff)
 		store_end(&m->st, s, f->cutoff, END_IDLE, NULL, NULL);
-	/* a reader that reads after every fold: ended flows free one later */
-	store_reclaim(&m->st, s, s - 1);
+	store_reclaim(&m->st, s);
 	store_commit(&m->st, s);
 	memset(f, 0, sizeof(*f));
 }
@@ -803,7 +803,7 @@ static void test_collect_cost(__u32 n)
 		tl_end();
 		return;
 	}
-	seq = store_begin(&m.st);
+	seq = store_begin(&m.st, ~0ULL);
 	for (i = 0; i < n; i++) {
 		struct flow_key k = key4("192.0.2.1", "198.51.100.1", 6,
 					 i & 0xffff, 80 + (i >> 16), 0);

@@ -456,7 +456,7 @@ static int fold_epoch(struct fold_buf *b, struct instance *inst, __u64 s,
 				     o->end_all ? END_FORCED : END_IDLE,
 				     r->packets, r->bytes);
 	}
-	store_reclaim(st, s, min_ack(inst));
+	store_reclaim(st, s);
 	store_commit(st, s);
 	r->seq = s;
 	/* committed: clear the old hash for the epoch's next turn */
@@ -499,7 +499,7 @@ int fold_instances(struct instance **insts, int n, const struct fold_opts *o,
 		if (err)
 			break;
 		locked[i] = 1;
-		seq[i] = store_begin(&order[i]->st);
+		seq[i] = store_begin(&order[i]->st, min_ack(order[i]));
 		err = prepare(&b, order[i], seq[i]);
 	}
 	if (!err)

@@ -327,11 +327,12 @@ void store_rebuild(struct store *st)
 
 /* ---- folding ---- */
 
-__u64 store_begin(struct store *st)
+__u64 store_begin(struct store *st, __u64 min_ack)
 {
 	struct store_header *h = st->hdr;
 	__u64 s = h->committed + 1;
 
+	st->min_ack = min_ack;
 	if (h->dirty) {
 		store_rebuild(st);
 		/* ring entries of the dead fold may have overwritten ones
@@ -340,7 +341,22 @@ __u64 store_begin(struct store *st)
 		store_hwrite(st, s)->recoveries++;
 	}
 	STORE_ONCE(h->dirty, 1);
+	h->reclaim_n = 0;
+	store_reclaim(st, s);	/* room first: what readers let go */
 	return s;
+}
+
+/*
+ * May fold s end n more flows? Records ended in s are held (not freed
+ * at the commit) when a reader has not read fold s yet; held records may
+ * fill the room beyond max_flows, no more.
+ */
+static bool may_end(const struct store *st, __u64 s, __u64 n)
+{
+	const struct store_header *h = st->hdr;
+	__u64 held = h->fifo_tail - h->fifo_head - h->reclaim_n;
+
+	return st->min_ack >= s || held + n <= h->n_records - h->max_flows;
 }
 
 /* End record rec in fold s (it is LIVE). */
@@ -403,7 +419,7 @@ static __u64 evict(struct store *st, __u64 s)
 	for (b = 0; b < 63 && seen + hist[b] < want; b++)
 		seen += hist[b];
 	cut = lo + step * (b + 1) - 1;
-	for (i = 0; i < h->n_records; i++) {
+	for (i = 0; i < h->n_records && may_end(st, s, 1); i++) {
 		const struct store_rver *v = rec_now(st, s, i);
 
 		if (v->state == REC_LIVE && v->seq != s &&
@@ -495,7 +511,7 @@ __u64 store_end(struct store *st, __u64 s, __u64 cutoff, __u8 reason,
 	__u64 n = 0;
 	__u32 i;
 
-	for (i = 0; i < st->hdr->n_records; i++) {
+	for (i = 0; i < st->hdr->n_records && may_end(st, s, 1); i++) {
 		const struct store_rver *v = rec_now(st, s, i);
 		__u8 dir = st->recs[i].key.dir;
 
@@ -511,18 +527,17 @@ __u64 store_end(struct store *st, __u64 s, __u64 cutoff, __u8 reason,
 	return n;
 }
 
-void store_reclaim(struct store *st, __u64 s, __u64 min_ack)
+void store_reclaim(struct store *st, __u64 s)
 {
 	struct store_header *h = st->hdr;
-	__u64 pos = h->fifo_head;
+	__u64 pos = h->fifo_head + h->reclaim_n;
 
-	h->reclaim_n = 0;
 	for (; pos < h->fifo_tail; pos++) {
 		__u32 rec = st->fifo[pos % h->n_records];
 		const struct store_rver *v = rec_now(st, s, rec);
 		struct store_rver *w;
 
-		if (v->state != REC_ENDED || v->end_seq > min_ack)
+		if (v->state != REC_ENDED || v->end_seq > st->min_ack)
 			break;
 		w = rec_write(st, s, rec);
 		w->state = REC_FREE;

@@ -125,13 +125,14 @@ struct store_header {
 
 	/* derived from the records: rebuilt after a dead folder */
 	__u32 free_top;		/* entries on the free stack */
-	__u32 reclaim_n;	/* queue entries freed by the current fold */
+	__u32 reclaim_n;	/* queue entries the current fold freed */
 	__u64 fifo_head, fifo_tail;	/* ENDED records, oldest end first */
 
 	struct store_reader readers[STORE_READERS];
 };
 
 struct store {
+	__u64 min_ack;		/* this fold: the oldest fold readers read */
 	struct store_header *hdr;
 	struct store_rec *recs;
 	__u32 *index;		/* record + 1 per bucket, 0 empty */
@@ -156,9 +157,11 @@ const struct store_rver *store_valid(const struct store *st, __u32 rec);
 
 /*
  * Start a fold: recover from a dead folder if needed and return the new
- * fold's sequence number S.
+ * fold's sequence number S. min_ack: the oldest fold every registered
+ * reader has read (~0 with none); flows ended at or before it can be
+ * freed, the others keep their records until the readers catch up.
  */
-__u64 store_begin(struct store *st);
+__u64 store_begin(struct store *st, __u64 min_ack);
 /* The header counters fold S writes (a copy of the valid ones at first). */
 struct store_hver *store_hwrite(struct store *st, __u64 s);
 
@@ -181,11 +184,15 @@ int store_add(struct store *st, __u64 s, const struct flow_key *k,
  * End every LIVE flow last seen at or before cutoff (all of them with
  * cutoff ~0), for reason. Returns the number ended; per direction, their
  * packets and bytes are added to packets[] and bytes[] when given.
+ * Ended flows that readers have not read yet keep their records; when
+ * those fill the room set aside for them, the rest stay LIVE (counted,
+ * exact) until a later fold: aging waits for slow readers rather than
+ * leave new flows without a record.
  */
 __u64 store_end(struct store *st, __u64 s, __u64 cutoff, __u8 reason,
 		__u64 *packets, __u64 *bytes);
 /* Free the ENDED records that every reader has seen (end <= min_ack). */
-void store_reclaim(struct store *st, __u64 s, __u64 min_ack);
+void store_reclaim(struct store *st, __u64 s);
 /* Commit fold s, then tidy the derived tables. */
 void store_commit(struct store *st, __u64 s);
 
