@@ -34,14 +34,13 @@ XCFLAGS    = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 LDLIBS     = $(shell pkg-config --libs $(PKGS)) -lelf -lz -lm
 
 # BPF objects: every *.bpf.c, flat in $(BUILD), each with a skeleton.
-BPF_SRCS  := $(wildcard xdp/*.bpf.c tc/*.bpf.c user/*.bpf.c flowgen/*.bpf.c \
-	       tests/bpf/*.bpf.c)
+BPF_SRCS  := $(wildcard xdp/*.bpf.c tc/*.bpf.c flowgen/*.bpf.c tests/bpf/*.bpf.c)
 BPF_OBJS  := $(addprefix $(BUILD)/,$(notdir $(BPF_SRCS:.bpf.c=.bpf.o)))
 SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 BPF_HDRS  := $(wildcard common/*.h)
 
 # flowstat: the core (user/) and the live view (ui/).
-CORE_SRCS := $(filter-out user/main.c %.bpf.c,$(wildcard user/*.c))
+CORE_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 CORE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRCS))
 UI_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard ui/*.c))
 MAIN_OBJ  := $(BUILD)/obj/user/main.o

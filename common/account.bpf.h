@@ -80,7 +80,7 @@ struct flowstat_ctl ctl SEC(".data.ctl") = { .gen = 2 };
 /* cache entries - 1; set by userspace together with the map size. */
 const volatile __u32 cache_mask = FLOWSTAT_CACHE_SLOTS - 1;
 /*
- * Nanoseconds per jiffy of the running kernel, measured by userspace at
+ * Nanoseconds per jiffy of the running kernel, asked by userspace at
  * load (user/clock.h); 0 leaves the fast path off. Nothing here needs
  * the kernel's config.
  */

@@ -774,7 +774,7 @@ static void status_text_one(const struct iface_rec *r)
 				    r->dir[1].retired_packets),
 	       (unsigned long long)r->folds,
 	       m->ns_per_jiffy ? "on" : "off (the jiffy could not be "
-				     "measured)");
+				     "found)");
 	if (r->kernel_valid)
 		printf("  kernel   rx %llu packets %llu bytes, tx %llu packets "
 		       "%llu bytes\n",

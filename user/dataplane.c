@@ -91,7 +91,7 @@ int dp_open(struct dataplane *dp, bool xdp, bool tc, __u32 max_flows,
 	err = clock_ns_per_jiffy(&dp->ns_per_jiffy);
 	if (err)
 		pr_warn("the fast path is off: the kernel's jiffy length "
-			"could not be measured (%s)", strerror(-err));
+			"could not be found (%s)", strerror(-err));
 	err = 0;
 	if (xdp) {
 		dp->xdp = flowstat_xdp__open();
