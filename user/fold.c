@@ -24,7 +24,7 @@
 #endif
 
 #define STRIDE(type) ((sizeof(type) + 7) & ~(size_t)7)
-#define MAX_FLOW_CHUNK 4096	/* a hash bucket never holds more */
+#define MAX_FLOW_CHUNK 65536	/* a hash bucket never holds more */
 
 static __u64 mono_ns(void)
 {
@@ -210,18 +210,35 @@ void fold_ack(struct instance *inst, __u64 seq)
 struct fold_buf {
 	int ncpus;
 	struct flow_key *keys;
-	void *values;		/* FOLD_FLOW_CHUNK rows of ncpus values */
+	void *values;		/* flow_chunk rows of ncpus values */
 	size_t flow_chunk;
 	__u32 *slot_keys;
-	void *slots;		/* FOLD_CACHE_CHUNK rows of ncpus slots */
+	void *slots;		/* cache_chunk rows of ncpus slots */
+	__u32 cache_chunk;
 	void *totals;		/* ncpus totals */
 };
 
+static size_t flow_row(int ncpus)
+{
+	return sizeof(struct flow_key) + STRIDE(struct flow_value) * ncpus;
+}
+
+static size_t cache_row(int ncpus)
+{
+	return 4 + STRIDE(struct flow_slot) * ncpus;
+}
+
+static size_t rows_in(size_t bytes, size_t row, size_t min)
+{
+	return bytes / row > min ? bytes / row : min;
+}
+
 size_t fold_buffer_bytes(int ncpus)
 {
-	return FOLD_FLOW_CHUNK * (sizeof(struct flow_key) +
-				  STRIDE(struct flow_value) * ncpus) +
-	       FOLD_CACHE_CHUNK * (4 + STRIDE(struct flow_slot) * ncpus) +
+	return rows_in(FOLD_FLOW_BYTES, flow_row(ncpus), FOLD_FLOW_MIN) *
+	       flow_row(ncpus) +
+	       rows_in(FOLD_CACHE_BYTES, cache_row(ncpus), FOLD_CACHE_MIN) *
+	       cache_row(ncpus) +
 	       STRIDE(struct flow_totals) * ncpus;
 }
 
@@ -247,13 +264,15 @@ static int buf_init(struct fold_buf *b)
 	b->ncpus = libbpf_num_possible_cpus();
 	if (b->ncpus <= 0)
 		return b->ncpus ? b->ncpus : -EINVAL;
-	b->slot_keys = calloc(FOLD_CACHE_CHUNK, sizeof(*b->slot_keys));
-	b->slots = calloc(FOLD_CACHE_CHUNK,
-			  STRIDE(struct flow_slot) * b->ncpus);
+	b->cache_chunk = rows_in(FOLD_CACHE_BYTES, cache_row(b->ncpus),
+				 FOLD_CACHE_MIN);
+	b->slot_keys = calloc(b->cache_chunk, sizeof(*b->slot_keys));
+	b->slots = calloc(b->cache_chunk, STRIDE(struct flow_slot) * b->ncpus);
 	b->totals = calloc(b->ncpus, STRIDE(struct flow_totals));
 	if (!b->slot_keys || !b->slots || !b->totals)
 		return -ENOMEM;
-	return buf_grow_flows(b, FOLD_FLOW_CHUNK);
+	return buf_grow_flows(b, rows_in(FOLD_FLOW_BYTES, flow_row(b->ncpus),
+					  FOLD_FLOW_MIN));
 }
 
 static void buf_free(struct fold_buf *b)
@@ -343,7 +362,7 @@ static int walk_cache(struct fold_buf *b, int fd, __u32 n_slots, __u64 gen,
 	int cpu, err;
 
 	for (;;) {
-		count = FOLD_CACHE_CHUNK;
+		count = b->cache_chunk;
 		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch,
 					   b->slot_keys, b->slots, &count,
 					   &opts);

@@ -25,9 +25,15 @@
 #include <linux/types.h>
 #include "instance.h"
 
-/* Chunk sizes of the map reads: memory is bounded by these. */
-#define FOLD_FLOW_CHUNK 256	/* flows hash entries per read */
-#define FOLD_CACHE_CHUNK 32	/* cache rows (all CPUs of a slot) */
+/*
+ * Chunk sizes of the map reads, which bound the memory a fold uses: as
+ * many entries as fit these bytes (fewer reads on few CPUs), but never
+ * fewer than the minimum (many CPUs).
+ */
+#define FOLD_FLOW_BYTES (1 << 20)	/* flows hash entries per read */
+#define FOLD_FLOW_MIN 256
+#define FOLD_CACHE_BYTES (256 << 10)	/* cache rows (all CPUs of a slot) */
+#define FOLD_CACHE_MIN 32
 
 struct fold_opts {
 	bool age;		/* end the flows idle for idle_ns */
