@@ -689,9 +689,13 @@ int iface_attach(const char *ifname, const struct attach_opts *opts,
 		log_error("attach %s: no such interface", ifname);
 		return -ENODEV;
 	}
-	err = attach_prepare(&st, opts);
-	if (!err)
-		err = orphan_remove_iface(st.ifindex);
+	/* before its folder is made: it would look half-made */
+	err = orphan_remove_iface(st.ifindex);
+	if (err)
+		log_error("attach %s: remove orphaned flowstat programs: %s",
+			  ifname, strerror(-err));
+	else
+		err = attach_prepare(&st, opts);
 	if (!err) {
 		log_lib_reset();
 		err = dp_open(&st.dp, opts->ingress == HOOK_XDP,
@@ -975,6 +979,27 @@ int attach_lock(const char *cmd, bool owned)
 }
 
 /*
+ * Folders an attach killed half way left (no meta, or set aside by
+ * --force): with the root lock held no attach is under way, so nobody
+ * will finish them. Their pinned links go with them.
+ */
+static int reap_halfmade(void)
+{
+	char (*dirs)[PATH_MAX];
+	int n = instance_halfmade_all(&dirs), i, reaped = 0;
+
+	for (i = 0; i < n; i++) {
+		pr_info("%s: left half made by a killed attach; removing it",
+			dirs[i]);
+		if (!pin_remove_dir(dirs[i]))
+			reaped++;
+	}
+	if (n > 0)
+		free(dirs);
+	return reaped;
+}
+
+/*
  * Instances whose owning process died: their links went with it, but
  * their pins (and clsact filters, which have no links) are still there.
  * Remove them, if no attach or detach is running (then: next time).
@@ -999,6 +1024,7 @@ int attach_reap(void)
 	}
 	if (n >= 0)
 		instance_close_all(list, n);
+	reaped += reap_halfmade();
 	pin_unlock(lock);
 	return reaped;
 }

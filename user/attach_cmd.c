@@ -532,6 +532,39 @@ static int resolve_named(char **names, int n, struct detach_set *ds)
 	return 0;
 }
 
+/* Half-made folders of interfaces that are gone: no scan finds them. */
+static int add_halfmade(struct detach_set *ds)
+{
+	char (*dirs)[PATH_MAX];
+	struct orphan *grown;
+	int n = instance_halfmade_all(&dirs), i, j;
+
+	if (n <= 0)
+		return n;
+	grown = realloc(ds->orphans, (ds->n_orphans + n) * sizeof(*grown));
+	if (!grown) {
+		free(dirs);
+		return -ENOMEM;
+	}
+	ds->orphans = grown;
+	for (i = 0; i < n; i++) {
+		struct orphan *o = &ds->orphans[ds->n_orphans];
+
+		for (j = 0; j < ds->n_orphans; j++)
+			if (!strcmp(ds->orphans[j].pins, dirs[i]))
+				break;
+		if (j < ds->n_orphans)
+			continue;
+		memset(o, 0, sizeof(*o));
+		snprintf(o->pins, sizeof(o->pins), "%s", dirs[i]);
+		snprintf(o->ifname, sizeof(o->ifname), "%s",
+			 strrchr(dirs[i], '/') + 1);
+		ds->n_orphans++;
+	}
+	free(dirs);
+	return 0;
+}
+
 static int resolve_all(struct detach_set *ds)
 {
 	int n = instance_open_all_meta(&ds->insts);
@@ -543,7 +576,7 @@ static int resolve_all(struct detach_set *ds)
 	if (n < 0)
 		return n;
 	ds->n_orphans = n;
-	return 0;
+	return pin_root_is_hosts() ? add_halfmade(ds) : 0;
 }
 
 static void detach_report(char names[][IF_NAMESIZE], int n)
@@ -582,7 +615,8 @@ static int detach_set_run(struct detach_set *ds, char names[][IF_NAMESIZE])
 	for (i = 0; i < ds->n_orphans; i++) {
 		const struct orphan *o = &ds->orphans[i];
 
-		err = orphan_remove_in_netns(o);
+		err = o->ifindex ? orphan_remove_in_netns(o) :
+				   pin_remove_dir(o->pins);
 		if (err) {
 			log_error("detach %s: orphaned programs: %s",
 				  o->ifname, strerror(-err));
@@ -677,6 +711,8 @@ static void orphan_hooks_text(const struct orphan *o, char *buf, size_t len)
 				       ", tc %s clsact (prog %u)", dirs[d],
 				       o->clsact_prog[d]);
 	}
+	if (o->pins[0] && at < len)
+		snprintf(buf + at, len - at, ", half-made pins %s", o->pins);
 }
 
 static void orphan_json(struct json_writer *w, const struct orphan *o)
@@ -703,6 +739,11 @@ static void orphan_json(struct json_writer *w, const struct orphan *o)
 			json_u64(w, o->clsact_prog[d]);
 	}
 	json_array_end(w);
+	json_key(w, "pins");
+	if (o->pins[0])
+		json_string(w, o->pins);
+	else
+		json_null(w);
 	json_object_end(w);
 }
 
@@ -786,7 +827,7 @@ static void status_text_one(const struct iface_rec *r)
 
 static void status_text(const struct snapshot *s, const struct orphans *o)
 {
-	char hooks[160];
+	char hooks[PATH_MAX + 160];
 	int i;
 
 	if (!s->n_ifaces && !o->n)
@@ -797,7 +838,7 @@ static void status_text(const struct snapshot *s, const struct orphans *o)
 		const struct orphan *p = &o->list[i];
 
 		orphan_hooks_text(p, hooks, sizeof(hooks));
-		printf("%s%s%s: orphaned flowstat programs, no pins%s; "
+		printf("%s%s%s: orphaned flowstat programs or pins%s; "
 		       "'flowstat %s%sdetach %s' removes them\n", p->ifname,
 		       p->netns[0] ? " (netns " : "",
 		       p->netns[0] ? p->netns : "",

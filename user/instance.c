@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include "instance.h"
 #include "netns.h"
@@ -252,8 +253,25 @@ static bool instance_dir_name(const char *name)
 	       name[end] == '\0' && name[0] >= '0' && name[0] <= '9';
 }
 
-/* Calls fn for every instance folder; stops at fn's first non-zero. */
-static int for_each_dir(int (*fn)(const char *dir, void *ctx), void *ctx)
+/* An instance folder set aside by attach --force (attach_stash). */
+static bool stash_dir_name(const char *name)
+{
+	char base[NAME_MAX + 1];
+	size_t n = strlen(name);
+
+	if (n <= 6 || n > NAME_MAX || strcmp(name + n - 6, "_force"))
+		return false;
+	memcpy(base, name, n - 6);
+	base[n - 6] = '\0';
+	return instance_dir_name(base);
+}
+
+/*
+ * Calls fn for every instance folder, and with stashes also for the
+ * folders that attach --force set aside; stops at fn's first non-zero.
+ */
+static int for_each_dir_in(int (*fn)(const char *dir, void *ctx), void *ctx,
+			   bool stashes)
 {
 	char dir[PATH_MAX];
 	struct dirent *de;
@@ -264,7 +282,9 @@ static int for_each_dir(int (*fn)(const char *dir, void *ctx), void *ctx)
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while (!ret && (de = readdir(d))) {
-		if (de->d_type != DT_DIR || !instance_dir_name(de->d_name))
+		if (de->d_type != DT_DIR ||
+		    !(instance_dir_name(de->d_name) ||
+		      (stashes && stash_dir_name(de->d_name))))
 			continue;
 		if (pin_path(pin_root(), de->d_name, dir, sizeof(dir)))
 			continue;
@@ -272,6 +292,11 @@ static int for_each_dir(int (*fn)(const char *dir, void *ctx), void *ctx)
 	}
 	closedir(d);
 	return ret;
+}
+
+static int for_each_dir(int (*fn)(const char *dir, void *ctx), void *ctx)
+{
+	return for_each_dir_in(fn, ctx, false);
 }
 
 struct open_all_ctx {
@@ -395,4 +420,77 @@ int instance_open_meta(const char *ifname, const char *netns,
 int instance_open_path(const char *dir, struct instance *inst)
 {
 	return instance_open_dir(dir, inst, false);
+}
+
+/*
+ * A folder whose meta cannot be read: an attach killed half way. A
+ * folder set aside by attach --force is one too, when the caller holds
+ * the root lock: the attach that made it died before it put it back or
+ * dropped it.
+ */
+static bool halfmade(const char *dir)
+{
+	const char *name = strrchr(dir, '/');
+	struct instance inst;
+	int err;
+
+	if (name && stash_dir_name(name + 1))
+		return true;
+	err = instance_open_dir(dir, &inst, true);
+
+	if (!err) {
+		instance_close(&inst);
+		return false;
+	}
+	return err != -ENOMEM && err != -EPROTO;
+}
+
+struct halfmade_ctx {
+	char (*dirs)[PATH_MAX];
+	int n, cap;
+};
+
+static int halfmade_one(const char *dir, void *ctx)
+{
+	struct halfmade_ctx *c = ctx;
+
+	if (!halfmade(dir))
+		return 0;
+	if (c->n == c->cap) {
+		void *g;
+
+		c->cap = c->cap ? c->cap * 2 : 4;
+		g = realloc(c->dirs, c->cap * sizeof(*c->dirs));
+		if (!g)
+			return -ENOMEM;
+		c->dirs = g;
+	}
+	snprintf(c->dirs[c->n++], PATH_MAX, "%s", dir);
+	return 0;
+}
+
+int instance_halfmade_all(char (**dirs)[PATH_MAX])
+{
+	struct halfmade_ctx c = { 0 };
+	int err = for_each_dir_in(halfmade_one, &c, true);
+
+	if (err) {
+		free(c.dirs);
+		return err;
+	}
+	*dirs = c.dirs;
+	return c.n;
+}
+
+int instance_halfmade_path(__u64 netns_ino, __u32 ifindex, char *dir,
+			   size_t len)
+{
+	struct stat st;
+	int err = pin_dir(netns_ino, ifindex, dir, len);
+
+	if (err)
+		return err;
+	if (stat(dir, &st))
+		return errno == ENOENT ? 0 : -errno;
+	return halfmade(dir);
 }

@@ -104,6 +104,17 @@ int instance_open_meta(const char *ifname, const char *netns,
 int instance_open_all_meta(struct instance **list);
 void instance_close(struct instance *inst);
 void instance_close_all(struct instance *list, int n);
+/*
+ * Half-made folders: a pin folder whose meta cannot be read (an attach
+ * killed before it wrote meta), or one that attach --force set aside and
+ * never put back (call under the root lock). All of them (dirs
+ * allocated; returns the
+ * number or -errno), or whether the one of an interface is (1 yes, 0
+ * no, -errno; its path in dir either way).
+ */
+int instance_halfmade_all(char (**dirs)[PATH_MAX]);
+int instance_halfmade_path(__u64 netns_ino, __u32 ifindex, char *dir,
+			   size_t len);
 /* The pin folder names the same instance as when it was opened? */
 bool instance_current(const struct instance *inst);
 

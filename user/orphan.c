@@ -200,7 +200,7 @@ static void scan_clsact(int ifindex, bool egress, struct orphan *o)
 static bool found_any(const struct orphan *o)
 {
 	return o->xdp_prog || o->tcx_prog[0] || o->tcx_prog[1] ||
-	       o->clsact_prog[0] || o->clsact_prog[1];
+	       o->clsact_prog[0] || o->clsact_prog[1] || o->pins[0];
 }
 
 int orphan_scan_iface(int ifindex, struct orphan *o)
@@ -217,6 +217,12 @@ int orphan_scan_iface(int ifindex, struct orphan *o)
 		scan_tcx(ifindex, d, o);
 		scan_clsact(ifindex, d, o);
 	}
+	if (pin_root_is_hosts() &&
+	    instance_halfmade_path(o->netns_ino, (__u32)ifindex, o->pins,
+				   sizeof(o->pins)) <= 0)
+		o->pins[0] = '\0';
+	else if (!pin_root_is_hosts())
+		o->pins[0] = '\0';
 	return found_any(o);
 }
 
@@ -256,6 +262,10 @@ int orphan_remove(const struct orphan *o)
 	}
 	if (o->xdp_prog) {
 		e = detach_xdp(o);
+		err = err ? err : e;
+	}
+	if (o->pins[0]) {	/* its pinned tcx links go with their pins */
+		e = pin_remove_dir(o->pins);
 		err = err ? err : e;
 	}
 	return err;

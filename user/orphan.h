@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Orphans: flowstat programs on an interface that no pinned instance
- * claims. A process killed half way through a persistent attach, or a
- * clsact filter of a process that owned it (clsact has no links), leaves
- * them. status lists them, detach removes them, attach replaces them.
+ * claims, and the half-made pin folder an attach killed before it wrote
+ * meta leaves. A process killed half way through a persistent attach, or
+ * a clsact filter of a process that owned it (clsact has no links),
+ * leaves them. status lists them, detach removes them, attach replaces
+ * them.
  * A program is flowstat's by its name; it is an orphan when no instance's
  * meta names its id, nor a live process holds its link (a live view whose
  * pins are in a bpffs of its own). Only a process that sees the host's
@@ -14,6 +16,7 @@
 #ifndef FLOWSTAT_ORPHAN_H
 #define FLOWSTAT_ORPHAN_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <net/if.h>
 #include <linux/types.h>
@@ -29,6 +32,7 @@ struct orphan {
 	__u32 tcx_prog[2];	/* ingress, egress */
 	__u32 tcx_link[2];
 	__u32 clsact_prog[2];
+	char pins[PATH_MAX];	/* a half-made pin folder, "" none */
 };
 
 /* Is prog_id a flowstat program that no instance claims? */

@@ -28,22 +28,34 @@ static int is_bpffs(const char *path)
 	return st.f_type == BPF_FS_MAGIC;
 }
 
-/* The initial mount namespace has a fixed inode since Linux 6.14. */
+/*
+ * The initial namespaces' fixed inodes: the PID namespace's for long,
+ * the mount namespace's on recent kernels (6.18 here).
+ */
+#define PID_NS_INIT_INO 0xEFFFFFFCULL
 #define MNT_NS_INIT_INO 0xEFFFFFF8ULL
 
+static bool ns_is(const char *path, unsigned long long ino)
+{
+	struct stat st;
+
+	return !stat(path, &st) && st.st_ino == ino;
+}
+
 /*
- * Is this the host's mount namespace? 1 yes, 0 no, -1 unknown (an older
- * kernel where PID 1's namespace cannot be looked at).
+ * Is this the host's mount namespace? 1 yes, 0 no, -1 unknown. Its fixed
+ * inode says yes; else PID 1's namespace tells, but only when PID 1 is
+ * the host's (a PID namespace of its own gives an unshare or an ip netns
+ * exec PID 1 of its own, whose namespace says nothing).
  */
 static int init_mount_ns(void)
 {
 	struct stat a, b;
 
-	if (stat("/proc/self/ns/mnt", &a))
-		return -1;
-	if (a.st_ino == MNT_NS_INIT_INO)
+	if (ns_is("/proc/self/ns/mnt", MNT_NS_INIT_INO))
 		return 1;
-	if (stat("/proc/1/ns/mnt", &b))
+	if (!ns_is("/proc/self/ns/pid", PID_NS_INIT_INO) ||
+	    stat("/proc/self/ns/mnt", &a) || stat("/proc/1/ns/mnt", &b))
 		return -1;
 	return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
