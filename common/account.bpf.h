@@ -155,10 +155,12 @@ static __always_inline struct flow_totals *totals_count(const int e,
 }
 
 static __always_inline void value_add(struct flow_value *v, __u64 packets,
-				      __u64 bytes, __u64 now, __u8 tcp_flags)
+				      __u64 bytes, __u64 ip_bytes, __u64 now,
+				      __u8 tcp_flags)
 {
 	v->packets += packets;
 	v->bytes += bytes;
+	v->ip_bytes += ip_bytes;
 	if (!v->first_seen)
 		v->first_seen = now;
 	if (now > v->last_seen)
@@ -173,19 +175,20 @@ static __always_inline void value_add(struct flow_value *v, __u64 packets,
  * CPU entering the same flow (EEXIST) is worth a second look.
  */
 static __always_inline int flow_add(const int e, const struct flow_key *k,
-				    __u64 packets, __u64 bytes, __u64 now,
-				    __u8 tcp_flags)
+				    __u64 packets, __u64 bytes, __u64 ip_bytes,
+				    __u64 now, __u8 tcp_flags)
 {
 	struct flow_value *v, nv = {};
 	long err;
 
 	v = bpf_map_lookup_elem(FLOWS(e), k);
 	if (v) {
-		value_add(v, packets, bytes, now, tcp_flags);
+		value_add(v, packets, bytes, ip_bytes, now, tcp_flags);
 		return 0;
 	}
 	nv.packets = packets;
 	nv.bytes = bytes;
+	nv.ip_bytes = ip_bytes;
 	nv.first_seen = now;
 	nv.last_seen = now;
 	nv.tcp_flags = tcp_flags;
@@ -197,7 +200,7 @@ static __always_inline int flow_add(const int e, const struct flow_key *k,
 	v = bpf_map_lookup_elem(FLOWS(e), k);
 	if (!v)
 		return -1;
-	value_add(v, packets, bytes, now, tcp_flags);
+	value_add(v, packets, bytes, ip_bytes, now, tcp_flags);
 	return 0;
 }
 
@@ -206,20 +209,22 @@ static __always_inline void slot_flush(const int e, struct flow_slot *s,
 				       struct flow_totals *t)
 {
 	if (s->packets && flow_add(e, &s->key, s->packets, s->bytes,
-				   s->last_seen, s->tcp_flags))
+				   s->ip_bytes, s->last_seen, s->tcp_flags))
 		count_untracked(t, s->packets, s->bytes);
 	s->gen = 0;
 }
 
 /*
- * Count one frame of flow k, len bytes long, in direction k->dir of
+ * Count one frame of flow k, len bytes long (ip of them IP bytes), in
+ * direction k->dir of
  * epoch e (t is that direction's totals, already counting it). Returns
  * the cache slot that now holds the flow and sets *tag, or returns -1.
  */
 static __always_inline int flow_count(const int e, __u64 gen,
 				      struct flow_totals *t,
 				      const struct flow_key *k, __u64 len,
-				      __u8 tcp_flags, __u64 now, __u64 *tag)
+				      __u64 ip, __u8 tcp_flags, __u64 now,
+				      __u64 *tag)
 {
 	__u64 h = flow_hash(k);
 	struct flow_slot *s;
@@ -227,20 +232,21 @@ static __always_inline int flow_count(const int e, __u64 gen,
 
 	s = bpf_map_lookup_elem(CACHE(e), &idx);
 	if (!s) {
-		if (flow_add(e, k, 1, len, now, tcp_flags))
+		if (flow_add(e, k, 1, len, ip, now, tcp_flags))
 			count_untracked(t, 1, len);
 		return -1;
 	}
 	if (s->gen == gen && flow_key_eq(&s->key, k)) {
 		s->packets++;
 		s->bytes += len;
+		s->ip_bytes += ip;
 		s->last_seen = now;
 		s->tcp_flags |= tcp_flags;
 		*tag = s->tag;
 		return idx;
 	}
 	/* A miss. Enter the flow in the hash with this frame counted. */
-	if (flow_add(e, k, 1, len, now, tcp_flags)) {
+	if (flow_add(e, k, 1, len, ip, now, tcp_flags)) {
 		count_untracked(t, 1, len);
 		return -1;
 	}
@@ -254,6 +260,7 @@ static __always_inline int flow_count(const int e, __u64 gen,
 	s->tag = h | 1;
 	s->packets = 0;
 	s->bytes = 0;
+	s->ip_bytes = 0;
 	s->last_seen = now;
 	s->tcp_flags = 0;
 	s->gen = gen;
@@ -481,6 +488,8 @@ PARSE_UNROLL
 	 */
 	t->clock_base = now - bpf_jiffies64() * ns_per_jiffy;
 	t->fast_words = sh->words;
+	t->fast_ip_off = 14 + 4 * tags;
+	t->fast_ip_v6 = shape >= 12;
 	t->fast_tcp_off = sh->tcp_off;
 	t->fast_min_len = sh->min_len;
 	t->fast_slot = idx;
@@ -499,7 +508,8 @@ static __always_inline int fast_count(const int e, __u64 gen,
 	const __u64 *w = data + 12;
 	struct flow_slot *s;
 	__u64 diff;
-	__u8 tcp_flags = 0, *fl;
+	__u8 tcp_flags = 0, *fl, *ipl;
+	__u64 ip, room;
 	__u32 off;
 
 	if (!t->fast_tag || data + t->fast_min_len > end ||
@@ -532,8 +542,18 @@ static __always_inline int fast_count(const int e, __u64 gen,
 			return 0;
 		tcp_flags = *fl;
 	}
+	/* The IP length field: IPv4 total length, IPv6 payload length. */
+	off = t->fast_ip_off & 0x1f;
+	ipl = data + off + 2 + 2 * t->fast_ip_v6;
+	if ((void *)(ipl + 2) > end || len <= off)
+		return 0;
+	room = len - off;
+	ip = ((__u32)ipl[0] << 8 | ipl[1]) + 40 * t->fast_ip_v6;
+	if (ip == 40 * t->fast_ip_v6 || ip > room)
+		ip = room;	/* as parse_ip_bytes() */
 	s->packets++;
 	s->bytes += len;
+	s->ip_bytes += ip;
 	s->last_seen = bpf_jiffies64() * ns_per_jiffy + t->clock_base;
 	s->tcp_flags |= tcp_flags;
 	t->fast_hits++;

@@ -56,7 +56,8 @@ struct flow_key {
  */
 struct flow_value {
 	__u64 packets;
-	__u64 bytes;
+	__u64 bytes;		/* frame bytes (L2) */
+	__u64 ip_bytes;		/* the IP packets' own length (L3) */
 	__u64 first_seen;
 	__u64 last_seen;
 	__u8 tcp_flags;
@@ -111,7 +112,9 @@ struct flow_totals {
 	__u8 fast_words;	/* 4, 6 or 7 words to compare */
 	__u8 fast_tcp_off;	/* TCP flags byte offset, 0 if not TCP */
 	__u8 fast_shape;	/* which masks fast_mask holds, plus 1 */
-	__u8 pad[3];
+	__u8 fast_ip_off;	/* offset of the IP header */
+	__u8 fast_ip_v6;	/* 1: IPv6 (payload length + 40), 0: IPv4 */
+	__u8 pad[1];
 };
 
 /*
@@ -127,6 +130,7 @@ struct flow_slot {
 	__u64 tag;		/* from the key's hash, never 0 */
 	__u64 packets;
 	__u64 bytes;
+	__u64 ip_bytes;
 	__u64 last_seen;
 	__u64 gen;		/* generation that holds the slot */
 	__u8 tcp_flags;

@@ -57,6 +57,36 @@ struct ipv6_frag {
  * only when its fixed part is in the frame: TCP 20 bytes, UDP and
  * UDP-Lite 8, SCTP 12, ICMP and ICMPv6 4 (type, code, checksum).
  */
+/*
+ * What the parser learns besides the key: the TCP flags, and where the
+ * IP header is and the length it claims, from which the IP bytes of the
+ * frame follow (parse_ip_bytes).
+ */
+struct parse_info {
+	__u32 ip_len;		/* IPv4 total length, IPv6 payload + 40 */
+	__u16 l3_off;		/* offset of a whole IP header; 0: none */
+	__u8 tcp_flags;
+	__u8 pad;
+};
+
+/*
+ * The IP bytes of a frame whose data is len bytes long (counted from
+ * the same start as l3_off): the length the IP header claims, which
+ * leaves out Ethernet padding, but never more than the frame holds.
+ * A claim of 0 (IPv4 in a GSO super-packet over 64 KiB, an IPv6
+ * jumbogram) takes the frame's rest. Not IP: 0.
+ */
+static __always_inline __u64 parse_ip_bytes(const struct parse_info *pi,
+					    __u64 len)
+{
+	__u64 room;
+
+	if (!pi->l3_off || len <= pi->l3_off)
+		return 0;
+	room = len - pi->l3_off;
+	return pi->ip_len && pi->ip_len < room ? pi->ip_len : room;
+}
+
 static __always_inline void parse_l4(void *l4, void *end, struct flow_key *k,
 				     __u8 *tcp_flags)
 {
@@ -99,7 +129,7 @@ truncated:
 }
 
 static __always_inline void parse_ipv4(void *p, void *end, struct flow_key *k,
-				       __u8 *tcp_flags)
+				       struct parse_info *pi)
 {
 	struct iphdr *ip = p;
 	__u16 frag;
@@ -109,6 +139,7 @@ static __always_inline void parse_ipv4(void *p, void *end, struct flow_key *k,
 		k->flags |= FLOW_F_TRUNCATED;
 		return;
 	}
+	pi->ip_len = bpf_ntohs(ip->tot_len);
 	__builtin_memcpy(k->src, &ip->saddr, 4);
 	__builtin_memcpy(k->dst, &ip->daddr, 4);
 	k->proto = ip->protocol;
@@ -120,11 +151,11 @@ static __always_inline void parse_ipv4(void *p, void *end, struct flow_key *k,
 		if (frag & 0x1fff)		/* a later fragment: no ports */
 			return;
 	}
-	parse_l4(p + ip->ihl * 4, end, k, tcp_flags);
+	parse_l4(p + ip->ihl * 4, end, k, &pi->tcp_flags);
 }
 
 static __always_inline void parse_ipv6(void *p, void *end, struct flow_key *k,
-				       __u8 *tcp_flags)
+				       struct parse_info *pi)
 {
 	struct ipv6hdr *ip6 = p;
 	__u8 nexthdr;
@@ -134,6 +165,9 @@ static __always_inline void parse_ipv6(void *p, void *end, struct flow_key *k,
 		k->flags |= FLOW_F_TRUNCATED;
 		return;
 	}
+	pi->ip_len = bpf_ntohs(ip6->payload_len);
+	if (pi->ip_len)		/* 0: a jumbogram, as long as the frame */
+		pi->ip_len += sizeof(*ip6);
 	__builtin_memcpy(k->src, &ip6->saddr, 16);
 	__builtin_memcpy(k->dst, &ip6->daddr, 16);
 	k->flags |= FLOW_F_L4;
@@ -174,7 +208,7 @@ PARSE_UNROLL
 			break;
 		default:
 			k->proto = nexthdr;
-			parse_l4(p, end, k, tcp_flags);
+			parse_l4(p, end, k, &pi->tcp_flags);
 			return;
 		}
 	}
@@ -190,10 +224,12 @@ truncated:
 /*
  * Parse a frame from its Ethernet header. k must be zeroed except for
  * dir and, at tc, an outer VLAN tag the stack took out of the frame
- * (FLOW_F_VLAN set): tags found in the frame then come after it.
+ * (FLOW_F_VLAN set): tags found in the frame then come after it. pi
+ * must be zeroed.
  */
 static __always_inline void parse_frame(void *data, void *end,
-					struct flow_key *k, __u8 *tcp_flags)
+					struct flow_key *k,
+					struct parse_info *pi)
 {
 	struct ethhdr *eth = data;
 	__be16 proto;
@@ -235,9 +271,11 @@ PARSE_UNROLL
 
 	k->ethertype = bpf_ntohs(proto);
 	if (proto == bpf_htons(ETH_P_IP))
-		parse_ipv4(p, end, k, tcp_flags);
+		parse_ipv4(p, end, k, pi);
 	else if (proto == bpf_htons(ETH_P_IPV6))
-		parse_ipv6(p, end, k, tcp_flags);
+		parse_ipv6(p, end, k, pi);
+	if (k->flags & FLOW_F_L4)	/* a whole IP header */
+		pi->l3_off = p - data;
 	else if (k->ethertype < ETH_P_802_3_MIN)
 		k->ethertype = 0;	/* 802.3 length field: LLC frames */
 }

@@ -13,7 +13,8 @@
 #define PULL_LEN 256
 
 static __always_inline void tc_parse(struct __sk_buff *skb,
-				     struct flow_key *key, __u8 *tcp_flags)
+				     struct flow_key *key,
+				     struct parse_info *pi)
 {
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
@@ -23,7 +24,7 @@ static __always_inline void tc_parse(struct __sk_buff *skb,
 		key->vlan = skb->vlan_tci & 0x0fff;
 		key->flags = FLOW_F_VLAN;
 	}
-	parse_frame(data, end, key, tcp_flags);
+	parse_frame(data, end, key, pi);
 }
 
 static __always_inline void tc_count(struct __sk_buff *skb, __u32 dir,
@@ -32,8 +33,8 @@ static __always_inline void tc_count(struct __sk_buff *skb, __u32 dir,
 	struct flow_key key = { .dir = dir };
 	/* Bytes as on the wire: an offloaded tag was there too. */
 	__u64 len = skb->len + (skb->vlan_present ? 4 : 0), tag = 0, now;
+	struct parse_info pi = {};
 	struct flow_totals *t;
-	__u8 tcp_flags = 0;
 	int slot;
 
 	t = totals_count(e, gen, dir, len);
@@ -45,7 +46,7 @@ static __always_inline void tc_count(struct __sk_buff *skb, __u32 dir,
 		       (void *)(long)skb->data_end, len))
 		return;
 
-	tc_parse(skb, &key, &tcp_flags);
+	tc_parse(skb, &key, &pi);
 	/*
 	 * Headers can sit beyond the linear part of the skb, and then look
 	 * cut short. Only then pull them in and parse again: a pull on every
@@ -56,11 +57,13 @@ static __always_inline void tc_count(struct __sk_buff *skb, __u32 dir,
 	    !bpf_skb_pull_data(skb, skb->len < PULL_LEN ? skb->len : PULL_LEN)) {
 		__builtin_memset(&key, 0, sizeof(key));
 		key.dir = dir;
-		tcp_flags = 0;
-		tc_parse(skb, &key, &tcp_flags);
+		__builtin_memset(&pi, 0, sizeof(pi));
+		tc_parse(skb, &key, &pi);
 	}
 	now = bpf_ktime_get_coarse_ns();
-	slot = flow_count(e, gen, t, &key, len, tcp_flags, now, &tag);
+	/* IP bytes from the frame's data: an offloaded tag is not in it. */
+	slot = flow_count(e, gen, t, &key, len, parse_ip_bytes(&pi, skb->len),
+			  pi.tcp_flags, now, &tag);
 	if (slot >= 0 && !skb->vlan_present)
 		fast_remember(t, (void *)(long)skb->data,
 			      (void *)(long)skb->data_end, &key,

@@ -42,7 +42,7 @@ struct totals {
 
 struct got {
 	struct flow_key key;
-	__u64 packets, bytes;
+	__u64 packets, bytes, ip_bytes;
 	__u8 tcp_flags;
 };
 
@@ -210,6 +210,7 @@ static int read_flows(struct inst *in, struct got *g)
 		g[n].key = st->recs[i].key;
 		g[n].packets = v->packets;
 		g[n].bytes = v->bytes;
+		g[n].ip_bytes = v->ip_bytes;
 		g[n].tcp_flags = v->tcp_flags;
 		n++;
 	}
@@ -280,8 +281,41 @@ struct pcase {
 	int cut;		/* cut the frames to this length (0: whole) */
 	int mangle_off;		/* if non-zero, set this byte ... */
 	__u8 mangle_val;	/* ... to this value after building */
+	int pad_to;		/* zero-pad the frames to this length */
 	fixup_fn fix;		/* adjust the whole-frame expectation */
 };
+
+/*
+ * The IP bytes a frame of len bytes with key k must count, from the
+ * frame's own IP length field (IANA's octetDeltaCount): Ethernet padding
+ * left out, never more than the frame holds. Tags are in the frame.
+ */
+static __u64 frame_ip_bytes(const __u8 *f, int len, const struct flow_key *k)
+{
+	int l3 = 14 + 4 * (!!(k->flags & FLOW_F_VLAN) +
+			   !!(k->flags & FLOW_F_INNER_VLAN));
+	__u64 claim, room;
+
+	if (!(k->flags & FLOW_F_L4) || len <= l3)
+		return 0;
+	room = len - l3;
+	if (k->ethertype == 0x0800) {
+		claim = (__u64)f[l3 + 2] << 8 | f[l3 + 3];
+	} else {
+		claim = (__u64)f[l3 + 4] << 8 | f[l3 + 5];
+		claim = claim ? claim + 40 : 0;
+	}
+	return claim && claim < room ? claim : room;
+}
+
+/* Zero-pad a frame of *len bytes to pad_to, as a NIC pads short frames. */
+static void pad_frame(__u8 *frame, int *len, int pad_to)
+{
+	if (pad_to > *len) {
+		memset(frame + *len, 0, pad_to - *len);
+		*len = pad_to;
+	}
+}
 
 static void no_ports(struct flow_key *k, __u8 *tcp_flags)
 {
@@ -396,11 +430,15 @@ static const struct pcase cases[] = {
 	{ .name = "tcp flags or across packets", .spec = { { V4, TCP(0x02) }, { V4, TCP(0x10) } }, .nspec = 2 },
 	{ .name = "two flows, one each way", .spec = { { V4, UDP }, { .ethertype = 0x0800, .src = "198.51.100.2", .dst = "192.0.2.1", .proto = IPPROTO_UDP, .sport = 53, .dport = 5353 } }, .nspec = 2 },
 	{ .name = "1000 packets of one flow", .spec = { { V6, UDP, .payload = 1400 } }, .repeat = 1000 },
+	{ .name = "ipv4 tcp ack padded to 60 bytes: 40 ip bytes", .spec = { { V4, TCP(0x10) } }, .pad_to = 60, .repeat = 5 },
+	{ .name = "ipv4 udp padded to 60 bytes: 28 ip bytes", .spec = { { V4, UDP } }, .pad_to = 60 },
+	{ .name = "802.1Q ipv4 icmp padded to 64 bytes", .spec = { { DOT1Q(9), V4, .proto = IPPROTO_ICMP, .sport = 8 } }, .pad_to = 64, .repeat = 4 },
+	{ .name = "ipv6 udp with trailing bytes", .spec = { { V6, UDP, .payload = 2 } }, .pad_to = 90 },
 };
 
 /* Expected flows: one entry per distinct expected key. */
 static int expect_case(const struct pcase *c, __u8 dir, const int *len,
-		       struct got *exp)
+		       __u8 frames[][2048], struct got *exp)
 {
 	int nspec = c->nspec ? c->nspec : 1, repeat = c->repeat ? c->repeat : 3;
 	int i, n = 0;
@@ -417,6 +455,8 @@ static int expect_case(const struct pcase *c, __u8 dir, const int *len,
 		e = got_add(exp, &n, &k);
 		e->packets += repeat;
 		e->bytes += (__u64)repeat * len[i];
+		e->ip_bytes += (__u64)repeat *
+			       frame_ip_bytes(frames[i], len[i], &k);
 		e->tcp_flags |= tf;
 	}
 	return n;
@@ -437,6 +477,7 @@ static void compare_flows(struct got *exp, int nexp, struct got *g, int n)
 		}
 		CHECK_EQ(e->packets, exp[i].packets);
 		CHECK_EQ(e->bytes, exp[i].bytes);
+		CHECK_EQ(e->ip_bytes, exp[i].ip_bytes);
 		CHECK_EQ(e->tcp_flags, exp[i].tcp_flags);
 	}
 	for (i = 0; i < n; i++)
@@ -461,6 +502,7 @@ static void run_case(struct inst *in, const struct pcase *c, enum prog_kind p)
 			len[i] = c->cut;
 		if (c->mangle_off)
 			frames[i][c->mangle_off] = c->mangle_val;
+		pad_frame(frames[i], &len[i], c->pad_to);
 		err = run(in, p, frames[i], len[i], repeat, &verdict);
 		if (err == -EINVAL && p != P_XDP && len[i] < 14 + 20) {
 			/* bpf_prog_test_run_skb wants a whole IPv4 header */
@@ -477,7 +519,7 @@ static void run_case(struct inst *in, const struct pcase *c, enum prog_kind p)
 		bytes += (__u64)repeat * len[i];
 	}
 	memset(exp, 0, sizeof(exp));
-	nexp = expect_case(c, prog_dir(p), len, exp);
+	nexp = expect_case(c, prog_dir(p), len, frames, exp);
 	n = read_flows(in, g);
 	compare_flows(exp, nexp, g, n);
 	t = read_totals(in, prog_dir(p));
@@ -502,6 +544,7 @@ struct seq_frame {
 	int cut;
 	int mangle_off;
 	__u8 mangle_val;
+	int pad_to;
 	fixup_fn fix;
 };
 
@@ -517,6 +560,21 @@ struct seq {
  * a row through the slow path).
  */
 static const struct seq seqs[] = {
+	{ .name = "sequence: padded tcp acks, then data, then padded again",
+	  .n = 4, .f = {
+		{ .spec = { V4, TCP(0x10) }, .repeat = 3, .pad_to = 60 },
+		{ .spec = { V4, TCP(0x18), .payload = 300 }, .repeat = 3 },
+		{ .spec = { V4, TCP(0x10) }, .repeat = 3, .pad_to = 60 },
+		{ .spec = { V4, TCP(0x10), .payload = 4 }, .repeat = 3,
+		  .pad_to = 60 },
+	} },
+	{ .name = "sequence: 802.1ad+802.1Q ipv6 udp, payload sizes vary",
+	  .n = 3, .f = {
+		{ .spec = { QINQ(11, 12), V6, UDP, .payload = 10 }, .repeat = 3 },
+		{ .spec = { QINQ(11, 12), V6, UDP, .payload = 700 }, .repeat = 3 },
+		{ .spec = { QINQ(11, 12), V6, UDP, .payload = 10 }, .repeat = 2,
+		  .pad_to = 120 },
+	} },
 	{ .name = "sequence: ipv4 udp, ttl change, other port, cut, fragment",
 	  .n = 8, .f = {
 		{ .spec = { V4, UDP, .payload = 20 }, .repeat = 3 },
@@ -591,6 +649,7 @@ static void run_seq(struct inst *in, const struct seq *q, enum prog_kind p)
 			len = f->cut;
 		if (f->mangle_off)
 			frame[f->mangle_off] = f->mangle_val;
+		pad_frame(frame, &len, f->pad_to);
 		if (run(in, p, frame, len, f->repeat, &verdict))
 			CHECK(0, "frame %d: test run failed", i);
 		packets += f->repeat;
@@ -601,6 +660,7 @@ static void run_seq(struct inst *in, const struct seq *q, enum prog_kind p)
 		e = got_add(exp, &nexp, &k);
 		e->packets += f->repeat;
 		e->bytes += (__u64)f->repeat * len;
+		e->ip_bytes += (__u64)f->repeat * frame_ip_bytes(frame, len, &k);
 		e->tcp_flags |= tf;
 	}
 	n = read_flows(in, g);
@@ -608,6 +668,8 @@ static void run_seq(struct inst *in, const struct seq *q, enum prog_kind p)
 	t = read_totals(in, prog_dir(p));
 	CHECK_EQ(t.packets, packets);
 	CHECK_EQ(t.bytes, bytes);
+	/* every sequence starts with a flow's frames in a row: fast path */
+	CHECK(t.fast_hits > 0, "no frame took the fast path");
 	check_invariant(in, g, n);
 	tl_end();
 }
@@ -634,9 +696,11 @@ static void run_sweep(struct inst *in, enum prog_kind p)
 		sweep_expect(len, prog_dir(p), &exp.key, &exp.tcp_flags);
 		exp.packets = 1;
 		exp.bytes = len;
+		exp.ip_bytes = frame_ip_bytes(frame, len, &exp.key);
 		n = read_flows(in, g);
 		if (n != 1 || memcmp(&g[0].key, &exp.key, sizeof(exp.key)) ||
 		    g[0].packets != 1 || g[0].bytes != (__u64)len ||
+		    g[0].ip_bytes != exp.ip_bytes ||
 		    g[0].tcp_flags != exp.tcp_flags) {
 			CHECK(0, "len %d: wrong flow (%d flows)", len, n);
 			print_key("expected", &exp.key);

@@ -16,10 +16,12 @@ static void parse_prefix(const __u8 *frame, int len, struct flow_key *k,
 	/* a copy of exactly len bytes, so a read past it is caught by ASan */
 	__u8 *copy = malloc(len ? len : 1);
 
+	struct parse_info pi = { 0 };
+
 	memcpy(copy, frame, len);
 	memset(k, 0, sizeof(*k));
-	*tcp_flags = 0;
-	parse_frame(copy, copy + len, k, tcp_flags);
+	parse_frame(copy, copy + len, k, &pi);
+	*tcp_flags = pi.tcp_flags;
 	free(copy);
 }
 

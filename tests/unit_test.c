@@ -225,6 +225,7 @@ static void build_snapshot(struct snapshot *s)
 		.iface = 0, .packets = 12, .bytes = 1200, .delta_packets = 2,
 		.delta_bytes = 200, .first_seen = 1700000000.25,
 		.last_seen = 1700000001.5, .tcp_flags = 0x12,
+		.ip_bytes = 1032, .delta_ip_bytes = 172,
 	};
 	test_flows[1] = (struct flow_rec){
 		.key = key6("2001:db8::1", "2001:db8::2", 17, 5, 53),
@@ -236,7 +237,8 @@ static void build_snapshot(struct snapshot *s)
 	test_flows[1].key.vlan = 100;
 	test_flows[2] = (struct flow_rec){
 		.key = icmp, .iface = 0, .packets = 5, .bytes = 300,
-		.delta_packets = 5, .delta_bytes = 300,
+		.delta_packets = 5, .delta_bytes = 300, .ip_bytes = 230,
+		.delta_ip_bytes = 230,
 		.first_seen = 1700000000.001, .last_seen = 1700000000.002,
 	};
 	memset(s, 0, sizeof(*s));
@@ -303,20 +305,22 @@ static const char dump_json_want[] =
 	"\"src\":\"192.0.2.1\",\"dst\":\"198.51.100.1\",\"sport\":1000,"
 	"\"dport\":80,\"icmp_type\":null,\"icmp_code\":null,\"packets\":12,"
 	"\"bytes\":1200,\"tcp_flags\":18,\"first_seen\":1700000000.25,"
-	"\"last_seen\":1700000001.5,\"fragment\":false,\"truncated\":false},"
+	"\"last_seen\":1700000001.5,\"fragment\":false,\"truncated\":false,"
+	"\"ip_bytes\":1032},"
 	"{\"ifname\":\"veth0\",\"direction\":\"egress\",\"ethertype\":34525,"
 	"\"vlan\":100,\"inner_vlan\":null,\"proto\":17,"
 	"\"src\":\"2001:db8::1\",\"dst\":\"2001:db8::2\",\"sport\":5,"
 	"\"dport\":53,\"icmp_type\":null,\"icmp_code\":null,\"packets\":5,"
 	"\"bytes\":500,\"tcp_flags\":0,\"first_seen\":1700000000,"
-	"\"last_seen\":1700000000,\"fragment\":true,\"truncated\":false},"
+	"\"last_seen\":1700000000,\"fragment\":true,\"truncated\":false,"
+	"\"ip_bytes\":0},"
 	"{\"ifname\":\"veth0\",\"direction\":\"ingress\",\"ethertype\":2048,"
 	"\"vlan\":null,\"inner_vlan\":null,\"proto\":1,"
 	"\"src\":\"192.0.2.1\",\"dst\":\"198.51.100.1\",\"sport\":null,"
 	"\"dport\":null,\"icmp_type\":8,\"icmp_code\":0,\"packets\":5,"
 	"\"bytes\":300,\"tcp_flags\":0,\"first_seen\":1700000000.001,"
 	"\"last_seen\":1700000000.002,\"fragment\":false,"
-	"\"truncated\":false}]}\n";
+	"\"truncated\":false,\"ip_bytes\":230}]}\n";
 
 static const char dump_csv_want[] =
 	"ifname,ifindex,netns,xdp_mode,ingress_hook,egress_hook,direction,"
@@ -329,13 +333,13 @@ static const char dump_csv_want[] =
 	"\n"
 	"ifname,direction,ethertype,vlan,inner_vlan,proto,src,dst,sport,"
 	"dport,icmp_type,icmp_code,packets,bytes,tcp_flags,first_seen,"
-	"last_seen,fragment,truncated\n"
+	"last_seen,fragment,truncated,ip_bytes\n"
 	"veth0,ingress,2048,,,6,192.0.2.1,198.51.100.1,1000,80,,,12,1200,18,"
-	"1700000000.250,1700000001.500,false,false\n"
+	"1700000000.250,1700000001.500,false,false,1032\n"
 	"veth0,egress,34525,100,,17,2001:db8::1,2001:db8::2,5,53,,,5,500,0,"
-	"1700000000.000,1700000000.000,true,false\n"
+	"1700000000.000,1700000000.000,true,false,0\n"
 	"veth0,ingress,2048,,,1,192.0.2.1,198.51.100.1,,,8,0,5,300,0,"
-	"1700000000.001,1700000000.002,false,false\n";
+	"1700000000.001,1700000000.002,false,false,230\n";
 
 static const char dump_text_want[] =
 	"veth0  ifindex 4  netns -  in xdp (native), out tc\n"
@@ -388,30 +392,32 @@ static const char watch_json_want[] =
 	"\"src\":\"192.0.2.1\",\"dst\":\"198.51.100.1\",\"sport\":1000,"
 	"\"dport\":80,\"icmp_type\":null,\"icmp_code\":null,\"packets\":12,"
 	"\"bytes\":1200,\"delta_packets\":2,\"delta_bytes\":200,\"pps\":1,"
-	"\"bps\":800,\"ended\":false},"
+	"\"bps\":800,\"ended\":false,\"ip_bytes\":1032,"
+	"\"delta_ip_bytes\":172},"
 	"{\"ifname\":\"veth0\",\"direction\":\"ingress\",\"ethertype\":2048,"
 	"\"vlan\":null,\"inner_vlan\":null,\"proto\":1,"
 	"\"src\":\"192.0.2.1\",\"dst\":\"198.51.100.1\",\"sport\":null,"
 	"\"dport\":null,\"icmp_type\":8,\"icmp_code\":0,\"packets\":5,"
 	"\"bytes\":300,\"delta_packets\":5,\"delta_bytes\":300,\"pps\":2.5,"
-	"\"bps\":1200,\"ended\":true}]}\n";
+	"\"bps\":1200,\"ended\":true,\"ip_bytes\":230,"
+	"\"delta_ip_bytes\":230}]}\n";
 
 static const char watch_csv_want[] =
 	"time,record,ifname,direction,ethertype,vlan,inner_vlan,proto,src,"
 	"dst,sport,dport,icmp_type,icmp_code,packets,bytes,delta_packets,"
-	"delta_bytes,pps,bps,ended\n"
+	"delta_bytes,pps,bps,ended,ip_bytes,delta_ip_bytes\n"
 	"1700000002.000,interface,veth0,ingress,,,,,,,,,,,20,2000,10,1000,"
-	"5.000,4000.000,false\n"
+	"5.000,4000.000,false,,\n"
 	"1700000002.000,interface,veth0,egress,,,,,,,,,,,5,500,0,0,0.000,"
-	"0.000,false\n"
+	"0.000,false,,\n"
 	"1700000002.000,interface,\"eth,1\",ingress,,,,,,,,,,,0,0,0,0,0.000,"
-	"0.000,false\n"
+	"0.000,false,,\n"
 	"1700000002.000,interface,\"eth,1\",egress,,,,,,,,,,,0,0,0,0,0.000,"
-	"0.000,false\n"
+	"0.000,false,,\n"
 	"1700000002.000,flow,veth0,ingress,2048,,,6,192.0.2.1,198.51.100.1,"
-	"1000,80,,,12,1200,2,200,1.000,800.000,false\n"
+	"1000,80,,,12,1200,2,200,1.000,800.000,false,1032,172\n"
 	"1700000002.000,flow,veth0,ingress,2048,,,1,192.0.2.1,198.51.100.1,"
-	",,8,0,5,300,5,300,2.500,1200.000,true\n";
+	",,8,0,5,300,5,300,2.500,1200.000,true,230,230\n";
 
 static void test_format_watch(void)
 {

@@ -49,10 +49,10 @@ struct flow_hist {
 	__u8 ended;		/* ended: reported once more, then dropped */
 	__u8 end_reason;
 	__u8 dead;		/* to be dropped */
-	__u64 packets, bytes;	/* cumulative, from the store */
+	__u64 packets, bytes, ip_bytes;	/* cumulative, from the store */
 	__u64 first_seen, last_seen;	/* monotonic ns */
 	__u8 tcp_flags;
-	__u64 rep_packets, rep_bytes;	/* last reported */
+	__u64 rep_packets, rep_bytes, rep_ip_bytes;	/* last reported */
 	struct rate_hist rh;
 };
 
@@ -311,6 +311,7 @@ static int mirror_record(struct collector *c, struct iface_state *is,
 	h->rec = rec;
 	h->packets = v->packets;
 	h->bytes = v->bytes;
+	h->ip_bytes = v->ip_bytes;
 	h->first_seen = v->first_seen;
 	h->last_seen = v->last_seen;
 	h->tcp_flags = v->tcp_flags;
@@ -544,20 +545,24 @@ static int build_flows(struct collector *c, struct snapshot *snap,
 		r->end_reason = h->end_reason;
 		r->packets = h->packets;
 		r->bytes = h->bytes;
+		r->ip_bytes = h->ip_bytes;
 		r->tcp_flags = h->tcp_flags;
 		if (!c->scans) {
 			/* the baseline: no deltas and no rates yet */
 			hist_fill(&h->rh, h->packets, h->bytes);
 			h->rep_packets = h->packets;
 			h->rep_bytes = h->bytes;
+			h->rep_ip_bytes = h->ip_bytes;
 		}
 		r->delta_packets = h->packets - h->rep_packets;
 		r->delta_bytes = h->bytes - h->rep_bytes;
+		r->delta_ip_bytes = h->ip_bytes - h->rep_ip_bytes;
 		rates(&c->smp, &h->rh, h->packets, h->bytes, now, r->pps,
 		      r->bps);
 		hist_record(&c->smp, pushed, &h->rh, h->packets, h->bytes);
 		h->rep_packets = h->packets;
 		h->rep_bytes = h->bytes;
+		h->rep_ip_bytes = h->ip_bytes;
 		r->first_seen = mono_to_unix((double)h->first_seen, now_ns,
 					     snap->time);
 		r->last_seen = mono_to_unix((double)h->last_seen, now_ns,
@@ -828,7 +833,8 @@ static bool age_due(struct collector *c)
 int collector_poll(struct collector *c)
 {
 	struct fold_opts fo = { .age = age_due(c),
-				.idle_ns = c->opts.idle_ns };
+				.idle_ns = c->opts.idle_ns,
+				.fin_ns = c->opts.fin_ns };
 	struct instance **insts;
 	int i, n, err;
 
@@ -942,6 +948,12 @@ struct instance **collector_instances(struct collector *c, int *n)
 		if (c->ifs[i].inst)
 			list[(*n)++] = c->ifs[i].inst;
 	return list;
+}
+
+void collector_set_aging(struct collector *c, __u64 idle_ns, __u64 fin_ns)
+{
+	c->opts.idle_ns = idle_ns;
+	c->opts.fin_ns = fin_ns;
 }
 
 void collector_free(struct collector *c)

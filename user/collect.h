@@ -41,6 +41,7 @@ struct collect_opts {
 	bool follow;		/* a long-running reader (see above) */
 	bool age;		/* end flows idle for idle_ns at each scan */
 	__u64 idle_ns;
+	__u64 fin_ns;		/* TCP flows after FIN or RST (fold_opts) */
 };
 
 /* Open the instances and start with an empty history. 0 or -errno. */
@@ -71,6 +72,8 @@ int collector_poll(struct collector *c);
 int collector_read(struct collector *c, __u64 mono_ns, double real,
 		   struct snapshot **out);
 void collector_free(struct collector *c);
+/* Change how idle flows must be to end (collect_opts.idle_ns, fin_ns). */
+void collector_set_aging(struct collector *c, __u64 idle_ns, __u64 fin_ns);
 /* The opened instances (for gc, which folds them itself). */
 struct instance **collector_instances(struct collector *c, int *n);
 

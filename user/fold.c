@@ -296,6 +296,7 @@ static void sum_flow(const struct fold_buf *b, size_t i, struct store_flow *f)
 
 		f->packets += v->packets;
 		f->bytes += v->bytes;
+		f->ip_bytes += v->ip_bytes;
 		if (v->first_seen &&
 		    (!f->first_seen || v->first_seen < f->first_seen))
 			f->first_seen = v->first_seen;
@@ -376,6 +377,7 @@ static int walk_cache(struct fold_buf *b, int fd, __u32 n_slots, __u64 gen,
 				struct store_flow f = {
 					.packets = sl->packets,
 					.bytes = sl->bytes,
+					.ip_bytes = sl->ip_bytes,
 					.last_seen = sl->last_seen,
 					.tcp_flags = sl->tcp_flags,
 				};
@@ -452,6 +454,16 @@ static int prepare(struct fold_buf *b, struct instance *inst, __u64 s)
 }
 
 /* After the grace period: the old epoch is ours. */
+#define TCP_FIN_RST 0x05	/* FIN 0x01, RST 0x04 */
+
+/* Flows last seen at or before this are idle for idle_ns. */
+static __u64 idle_cutoff(__u64 idle_ns)
+{
+	__u64 now = mono_ns();
+
+	return idle_ns > now ? 0 : now - idle_ns;
+}
+
 static int fold_epoch(struct fold_buf *b, struct instance *inst, __u64 s,
 		      const struct fold_opts *o, struct fold_result *r)
 {
@@ -467,13 +479,15 @@ static int fold_epoch(struct fold_buf *b, struct instance *inst, __u64 s,
 		err = fold_totals(b, inst->totals_fd[e], gen, st, s);
 	if (err)
 		return err;
+	if (o && o->age && !o->end_all && o->fin_ns && o->fin_ns < o->idle_ns)
+		r->ended = store_end_if(st, s, idle_cutoff(o->fin_ns),
+					TCP_FIN_RST, END_FIN, r->packets,
+					r->bytes);
 	if (o && (o->age || o->end_all)) {
-		cutoff = o->end_all ? ~0ULL : mono_ns() - o->idle_ns;
-		if (!o->end_all && o->idle_ns > mono_ns())
-			cutoff = 0;
-		r->ended = store_end(st, s, cutoff,
-				     o->end_all ? END_FORCED : END_IDLE,
-				     r->packets, r->bytes);
+		cutoff = o->end_all ? ~0ULL : idle_cutoff(o->idle_ns);
+		r->ended += store_end(st, s, cutoff,
+				      o->end_all ? END_FORCED : END_IDLE,
+				      r->packets, r->bytes);
 	}
 	store_reclaim(st, s);
 	store_commit(st, s);
@@ -497,7 +511,7 @@ int fold_instances(struct instance **insts, int n, const struct fold_opts *o,
 	struct instance **order = calloc(n ? n : 1, sizeof(*order));
 	__u64 *seq = calloc(n ? n : 1, sizeof(*seq));
 	int *locked = calloc(n ? n : 1, sizeof(*locked));
-	struct fold_result scratch;
+	struct fold_result scratch = { 0 };
 	struct fold_buf b;
 	int i, j, err = 0, e;
 

@@ -38,6 +38,11 @@
 struct fold_opts {
 	bool age;		/* end the flows idle for idle_ns */
 	__u64 idle_ns;
+	/*
+	 * With age: end TCP flows that saw FIN or RST once idle for fin_ns
+	 * (reason END_FIN); 0 leaves them to idle_ns.
+	 */
+	__u64 fin_ns;
 	bool end_all;		/* end every flow (reason END_FORCED) */
 };
 

@@ -289,6 +289,8 @@ static void flow_dump_fields(struct rec_writer *rw, const struct snapshot *s,
 	rw_milli(rw, "last_seen", r->last_seen);
 	rw_bool(rw, "fragment", r->key.flags & FLOW_F_FRAGMENT);
 	rw_bool(rw, "truncated", r->key.flags & FLOW_F_TRUNCATED);
+	/* last: CSV columns keep their places */
+	rw_u64(rw, "ip_bytes", r->ip_bytes);
 }
 
 static void iface_dir_row(struct rec_writer *rw, const struct iface_rec *ir,
@@ -629,6 +631,8 @@ static void watch_flow_fields(struct rec_writer *rw, const struct snapshot *s,
 	key_fields(rw, &r->key);
 	watch_count_fields(rw, &wc);
 	rw_bool(rw, "ended", r->ended);
+	rw_u64(rw, "ip_bytes", r->ip_bytes);
+	rw_u64(rw, "delta_ip_bytes", r->delta_ip_bytes);
 }
 
 static int watch_json(FILE *out, const struct snapshot *s)
@@ -678,6 +682,8 @@ static void watch_csv_row(struct rec_writer *rw, const struct snapshot *s,
 		iface_watch_counts(s, iface, d, &wc);
 		watch_count_fields(rw, &wc);
 		rw_bool(rw, "ended", false);
+		rw_opt(rw, "ip_bytes", false, 0);	/* flows only */
+		rw_opt(rw, "delta_ip_bytes", false, 0);
 	}
 	rw_end_line(rw);
 }

@@ -57,9 +57,11 @@ struct flow_rec {
 	__u8 ended;		/* it ended since the previous snapshot */
 	__u8 end_reason;	/* enum end_reason, when ended */
 	__u64 packets;		/* cumulative, exact as of the latest fold */
-	__u64 bytes;
+	__u64 bytes;		/* frame bytes (L2) */
+	__u64 ip_bytes;		/* IP bytes (L3): what IPFIX calls octets */
 	__u64 delta_packets;	/* since the previous snapshot */
 	__u64 delta_bytes;
+	__u64 delta_ip_bytes;
 	double first_seen;	/* Unix time, seconds */
 	double last_seen;
 	__u8 tcp_flags;

@@ -469,6 +469,7 @@ int store_add(struct store *st, __u64 s, const struct flow_key *k,
 		w = rec_write(st, s, rec);
 		w->packets += f->packets;
 		w->bytes += f->bytes;
+		w->ip_bytes += f->ip_bytes;
 		if (f->first_seen && (!w->first_seen ||
 				      f->first_seen < w->first_seen))
 			w->first_seen = f->first_seen;
@@ -494,6 +495,7 @@ int store_add(struct store *st, __u64 s, const struct flow_key *k,
 	w->birth = ++hw->births;
 	w->packets = f->packets;
 	w->bytes = f->bytes;
+	w->ip_bytes = f->ip_bytes;
 	w->first_seen = f->first_seen ? f->first_seen : f->last_seen;
 	w->last_seen = f->last_seen;
 	w->tcp_flags = f->tcp_flags;
@@ -505,8 +507,8 @@ int store_add(struct store *st, __u64 s, const struct flow_key *k,
 	return 0;
 }
 
-__u64 store_end(struct store *st, __u64 s, __u64 cutoff, __u8 reason,
-		__u64 *packets, __u64 *bytes)
+__u64 store_end_if(struct store *st, __u64 s, __u64 cutoff, __u8 tcp_mask,
+		   __u8 reason, __u64 *packets, __u64 *bytes)
 {
 	__u64 n = 0;
 	__u32 i;
@@ -515,7 +517,8 @@ __u64 store_end(struct store *st, __u64 s, __u64 cutoff, __u8 reason,
 		const struct store_rver *v = rec_now(st, s, i);
 		__u8 dir = st->recs[i].key.dir;
 
-		if (v->state != REC_LIVE || v->last_seen > cutoff)
+		if (v->state != REC_LIVE || v->last_seen > cutoff ||
+		    (tcp_mask && !(v->tcp_flags & tcp_mask)))
 			continue;
 		if (packets && bytes && dir < FLOW_DIR_MAX) {
 			packets[dir] += v->packets;
@@ -525,6 +528,12 @@ __u64 store_end(struct store *st, __u64 s, __u64 cutoff, __u8 reason,
 		n++;
 	}
 	return n;
+}
+
+__u64 store_end(struct store *st, __u64 s, __u64 cutoff, __u8 reason,
+		__u64 *packets, __u64 *bytes)
+{
+	return store_end_if(st, s, cutoff, 0, reason, packets, bytes);
 }
 
 void store_reclaim(struct store *st, __u64 s)

@@ -36,7 +36,7 @@
 #include "flowstat.h"
 
 #define STORE_MAGIC 0x31726f7473776c66ULL	/* "flwstor1" */
-#define STORE_VERSION 1
+#define STORE_VERSION 2
 #define STORE_READERS 32
 #define STORE_PAGE 4096
 
@@ -81,7 +81,8 @@ struct store_hver {
 struct store_rver {
 	__u64 seq;
 	__u64 packets;
-	__u64 bytes;
+	__u64 bytes;		/* frame bytes (L2) */
+	__u64 ip_bytes;		/* IP bytes (L3) */
 	__u64 first_seen;
 	__u64 last_seen;
 	__u64 birth;		/* unique per incarnation of the flow */
@@ -166,7 +167,7 @@ __u64 store_begin(struct store *st, __u64 min_ack);
 struct store_hver *store_hwrite(struct store *st, __u64 s);
 
 struct store_flow {
-	__u64 packets, bytes;
+	__u64 packets, bytes, ip_bytes;
 	__u64 first_seen;	/* 0: not known (a cache slot) */
 	__u64 last_seen;
 	__u8 tcp_flags;
@@ -191,6 +192,9 @@ int store_add(struct store *st, __u64 s, const struct flow_key *k,
  */
 __u64 store_end(struct store *st, __u64 s, __u64 cutoff, __u8 reason,
 		__u64 *packets, __u64 *bytes);
+/* The same, only for flows that saw one of the TCP flags in tcp_mask. */
+__u64 store_end_if(struct store *st, __u64 s, __u64 cutoff, __u8 tcp_mask,
+		   __u8 reason, __u64 *packets, __u64 *bytes);
 /* Free the ENDED records that every reader has seen (end <= min_ack). */
 void store_reclaim(struct store *st, __u64 s);
 /* Commit fold s, then tidy the derived tables. */

@@ -12,16 +12,17 @@ static __always_inline void xdp_count(struct xdp_md *ctx, const int e,
 	struct flow_key key = { .dir = FLOW_DIR_INGRESS };
 	struct flow_totals *t;
 	__u64 len = end - data, tag = 0, now;
-	__u8 tcp_flags = 0;
+	struct parse_info pi = {};
 	int slot;
 
 	t = totals_count(e, gen, FLOW_DIR_INGRESS, len);
 	if (!t || fast_count(e, gen, t, data, end, len))
 		return;
 
-	parse_frame(data, end, &key, &tcp_flags);
+	parse_frame(data, end, &key, &pi);
 	now = bpf_ktime_get_coarse_ns();
-	slot = flow_count(e, gen, t, &key, len, tcp_flags, now, &tag);
+	slot = flow_count(e, gen, t, &key, len, parse_ip_bytes(&pi, len),
+			  pi.tcp_flags, now, &tag);
 	if (slot >= 0)
 		fast_remember(t, data, end, &key,
 			      !!(key.flags & FLOW_F_VLAN) +
