@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <curses.h>
 #include "attach.h"
+#include "holdset.h"
 #include "collect.h"
 #include "commands.h"
 #include "draw.h"
@@ -40,9 +41,7 @@ struct top_opts {
 	unsigned long bench;	/* refreshes to time; 0: the live view */
 	char **ifnames;
 	int n;
-	bool *mine;		/* this run attached ifnames[i] */
-	struct attach_hold *holds;	/* what it holds for them */
-	struct flowstat_meta *metas;
+	struct holdset hs;	/* what this run attached */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -162,100 +161,16 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 	return 0;
 }
 
-/* ---- attach what is not held, detach it again ---- */
-
-/* Held: attached, and its hooks are still there (not stale pins). */
-static bool held(const char *ifname)
-{
-	struct instance inst;
-	bool live;
-
-	if (instance_open_meta(ifname, globals.netns, &inst))
-		return false;
-	live = attach_instance_live(&inst) > 0;
-	instance_close(&inst);
-	return live;
-}
-
-/*
- * Detach what this run attached, by identity: an instance that someone
- * detached and attached again meanwhile is theirs and stays.
- */
-static void detach_mine(const struct top_opts *o)
-{
-	int i, err, lock = -1;
-
-	for (i = 0; i < o->n; i++) {
-		if (o->mine[i] && lock < 0)
-			lock = pin_lock(true);
-		if (!o->mine[i])
-			continue;
-		err = attach_release(&o->holds[i], &o->metas[i]);
-		if (err)
-			log_error("top: detach %s: %s", o->ifnames[i],
-				  strerror(-err));
-		o->mine[i] = false;
-	}
-	pin_unlock(lock);
-}
-
-/* Every named interface: given once, and free to attach (or held). */
-static int attach_checked(struct top_opts *o, const struct attach_opts *ao)
-{
-	int i, j, ifindex, err;
-
-	for (i = 0; i < o->n; i++) {
-		for (j = 0; j < i; j++)
-			if (!strcmp(o->ifnames[i], o->ifnames[j])) {
-				log_error("top: interface given twice '%s'",
-					  o->ifnames[i]);
-				return -EINVAL;
-			}
-		if (held(o->ifnames[i]))
-			continue;
-		err = attach_check(o->ifnames[i], ao, false, &ifindex);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-static int attach_each(struct top_opts *o, const struct attach_opts *ao)
-{
-	int i, err;
-
-	for (i = 0; i < o->n && !stop_signal; i++) {
-		if (held(o->ifnames[i]))
-			continue;
-		err = iface_attach(o->ifnames[i], ao, &o->metas[i],
-				   &o->holds[i]);
-		if (err)
-			return err;
-		o->mine[i] = true;
-	}
-	return 0;
-}
+/* ---- attach what is not held ---- */
 
 static int attach_missing(struct top_opts *o)
 {
 	struct attach_opts ao = { .netns = globals.netns,
 		.ingress = HOOK_XDP, .egress = true,
 		.max_flows = FLOWSTAT_DEFAULT_MAX_FLOWS, .owned = true };
-	int err, lock;
 
-	if (!o->n)
-		return 0;
-	attach_reap();
-	lock = attach_lock("top", true);
-	if (lock < 0)
-		return lock;
-	err = attach_checked(o, &ao);
-	if (!err)
-		err = attach_each(o, &ao);
-	pin_unlock(lock);
-	if (err)
-		detach_mine(o);
-	return err;
+	holdset_init(&o->hs, "top", &ao);
+	return holdset_attach(&o->hs, o->ifnames, o->n, &stop_signal);
 }
 
 /* ---- the loop ---- */
@@ -422,25 +337,12 @@ int do_top(int argc, char **argv)
 			  "'flowstat dump' or 'flowstat watch'");
 		return EXIT_USAGE;
 	}
-	o.mine = calloc(o.n ? o.n : 1, sizeof(*o.mine));
-	o.holds = calloc(o.n ? o.n : 1, sizeof(*o.holds));
-	o.metas = calloc(o.n ? o.n : 1, sizeof(*o.metas));
-	if (!o.mine || !o.holds || !o.metas) {
-		log_error("top: out of memory");
-		rc = EXIT_FAIL;
-		goto out;
-	}
 	/* signals first: Ctrl-C during the attach still detaches */
 	catch_signals();
-	if (attach_missing(&o)) {
+	if (attach_missing(&o))
 		rc = EXIT_FAIL;
-		goto out;
-	}
-	rc = stop_signal ? EXIT_OK : top_run(&o);
-	detach_mine(&o);
-out:
-	free(o.mine);
-	free(o.holds);
-	free(o.metas);
+	else
+		rc = stop_signal ? EXIT_OK : top_run(&o);
+	holdset_free(&o.hs);
 	return rc;
 }
