@@ -21,6 +21,7 @@ H1=$(testbed_ns h1)
 cleanup()
 {
 	[ -n "${td_pid:-}" ] && kill "$td_pid" 2>/dev/null
+	[ -n "${udp_pid:-}" ] && kill "$udp_pid" 2>/dev/null
 	"$GEN" --netns "$H1" --dev "$RX" --detach-pass 2>/dev/null
 	testbed_down >/dev/null 2>&1
 	rm -rf "$tmp"
@@ -267,13 +268,19 @@ test_padded_tshark()
 }
 test_padded_tshark
 
+udp_csum_errors()
+{
+	ip netns exec "$H1" nstat -asz UdpInCsumErrors Udp6InCsumErrors |
+		awk '!/^#/ { printf "%s %s ", $1, $2 }'
+}
+
 # The receiving stack takes padded UDP: it trims the padding by the IP
 # length, checks the UDP length and checksum, and a socket reads each
 # datagram with its payload (iplen - 28, or iplen - 48 over IPv6).
 test_padded_udp_delivered()
 {
 	local n="padded udp IPv4 and IPv6: delivered to a socket"
-	local mac pid i got s0 s1
+	local mac i got s0 s1
 	if ! command -v python3 >/dev/null; then
 		ok "$n # SKIP no python3"
 		return
@@ -299,7 +306,7 @@ while sum(map(len, got.values())) < 2 * want:
 for s, fam in socks.items():
     print(fam, len(got[s]), *sorted(set(got[s])))
 PY
-	pid=$!
+	udp_pid=$!
 	for ((i = 0; i < 50; i++)); do
 		grep -qs "^ready" "$tmp/udp.out" && break
 		sleep 0.1
@@ -309,7 +316,8 @@ PY
 		proto=udp,src=192.0.2.5,dst=192.0.2.6,dmac=$mac,sport=4000,dport=5555,size=300,iplen=128,count=40,flows=4 \
 		proto=udp,src=2001:db8:0:1::1,dst=2001:db8:0:1::2,dmac=$mac,sport=4000,dport=5555,size=200,iplen=148,count=40,flows=4 \
 		>"$tmp/gen.json" 2>"$tmp/gen.err"
-	wait "$pid"
+	wait "$udp_pid"
+	udp_pid=
 	s1=$(udp_csum_errors)
 	got=$(grep -v '^ready' "$tmp/udp.out" | tr '\n' ' ')
 	if [ "$got" = "4 40 100 6 40 100 " ] && [ "$s0" = "$s1" ]; then
@@ -321,11 +329,6 @@ PY
 	fi
 }
 
-udp_csum_errors()
-{
-	ip netns exec "$H1" nstat -asz UdpInCsumErrors Udp6InCsumErrors |
-		awk '!/^#/ { printf "%s %s ", $1, $2 }'
-}
 test_padded_udp_delivered
 
 test_many_frames_fast()
