@@ -2,8 +2,9 @@
 /*
  * Frame building. Every IP frame carries valid IPv4 header, TCP, UDP,
  * ICMP, ICMPv6 and SCTP checksums, so that a receiving stack or a capture
- * sees well-formed traffic; the IP packet fills the frame (no Ethernet
- * padding), and the payload is zeros.
+ * sees well-formed traffic. The IP packet is flow_spec.iplen long, and
+ * every length and checksum covers it alone: the bytes after it, to the
+ * frame's end, are Ethernet padding. Payload and padding are zeros.
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -171,8 +172,8 @@ void frame_build(const struct flow_spec *flow, __u8 *frame)
 	l2 = build_l2(flow, frame);
 	if (!flow->family)
 		return;
-	l3 = build_ip(flow, frame + l2, flow->size - l2);
-	build_l4(flow, frame + l2 + l3, flow->size - l2 - l3);
+	l3 = build_ip(flow, frame + l2, flow->iplen);
+	build_l4(flow, frame + l2 + l3, flow->iplen - l3);
 }
 
 static __u32 get16(const __u8 *at)
@@ -218,9 +219,9 @@ static void plan_sctp(struct frame_plan *plan, const __u8 *l4, size_t len)
 
 /* Sums of flow 0's headers with the varying words and checksums zeroed. */
 static void plan_sums(const struct flow_spec *f, struct frame_plan *plan,
-		      __u8 *frame, size_t l3, size_t l4)
+		      __u8 *frame, size_t l3, size_t l4, size_t l4_len)
 {
-	size_t alen = f->family == 4 ? 4 : 16, l4_len = f->size - l4;
+	size_t alen = f->family == 4 ? 4 : 16;
 	__u32 pseudo;
 
 	memset(frame + plan->addr_off, 0, 4);
@@ -258,7 +259,7 @@ void frame_plan(const struct flow_spec *spec, const __u8 *built,
 		struct frame_plan *plan)
 {
 	static __u8 frame[SPEC_MAX_SIZE];
-	size_t l3 = ETH_HLEN + 4 * spec->nr_tags, l4;
+	size_t l3 = spec_l2_len(spec), l4, l4_len;
 
 	memset(plan, 0, sizeof(*plan));
 	if (spec->flows < 2)
@@ -270,6 +271,7 @@ void frame_plan(const struct flow_spec *spec, const __u8 *built,
 		return;
 	}
 	l4 = l3 + (spec->family == 4 ? 20 : 40);
+	l4_len = spec->iplen - (l4 - l3);	/* not the padding */
 	plan->addr_off = l3 + (spec->family == 4 ? 12 : 20);
 	plan->base_addr = get32(frame + plan->addr_off);
 	if (spec->l4 == SPEC_L4_TCP || spec->l4 == SPEC_L4_UDP ||
@@ -278,6 +280,6 @@ void frame_plan(const struct flow_spec *spec, const __u8 *built,
 		plan->base_port = spec->sport;
 	}
 	if (spec->l4 == SPEC_L4_SCTP)
-		plan_sctp(plan, frame + l4, spec->size - l4);
-	plan_sums(spec, plan, frame, l3, l4);
+		plan_sctp(plan, frame + l4, l4_len);
+	plan_sums(spec, plan, frame, l3, l4, l4_len);
 }

@@ -13,6 +13,7 @@
 struct totals {
 	__u64 packets;
 	__u64 bytes;
+	__u64 ip_bytes;		/* IP packets': no L2 header, no padding */
 	double pps;
 };
 
@@ -26,6 +27,7 @@ static void sum_totals(const struct gen_result *res, struct totals *t)
 		for (k = 0; k < res->specs[i].flows; k++) {
 			t->packets += res->sent[i][k];
 			t->bytes += res->sent[i][k] * res->specs[i].size;
+			t->ip_bytes += res->sent[i][k] * res->specs[i].iplen;
 		}
 	}
 	t->pps = res->seconds > 0 ? t->packets / res->seconds : 0;
@@ -73,31 +75,39 @@ static void describe(const struct flow_spec *f, char *buf, size_t len)
 			 f->sport, dst, f->dport, vlan);
 }
 
+static void plain_flow(FILE *out, size_t spec, __u32 k,
+		       const struct flow_spec *f, __u64 sent)
+{
+	char desc[160];
+
+	describe(f, desc, sizeof(desc));
+	fprintf(out, "%zu.%-3u %-60s %5u %12llu %14llu %14llu\n", spec, k,
+		desc, f->size, (unsigned long long)sent,
+		(unsigned long long)sent * f->size,
+		(unsigned long long)sent * f->iplen);
+}
+
 void report_plain(FILE *out, const struct gen_result *res)
 {
 	struct flow_spec flow;
 	struct totals t;
-	char desc[160];
 	size_t i;
 	__u32 k;
 
-	fprintf(out, "%-5s %-60s %5s %12s %14s\n", "flow", "description",
-		"size", "packets", "bytes");
+	fprintf(out, "%-5s %-60s %5s %12s %14s %14s\n", "flow", "description",
+		"size", "packets", "bytes", "ip_bytes");
 	for (i = 0; i < res->nr_specs; i++) {
 		for (k = 0; k < res->specs[i].flows; k++) {
 			spec_nth_flow(&res->specs[i], k, &flow);
-			describe(&flow, desc, sizeof(desc));
-			fprintf(out, "%zu.%-3u %-60s %5u %12llu %14llu\n",
-				i + 1, k + 1, desc, flow.size,
-				(unsigned long long)res->sent[i][k],
-				(unsigned long long)res->sent[i][k] *
-					flow.size);
+			plain_flow(out, i + 1, k + 1, &flow, res->sent[i][k]);
 		}
 	}
 	sum_totals(res, &t);
 	fprintf(out, "total: %llu packets, %llu bytes in %.3f s: %.0f pps\n",
 		(unsigned long long)t.packets, (unsigned long long)t.bytes,
 		res->seconds, t.pps);
+	fprintf(out, "ip bytes: %llu (IP packets: no Ethernet header, tags "
+		"or padding)\n", (unsigned long long)t.ip_bytes);
 	if (res->stats.dropped)
 		fprintf(out, "dropped: %llu frames the peer's ring dropped "
 			"were sent again; per-flow counts %s\n",
@@ -137,8 +147,12 @@ static void json_flow(FILE *out, size_t spec, __u32 k,
 	if (f->nr_tags == 2)
 		fprintf(out, "\"inner_vlan\":%u,", f->inner_vlan);
 	json_l3l4(out, f);
-	fprintf(out, "\"size\":%u,\"packets\":%llu,\"bytes\":%llu}", f->size,
-		(unsigned long long)sent, (unsigned long long)sent * f->size);
+	if (f->family)
+		fprintf(out, "\"iplen\":%u,", f->iplen);
+	fprintf(out, "\"size\":%u,\"packets\":%llu,\"bytes\":%llu,"
+		"\"ip_bytes\":%llu}", f->size, (unsigned long long)sent,
+		(unsigned long long)sent * f->size,
+		(unsigned long long)sent * f->iplen);
 }
 
 void report_json(FILE *out, const struct gen_result *res)
@@ -159,9 +173,11 @@ void report_json(FILE *out, const struct gen_result *res)
 		}
 	}
 	sum_totals(res, &t);
-	fprintf(out, "],\"packets\":%llu,\"bytes\":%llu,\"seconds\":%.6f,"
-		"\"pps\":%.0f,\"dropped\":%llu,\"exact\":%s}\n",
+	fprintf(out, "],\"packets\":%llu,\"bytes\":%llu,\"ip_bytes\":%llu,"
+		"\"seconds\":%.6f,\"pps\":%.0f,\"dropped\":%llu,"
+		"\"exact\":%s}\n",
 		(unsigned long long)t.packets, (unsigned long long)t.bytes,
-		res->seconds, t.pps, (unsigned long long)res->stats.dropped,
+		(unsigned long long)t.ip_bytes, res->seconds, t.pps,
+		(unsigned long long)res->stats.dropped,
 		res->stats.inexact ? "false" : "true");
 }

@@ -221,6 +221,11 @@ static int field_size(struct spec_parser *p, const char *val)
 	return PARSE_INTO(p, val, SPEC_MAX_SIZE, p->spec->size);
 }
 
+static int field_iplen(struct spec_parser *p, const char *val)
+{
+	return PARSE_INTO(p, val, SPEC_MAX_SIZE, p->spec->iplen);
+}
+
 static int field_count(struct spec_parser *p, const char *val)
 {
 	return PARSE_INTO(p, val, 1ULL << 48, p->spec->count);
@@ -247,6 +252,7 @@ static const struct spec_field spec_fields[] = {
 	{ "inner_vlan", field_inner_vlan }, { "tpid", field_tpid },
 	{ "size", field_size },		{ "count", field_count },
 	{ "rate", field_rate },		{ "flows", field_flows },
+	{ "iplen", field_iplen },
 };
 
 enum {
@@ -254,7 +260,7 @@ enum {
 	SEEN_DST = 1 << 3, SEEN_PORTS = 3 << 6, SEEN_ICMP = 3 << 8,
 	SEEN_FLAGS = 1 << 10, SEEN_VLAN = 1 << 11, SEEN_INNER = 1 << 12,
 	SEEN_TPID = 1 << 13, SEEN_SIZE = 1 << 14, SEEN_COUNT = 1 << 15,
-	SEEN_FLOWS = 1 << 17,
+	SEEN_FLOWS = 1 << 17, SEEN_IPLEN = 1 << 18,
 };
 
 static int parse_field(struct spec_parser *p, char *word)
@@ -342,6 +348,9 @@ static int check_layer4(struct spec_parser *p)
 	p->key = "flags";
 	if ((p->seen & SEEN_FLAGS) && s->l4 != SPEC_L4_TCP)
 		return bad(p, "only for tcp");
+	p->key = "iplen";
+	if ((p->seen & SEEN_IPLEN) && !s->family)
+		return bad(p, "only for IP (proto=)");
 	if (s->l4 == SPEC_L4_TCP && !(p->seen & SEEN_FLAGS))
 		s->tcp_flags = 0x02;	/* SYN */
 	if (s->l4 == SPEC_L4_ICMP && !(p->seen & SEEN_ICMP))
@@ -349,10 +358,47 @@ static int check_layer4(struct spec_parser *p)
 	return 0;
 }
 
+/*
+ * Without size=: the smallest frame that holds the headers (min), or one
+ * that holds the IP packet of iplen= (at most the largest frame:
+ * check_iplen says what is wrong then).
+ */
+static __u32 default_size(struct spec_parser *p, size_t min)
+{
+	size_t ip_end = spec_l2_len(p->spec) + p->spec->iplen;
+
+	if (!(p->seen & SEEN_IPLEN) || ip_end <= min)
+		return min;
+	return ip_end < SPEC_MAX_SIZE ? ip_end : SPEC_MAX_SIZE;
+}
+
+/* The IP packet holds its headers and fits the frame; the rest is padding. */
+static int check_iplen(struct spec_parser *p)
+{
+	struct flow_spec *s = p->spec;
+	size_t l2 = spec_l2_len(s), min = spec_headers_len(s) - l2;
+
+	if (!s->family)
+		return 0;
+	p->key = "iplen";
+	if (!(p->seen & SEEN_IPLEN))
+		s->iplen = s->size - l2;
+	if (s->iplen < min)
+		return bad(p, "%u is too small: at least %zu for these headers",
+			   s->iplen, min);
+	if (s->iplen > s->size - l2)
+		return bad(p, "%u is too large: at most %zu, size %u less %zu "
+			   "bytes of Ethernet header%s", s->iplen,
+			   s->size - l2, s->size, l2,
+			   s->nr_tags ? " and tags" : "");
+	return 0;
+}
+
 static int check_frame(struct spec_parser *p)
 {
 	struct flow_spec *s = p->spec;
 	size_t min;
+	int err;
 
 	p->key = "inner_vlan";
 	if ((p->seen & SEEN_INNER) && !(p->seen & SEEN_VLAN))
@@ -368,11 +414,14 @@ static int check_frame(struct spec_parser *p)
 		min = SPEC_MIN_SIZE;
 	p->key = "size";
 	if (!(p->seen & SEEN_SIZE))
-		s->size = min;
+		s->size = default_size(p, min);
 	if (s->size < min)
 		return bad(p, "%u is too small: at least %zu for these headers "
 			   "(frames are never shorter than %d)", s->size, min,
 			   SPEC_MIN_SIZE);
+	err = check_iplen(p);
+	if (err)
+		return err;
 	p->key = "count";
 	if (!(p->seen & SEEN_COUNT))
 		s->count = 1;
@@ -410,9 +459,14 @@ int spec_parse(const char *text, struct flow_spec *spec, char *err,
 	return ret;
 }
 
+size_t spec_l2_len(const struct flow_spec *spec)
+{
+	return ETH_HLEN + 4 * spec->nr_tags;
+}
+
 size_t spec_headers_len(const struct flow_spec *spec)
 {
-	size_t len = ETH_HLEN + 4 * spec->nr_tags;
+	size_t len = spec_l2_len(spec);
 
 	if (!spec->family)
 		return len;

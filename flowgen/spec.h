@@ -42,6 +42,9 @@ struct flow_spec {
 	__u16 sport;		/* ICMP type for ICMP */
 	__u16 dport;		/* ICMP code for ICMP */
 	__u32 size;		/* frame length, Ethernet header, no FCS */
+	__u32 iplen;		/* IP packet length (IPv4 total length, IPv6
+				 * 40 + payload length): size - L2 header
+				 * but for Ethernet padding; 0 if not IP */
 	__u64 count;		/* frames over all flows */
 	__u64 rate;		/* frames per second, 0 = as fast as possible */
 	__u32 flows;		/* distinct flows to spread count over */
@@ -49,6 +52,7 @@ struct flow_spec {
 
 int spec_parse(const char *text, struct flow_spec *spec, char *err,
 	       size_t err_len);
+size_t spec_l2_len(const struct flow_spec *spec);
 size_t spec_headers_len(const struct flow_spec *spec);
 void spec_nth_flow(const struct flow_spec *spec, __u32 k,
 		   struct flow_spec *flow);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # flowgen: what it reports equals, exactly, what the receiving veth's
 # kernel counters and a tcpdump capture on it saw (IPv4, IPv6, VLAN,
-# QinQ, non-IP), flows spread exactly, rates hold, and bad descriptions
+# QinQ, non-IP), flows spread exactly, rates hold, padded frames
+# (iplen=) are well-formed and counted in ip_bytes, and bad descriptions
 # exit 2 naming the field.
 set -u
 cd "$(dirname "$0")/.."
@@ -20,6 +21,7 @@ H1=$(testbed_ns h1)
 cleanup()
 {
 	[ -n "${td_pid:-}" ] && kill "$td_pid" 2>/dev/null
+	[ -n "${udp_pid:-}" ] && kill "$udp_pid" 2>/dev/null
 	"$GEN" --netns "$H1" --dev "$RX" --detach-pass 2>/dev/null
 	testbed_down >/dev/null 2>&1
 	rm -rf "$tmp"
@@ -34,15 +36,16 @@ rx_counters()
 		jq -r '.[0].stats64.rx | "\(.packets) \(.bytes)"'
 }
 
+# A short snap length keeps ring slots small: a burst of millions of
+# frames per second then fits the ring. -e still shows each frame's full
+# length. A caller that checks payloads (checksums, padding) sets a local
+# snaplen for the whole frame.
 capture_start()
 {
 	local i
-	# A short snap length keeps ring slots small: a burst of millions of
-	# frames per second then fits the ring. -e still shows each frame's
-	# full length.
 	rm -f "$tmp/td.err"
-	ip netns exec "$H1" tcpdump -i "$RX" -Q in -B 65536 -s 128 -nn -U \
-		--immediate-mode -w "$tmp/cap.pcap" 2>"$tmp/td.err" &
+	ip netns exec "$H1" tcpdump -i "$RX" -Q in -B 65536 -s "${snaplen:-128}" \
+		-nn -U --immediate-mode -w "$tmp/cap.pcap" 2>"$tmp/td.err" &
 	td_pid=$!
 	for ((i = 0; i < 50; i++)); do
 		grep -qs "listening on" "$tmp/td.err" && return 0
@@ -152,6 +155,182 @@ test_flows_spread()
 }
 test_flows_spread
 
+# "packets ip_bytes bad_sums udp_sums_ok tcp_sums_ok bad_padding" of the
+# capture (taken with a snaplen for whole frames): ip_bytes sums the IP
+# headers' lengths (IPv4 total length, IPv6 40 + payload length), the
+# sums are tcpdump -vv's verdicts, and bad_padding counts frames whose
+# bytes after the IP packet are not all zero (or are not all captured).
+capture_ip_facts()
+{
+	tcpdump -r "$tmp/cap.pcap" -nn -t -e -vv -xx 2>/dev/null | awk '
+		function end_frame() {
+			if (!frames)
+				return
+			ip_bytes += iplen
+			pad = substr(hex, 2 * (l2 + iplen) + 1)
+			if (length(hex) != 2 * flen || pad ~ /[^0]/)
+				bad_pad++
+		}
+		/^[^ \t]/ {
+			end_frame()
+			frames++
+			hex = ""
+			iplen = 0
+			match($0, /, length [0-9]+: /)
+			flen = substr($0, RSTART + 9, RLENGTH - 11)
+			l2 = 14 + 4 * gsub(/vlan [0-9]+, p [0-9]/, "&")
+		}
+		/^\t0x/ {
+			for (i = 2; i <= NF; i++)
+				hex = hex $i
+			next
+		}
+		match($0, /proto [A-Za-z0-9-]+ \([0-9]+\), length [0-9]+\)/) {
+			len = substr($0, RSTART, RLENGTH)
+			sub(/.*length /, "", len)
+			iplen = len + 0
+		}
+		match($0, /payload length: [0-9]+\)/) {
+			iplen = 40 + substr($0, RSTART + 16, RLENGTH - 17)
+		}
+		/bad cksum|bad udp cksum|incorrect|wrong/ { bad_sums++ }
+		/\[udp sum ok\]/ { udp_ok++ }
+		/cksum 0x[0-9a-f]+ \(correct\)/ { tcp_ok++ }
+		END {
+			end_frame()
+			printf "%d %d %d %d %d %d\n", frames, ip_bytes,
+				bad_sums, udp_ok, tcp_ok, bad_pad
+		}'
+}
+
+# Padded frames: IP packets (iplen=) shorter than their frames. A TCP ACK
+# in a minimal frame (and one whose size comes from iplen=), UDP over
+# IPv4 (several flows: the per-frame checksum update), IPv6 (the same),
+# VLAN and QinQ (odd lengths), and UDP whose size comes from iplen=.
+test_padded_frames()
+{
+	local snaplen=2048 n="padded frames" facts want got bad
+	send_exact "$n: flowgen, rx counters, capture" 222 22988 \
+		proto=tcp,src=192.0.2.5,dst=203.0.113.9,flags=A,size=60,iplen=40,count=100 \
+		proto=tcp,flags=A,iplen=40,count=10 \
+		proto=udp,src=192.0.2.5,dst=203.0.113.9,dport=53,size=200,iplen=101,count=50,flows=5 \
+		proto=udp,src=2001:db8::1,dst=2001:db8::2,size=128,iplen=70,count=30,flows=3 \
+		proto=udp,vlan=10,size=80,iplen=33,count=20 \
+		proto=udp,vlan=100,inner_vlan=200,size=100,iplen=45,count=5 \
+		proto=udp,iplen=50,count=7
+	bad=$(jq -c '[.flows[] | select(.ip_bytes != .packets * .iplen)]' \
+		"$tmp/gen.json")
+	got=$(jq -r '"\(.ip_bytes) \([.flows[].ip_bytes] | add)" +
+		" \(.flows[1].size) \(.flows[-1].size)"' "$tmp/gen.json")
+	want="12785 12785 60 64"
+	if [ "$got" = "$want" ] && [ "$bad" = "[]" ]; then
+		ok "$n: JSON ip_bytes; size from iplen= alone"
+	else
+		fail "$n: JSON ip_bytes; size from iplen= alone" \
+			"want $want, got $got; flows not packets x iplen: $bad"
+	fi
+	facts=$(capture_ip_facts)
+	want="222 12785 0 112 110 0"
+	if [ "$facts" = "$want" ]; then
+		ok "$n: IP lengths captured sum to ip_bytes; sums valid, padding 0"
+	else
+		fail "$n: IP lengths captured sum to ip_bytes; sums valid, padding 0" \
+			"want (packets ip_bytes bad udp_ok tcp_ok bad_pad) $want," \
+			"capture $facts"
+	fi
+}
+test_padded_frames
+
+# SCTP's CRC32c and ICMP's checksums in padded frames, which tcpdump
+# does not check: tshark does (status 1 is good).
+test_padded_tshark()
+{
+	local snaplen=2048 n="padded sctp, icmp, icmpv6" sums
+	if ! command -v tshark >/dev/null; then
+		ok "$n: checksums valid (tshark) # SKIP no tshark"
+		return
+	fi
+	send_exact "$n: flowgen, rx counters, capture" 23 3268 \
+		proto=sctp,src=192.0.2.5,dst=203.0.113.9,size=200,iplen=70,count=8,flows=4 \
+		proto=sctp,src=2001:db8::1,dst=2001:db8::2,size=128,iplen=66,count=6,flows=3 \
+		proto=icmp,size=100,iplen=37,count=5,flows=5 \
+		proto=icmpv6,size=100,iplen=51,count=4,flows=2
+	sums=$(tshark -r "$tmp/cap.pcap" -o sctp.checksum:CRC-32C \
+		-o ip.check_checksum:TRUE -T fields -E separator=, \
+		-e ip.checksum.status -e sctp.checksum.status \
+		-e icmp.checksum.status -e icmpv6.checksum.status 2>/dev/null |
+		LC_ALL=C sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
+	if [ "$sums" = ",,,1:4 ,1,,:6 1,,1,:5 1,1,,:8 " ]; then
+		ok "$n: checksums valid (tshark)"
+	else
+		fail "$n: checksums valid (tshark)" "tshark statuses: $sums"
+	fi
+}
+test_padded_tshark
+
+udp_csum_errors()
+{
+	ip netns exec "$H1" nstat -asz UdpInCsumErrors Udp6InCsumErrors |
+		awk '!/^#/ { printf "%s %s ", $1, $2 }'
+}
+
+# The receiving stack takes padded UDP: it trims the padding by the IP
+# length, checks the UDP length and checksum, and a socket reads each
+# datagram with its payload (iplen - 28, or iplen - 48 over IPv6).
+test_padded_udp_delivered()
+{
+	local n="padded udp IPv4 and IPv6: delivered to a socket"
+	local mac i got s0 s1
+	if ! command -v python3 >/dev/null; then
+		ok "$n # SKIP no python3"
+		return
+	fi
+	mac=$(ip -n "$H1" -j link show "$RX" | jq -r '.[0].address')
+	ip netns exec "$H1" python3 - 40 >"$tmp/udp.out" 2>&1 <<'PY' &
+import select, socket, sys
+want = int(sys.argv[1])
+socks = {}
+for fam, addr in ((socket.AF_INET, "192.0.2.6"),
+                  (socket.AF_INET6, "2001:db8:0:1::2")):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.bind((addr, 5555))
+    socks[s] = 4 if fam == socket.AF_INET else 6
+got = {s: [] for s in socks}
+print("ready", flush=True)
+while sum(map(len, got.values())) < 2 * want:
+    ready = select.select(list(socks), [], [], 5)[0]
+    if not ready:
+        break   # 5 s without a datagram: what arrived tells
+    for s in ready:
+        got[s].append(len(s.recv(65536)))
+for s, fam in socks.items():
+    print(fam, len(got[s]), *sorted(set(got[s])))
+PY
+	udp_pid=$!
+	for ((i = 0; i < 50; i++)); do
+		grep -qs "^ready" "$tmp/udp.out" && break
+		sleep 0.1
+	done
+	s0=$(udp_csum_errors)
+	"$GEN" --netns "$H0" --dev veth1 --json \
+		proto=udp,src=192.0.2.5,dst=192.0.2.6,dmac=$mac,sport=4000,dport=5555,size=300,iplen=128,count=40,flows=4 \
+		proto=udp,src=2001:db8:0:1::1,dst=2001:db8:0:1::2,dmac=$mac,sport=4000,dport=5555,size=200,iplen=148,count=40,flows=4 \
+		>"$tmp/gen.json" 2>"$tmp/gen.err"
+	wait "$udp_pid"
+	udp_pid=
+	s1=$(udp_csum_errors)
+	got=$(grep -v '^ready' "$tmp/udp.out" | tr '\n' ' ')
+	if [ "$got" = "4 40 100 6 40 100 " ] && [ "$s0" = "$s1" ]; then
+		ok "$n"
+	else
+		fail "$n" "listener (family count lengths): $got" \
+			"checksum errors before: $s0, after: $s1" \
+			"$(cat "$tmp/gen.err")"
+	fi
+}
+
+test_padded_udp_delivered
+
 test_many_frames_fast()
 {
 	local r0 r1 got pps
@@ -226,6 +405,13 @@ proto=udp,count=1,count=2 count: given twice
 inner_vlan=3,proto=udp inner_vlan: needs vlan=
 smac=00:11,eth=0x88b5 smac: '00:11' is not a MAC
 count=5 proto: missing
+proto=tcp,size=60,iplen=39,flags=A iplen: 39 is too small
+proto=udp,iplen=27 iplen: 27 is too small
+proto=udp,size=100,iplen=87 iplen: 87 is too large
+proto=udp,vlan=5,size=100,iplen=83 iplen: 83 is too large
+proto=udp,iplen=9210 iplen: 9210 is too large
+proto=udp,iplen=9217 iplen: 9217 is out of range
+eth=0x88b5,iplen=50 iplen: only for IP
 EOF
 	return $bad
 }
