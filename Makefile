@@ -4,6 +4,7 @@
 #   make test    build, then run every test (tests/run.sh)
 #   make bench   build, then run the benchmarks
 #   make demo    testbed + generated traffic + the live view
+#   make fuzz    build, then run each libFuzzer target FUZZ_SECONDS (60)
 #   make clean   remove $(BUILD)
 #   V=1          show full commands
 
@@ -52,12 +53,19 @@ TEST_SRCS := $(wildcard tests/*_test.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/bench*.c))
 
+# libFuzzer targets: tests/fuzz/NAME_fuzz.c fuzzes cmd/NAME.c (clang;
+# Debian's libclang-rt-dev); tests/test_fuzz.sh runs them.
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/*_fuzz.c))
+FUZZ_FLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icmd \
+	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 60
+
 PROGS := $(BUILD)/flowstat $(if $(GEN_OBJS),$(BUILD)/flowgen)
 
-.PHONY: all deps test bench demo clean
+.PHONY: all deps test bench demo fuzz clean
 # Keep the objects of the test programs (make deletes chained ones).
 .SECONDARY:
-all: $(PROGS) $(TEST_BINS) $(BENCH_BINS)
+all: $(PROGS) $(TEST_BINS) $(BENCH_BINS) $(FUZZ_BINS)
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -96,6 +104,11 @@ PARSE_SAN := -fsanitize=address,undefined -fno-sanitize=alignment
 $(BUILD)/obj/tests/parse_test.o: XCFLAGS += $(PARSE_SAN)
 $(BUILD)/tests/parse_test: SAN = $(PARSE_SAN)
 
+$(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c cmd/%.c $(wildcard cmd/*.h) | deps
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+
 # BPF objects depend on their own source (flat names, so list them).
 $(foreach s,$(BPF_SRCS),$(eval $(BUILD)/$(notdir $(s:.bpf.c=.bpf.o)): $(s)))
 
@@ -107,6 +120,9 @@ bench: all
 
 demo: all
 	$(Q)BUILD=$(BUILD) scripts/demo.sh
+
+fuzz: $(FUZZ_BINS)
+	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/test_fuzz.sh
 
 clean:
 	$(call msg,CLEAN,$(BUILD))
