@@ -5,6 +5,7 @@
 #   make bench   build, then run the benchmarks
 #   make demo    testbed + generated traffic + the live view
 #   make fuzz    build, then run each libFuzzer target FUZZ_SECONDS (60)
+#   make install / uninstall   [DESTDIR=...] [PREFIX=/usr/local]
 #   make clean   remove $(BUILD)
 #   V=1          show full commands
 
@@ -60,9 +61,21 @@ FUZZ_FLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icmd \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
 
+# make install: /etc/default/flowstat only where there is none (it is
+# the admin's); uninstall leaves it. systemd reads units from
+# /lib/systemd/system (Debian's own) and /usr/local/lib/systemd/system.
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+COMPDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),,$(PREFIX))/lib/systemd/system
+DEFAULTS := /etc/default/flowstat
+INSTALLED := $(SBINDIR)/flowstat $(MANDIR)/man8/flowstat.8 \
+	     $(COMPDIR)/flowstat $(UNITDIR)/flowstat-agent.service
+
 PROGS := $(BUILD)/flowstat $(if $(GEN_OBJS),$(BUILD)/flowgen)
 
-.PHONY: all deps test bench demo fuzz clean
+.PHONY: all deps test bench demo fuzz install uninstall clean
 # Keep the objects of the test programs (make deletes chained ones).
 .SECONDARY:
 all: $(PROGS) $(TEST_BINS) $(BENCH_BINS) $(FUZZ_BINS)
@@ -123,6 +136,24 @@ demo: all
 
 fuzz: $(FUZZ_BINS)
 	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/test_fuzz.sh
+
+install: $(BUILD)/flowstat
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)mkdir -p $(BUILD)/systemd
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/flowstat-agent.service.in \
+		> $(BUILD)/systemd/flowstat-agent.service
+	$(Q)install -D -m 0755 $(BUILD)/flowstat $(DESTDIR)$(SBINDIR)/flowstat
+	$(Q)install -D -m 0644 man/flowstat.8 $(DESTDIR)$(MANDIR)/man8/flowstat.8
+	$(Q)install -D -m 0644 scripts/flowstat.bash-completion \
+		$(DESTDIR)$(COMPDIR)/flowstat
+	$(Q)install -D -m 0644 $(BUILD)/systemd/flowstat-agent.service \
+		$(DESTDIR)$(UNITDIR)/flowstat-agent.service
+	$(Q)test -e $(DESTDIR)$(DEFAULTS) || \
+		install -D -m 0644 systemd/flowstat.default $(DESTDIR)$(DEFAULTS)
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 clean:
 	$(call msg,CLEAN,$(BUILD))
