@@ -4,6 +4,8 @@
 #   make test    build, then run every test (tests/run.sh)
 #   make bench   build, then run the benchmarks
 #   make demo    testbed + generated traffic + the live view
+#   make fuzz    build, then run each libFuzzer target FUZZ_SECONDS (60)
+#   make install / uninstall   [DESTDIR=...] [PREFIX=/usr/local]
 #   make clean   remove $(BUILD)
 #   V=1          show full commands
 
@@ -29,7 +31,7 @@ BPF_CFLAGS = -target bpf -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	     -mcpu=v3 -mllvm -simplifycfg-sink-common=false $(ARCH_INC) -Icommon
 CFLAGS    ?= -O2 -g
 XCFLAGS    = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	     -I$(BUILD) -Icommon -Iuser -Iui \
+	     -I$(BUILD) -Icommon -Iuser -Iui -Icmd \
 	     $(shell pkg-config --cflags $(PKGS))
 LDLIBS     = $(shell pkg-config --libs $(PKGS)) -lelf -lz -lm
 
@@ -39,8 +41,8 @@ BPF_OBJS  := $(addprefix $(BUILD)/,$(notdir $(BPF_SRCS:.bpf.c=.bpf.o)))
 SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 BPF_HDRS  := $(wildcard common/*.h)
 
-# flowstat: the core (user/) and the live view (ui/).
-CORE_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+# flowstat: the core (user/), the commands (cmd/) and the live view (ui/).
+CORE_SRCS := $(filter-out user/main.c,$(wildcard user/*.c)) $(wildcard cmd/*.c)
 CORE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRCS))
 UI_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard ui/*.c))
 MAIN_OBJ  := $(BUILD)/obj/user/main.o
@@ -52,12 +54,31 @@ TEST_SRCS := $(wildcard tests/*_test.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/bench*.c))
 
+# libFuzzer targets: tests/fuzz/NAME_fuzz.c fuzzes cmd/NAME.c (clang;
+# Debian's libclang-rt-dev); tests/test_fuzz.sh runs them.
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/*_fuzz.c))
+FUZZ_FLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icmd \
+	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 60
+
+# make install: /etc/default/flowstat only where there is none (it is
+# the admin's); uninstall leaves it. systemd reads units from
+# /lib/systemd/system (Debian's own) and /usr/local/lib/systemd/system.
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+COMPDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),,$(PREFIX))/lib/systemd/system
+DEFAULTS := /etc/default/flowstat
+INSTALLED := $(SBINDIR)/flowstat $(MANDIR)/man8/flowstat.8 \
+	     $(COMPDIR)/flowstat $(UNITDIR)/flowstat-agent.service
+
 PROGS := $(BUILD)/flowstat $(if $(GEN_OBJS),$(BUILD)/flowgen)
 
-.PHONY: all deps test bench demo clean
+.PHONY: all deps test bench demo fuzz install uninstall clean
 # Keep the objects of the test programs (make deletes chained ones).
 .SECONDARY:
-all: $(PROGS) $(TEST_BINS) $(BENCH_BINS)
+all: $(PROGS) $(TEST_BINS) $(BENCH_BINS) $(FUZZ_BINS)
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -71,7 +92,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $(@:.skel.h=)) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/%.o: %.c $(SKELS) $(wildcard common/*.h user/*.h ui/*.h flowgen/*.h tests/*.h) | deps
+$(BUILD)/obj/%.o: %.c $(SKELS) $(wildcard common/*.h user/*.h ui/*.h cmd/*.h flowgen/*.h tests/*.h) | deps
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(XCFLAGS) -c $< -o $@
@@ -96,6 +117,11 @@ PARSE_SAN := -fsanitize=address,undefined -fno-sanitize=alignment
 $(BUILD)/obj/tests/parse_test.o: XCFLAGS += $(PARSE_SAN)
 $(BUILD)/tests/parse_test: SAN = $(PARSE_SAN)
 
+$(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c cmd/%.c $(wildcard cmd/*.h) | deps
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@
+
 # BPF objects depend on their own source (flat names, so list them).
 $(foreach s,$(BPF_SRCS),$(eval $(BUILD)/$(notdir $(s:.bpf.c=.bpf.o)): $(s)))
 
@@ -107,6 +133,27 @@ bench: all
 
 demo: all
 	$(Q)BUILD=$(BUILD) scripts/demo.sh
+
+fuzz: $(FUZZ_BINS)
+	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/test_fuzz.sh
+
+install: $(BUILD)/flowstat
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)mkdir -p $(BUILD)/systemd
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/flowstat-agent.service.in \
+		> $(BUILD)/systemd/flowstat-agent.service
+	$(Q)install -D -m 0755 $(BUILD)/flowstat $(DESTDIR)$(SBINDIR)/flowstat
+	$(Q)install -D -m 0644 man/flowstat.8 $(DESTDIR)$(MANDIR)/man8/flowstat.8
+	$(Q)install -D -m 0644 scripts/flowstat.bash-completion \
+		$(DESTDIR)$(COMPDIR)/flowstat
+	$(Q)install -D -m 0644 $(BUILD)/systemd/flowstat-agent.service \
+		$(DESTDIR)$(UNITDIR)/flowstat-agent.service
+	$(Q)test -e $(DESTDIR)$(DEFAULTS) || \
+		install -D -m 0644 systemd/flowstat.default $(DESTDIR)$(DEFAULTS)
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -4,10 +4,10 @@
 set -euo pipefail
 
 packages=(
-	make gcc clang llvm pkg-config bpftool
+	make gcc clang llvm libclang-rt-dev pkg-config bpftool
 	libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev
 	libnl-3-dev libnl-route-3-dev libncurses-dev
-	iproute2 ethtool tcpdump iperf3 iputils-ping tmux jq strace
+	iproute2 ethtool tcpdump iperf3 iputils-ping tmux jq strace systemd
 )
 
 missing=()
