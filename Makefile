@@ -31,7 +31,7 @@ BPF_CFLAGS = -target bpf -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	     -mcpu=v3 -mllvm -simplifycfg-sink-common=false $(ARCH_INC) -Icommon
 CFLAGS    ?= -O2 -g
 XCFLAGS    = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	     -I$(BUILD) -Icommon -Iuser -Iui -Icmd \
+	     -I$(BUILD) -Icommon -Icore -Iexport -Icmd -Iui \
 	     $(shell pkg-config --cflags $(PKGS))
 LDLIBS     = $(shell pkg-config --libs $(PKGS)) -lelf -lz -lm
 
@@ -41,11 +41,14 @@ BPF_OBJS  := $(addprefix $(BUILD)/,$(notdir $(BPF_SRCS:.bpf.c=.bpf.o)))
 SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 BPF_HDRS  := $(wildcard common/*.h)
 
-# flowstat: the core (user/), the commands (cmd/) and the live view (ui/).
-CORE_SRCS := $(filter-out user/main.c,$(wildcard user/*.c)) $(wildcard cmd/*.c)
+# flowstat: the core (core/), the exporters (export/), the commands
+# (cmd/) and the live view (ui/). Everything but main() is linked into
+# the C tests too.
+CORE_SRCS := $(wildcard core/*.c export/*.c) \
+	     $(filter-out cmd/main.c,$(wildcard cmd/*.c))
 CORE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRCS))
 UI_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard ui/*.c))
-MAIN_OBJ  := $(BUILD)/obj/user/main.o
+MAIN_OBJ  := $(BUILD)/obj/cmd/main.o
 GEN_SRCS  := $(filter-out %.bpf.c,$(wildcard flowgen/*.c))
 GEN_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(GEN_SRCS))
 
@@ -92,7 +95,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $(@:.skel.h=)) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/%.o: %.c $(SKELS) $(wildcard common/*.h user/*.h ui/*.h cmd/*.h flowgen/*.h tests/*.h) | deps
+$(BUILD)/obj/%.o: %.c $(SKELS) $(wildcard common/*.h core/*.h export/*.h cmd/*.h ui/*.h flowgen/*.h tests/*.h) | deps
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(XCFLAGS) -c $< -o $@

@@ -81,7 +81,7 @@ struct flowstat_ctl ctl SEC(".data.ctl") = { .gen = 2 };
 const volatile __u32 cache_mask = FLOWSTAT_CACHE_SLOTS - 1;
 /*
  * Nanoseconds per jiffy of the running kernel, asked by userspace at
- * load (user/clock.h); 0 leaves the fast path off. Nothing here needs
+ * load (core/clock.h); 0 leaves the fast path off. Nothing here needs
  * the kernel's config.
  */
 const volatile __u32 ns_per_jiffy;

@@ -3,7 +3,7 @@
  * The map ABI shared by the BPF programs and userspace: flow keys, flow
  * values, per-direction totals, the per-CPU flow cache slots, the epoch
  * control word, enums and pin names. Fixed-width types only, explicit padding, no pointers.
- * Userspace checks the sizes with _Static_assert (user/abi.c).
+ * Userspace checks the sizes with _Static_assert (core/abi.c).
  */
 #ifndef FLOWSTAT_H
 #define FLOWSTAT_H
@@ -72,7 +72,7 @@ struct flow_value {
  * (struct flowstat_ctl). After advancing it, userspace waits until no
  * program can still run on the old generation (a kernel grace period),
  * and the old epoch's maps are then its own to read, fold into the
- * cumulative store (user/store.h) and clear. Per-CPU values of the
+ * cumulative store (core/store.h) and clear. Per-CPU values of the
  * totals and the cache carry the generation that wrote them: a value of
  * an older generation was folded already and counts as empty, so those
  * maps never need clearing.

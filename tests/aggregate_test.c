@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for user/aggregate.c: the live view's rows. Synthetic
+ * Unit tests for core/aggregate.c: the live view's rows. Synthetic
  * snapshots with known flows; every sum, group and order checked exactly.
  */
 #include <arpa/inet.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The cumulative store (user/store.h) against a model: random folds of
+ * The cumulative store (core/store.h) against a model: random folds of
  * new and returning flows, aging, readers that hold ended flows, a full
  * table; and a folder killed at every write it makes, each time followed
  * by a recovery and the same fold again, which must leave the store

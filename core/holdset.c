@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "holdset.h"
-#include "log.h"
+#include "report.h"
 #include "pin.h"
 
 void holdset_init(struct holdset *hs, const char *cmd,
@@ -61,7 +61,7 @@ static int release_one(struct holdset *hs, struct held_iface *h)
 		}
 	}
 	if (err)
-		log_error("%s: detach %s: %s", hs->cmd, h->ifname,
+		report_error("%s: detach %s: %s", hs->cmd, h->ifname,
 			  strerror(-err));
 	h->mine = false;
 	return err;
@@ -88,12 +88,12 @@ static int check_all(struct holdset *hs, char *const *ifnames, int n)
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < i; j++)
 			if (!strcmp(ifnames[i], ifnames[j])) {
-				log_error("%s: interface given twice '%s'",
+				report_error("%s: interface given twice '%s'",
 					  hs->cmd, ifnames[i]);
 				return -EINVAL;
 			}
 		if (strlen(ifnames[i]) >= IF_NAMESIZE) {
-			log_error("%s: interface name too long '%s'", hs->cmd,
+			report_error("%s: interface name too long '%s'", hs->cmd,
 				  ifnames[i]);
 			return -EINVAL;
 		}
@@ -117,7 +117,7 @@ int holdset_attach(struct holdset *hs, char *const *ifnames, int n,
 		return 0;
 	grown = realloc(hs->list, (hs->n + n) * sizeof(*grown));
 	if (!grown) {
-		log_error("%s: out of memory", hs->cmd);
+		report_error("%s: out of memory", hs->cmd);
 		return -ENOMEM;
 	}
 	hs->list = grown;

@@ -5,7 +5,7 @@
  * kept where every flowstat process sees the same numbers. It lives in
  * one pinned BPF array map that userspace maps into memory (the data
  * plane never touches it), and only a folder holding the instance's lock
- * writes it (user/fold.h). Everything here is plain memory work, so that
+ * writes it (core/fold.h). Everything here is plain memory work, so that
  * tests can run it on a buffer.
  *
  * Exact under any crash. A fold is a transaction with one commit word:

@@ -29,14 +29,6 @@ void log_msg(enum log_level level, const char *fmt, ...)
 #define pr_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
 /*
- * The first warning libbpf or libxdp gave since log_lib_reset() (their
- * reason when a load fails), without prefix or newline; NULL if none.
- * Errors quote it at the default verbosity.
- */
-void log_lib_reset(void);
-const char *log_lib_reason(void);
-
-/*
  * Report an error, once, at the place that knows its context:
  *   plain: "flowstat: attach eth0: ...\n" on stderr
  *   JSON:  {"error":"attach eth0: ..."} on stdout

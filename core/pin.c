@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include "flowstat.h"
-#include "log.h"
+#include "report.h"
 #include "pin.h"
 
 #define HOST_ROOT "/proc/1/root" FLOWSTAT_PIN_ROOT
@@ -101,7 +101,7 @@ int pin_prepare(bool private_ok)
 		/* a mount here would die with this namespace */
 		if (init_mount_ns() != 1 && !private_ok)
 			return -EXDEV;
-		pr_info("bpffs not mounted; mounting it on " BPFFS_MOUNT);
+		report_info("bpffs not mounted; mounting it on " BPFFS_MOUNT);
 		if (mkdir(BPFFS_MOUNT, 0700) && errno != EEXIST)
 			return -errno;
 		if (mount("bpf", BPFFS_MOUNT, "bpf", 0, "mode=0700"))

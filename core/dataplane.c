@@ -15,7 +15,7 @@
 #include "dataplane.h"
 #include "flowstat_tc.skel.h"
 #include "flowstat_xdp.skel.h"
-#include "log.h"
+#include "report.h"
 #include "pin.h"
 #include "store.h"
 
@@ -90,7 +90,7 @@ int dp_open(struct dataplane *dp, bool xdp, bool tc, __u32 max_flows,
 	dp->cache_slots = cache_slots ? cache_slots : dp_default_cache_slots();
 	err = clock_ns_per_jiffy(&dp->ns_per_jiffy);
 	if (err)
-		pr_warn("the fast path is off: the kernel's jiffy length "
+		report_warn("the fast path is off: the kernel's jiffy length "
 			"could not be found (%s)", strerror(-err));
 	err = 0;
 	if (xdp) {

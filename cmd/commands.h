@@ -20,10 +20,10 @@ extern struct globals globals;
 
 enum exit_code { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
-int do_attach(int argc, char **argv);	/* user/attach_cmd.c */
+int do_attach(int argc, char **argv);	/* cmd/attach_cmd.c */
 int do_detach(int argc, char **argv);
 int do_status(int argc, char **argv);
-int do_dump(int argc, char **argv);	/* user/dump.c */
+int do_dump(int argc, char **argv);	/* cmd/dump.c */
 int do_watch(int argc, char **argv);
 int do_gc(int argc, char **argv);
 int do_top(int argc, char **argv);	/* ui/top.c */

@@ -18,7 +18,7 @@
 #include "collect.h"
 #include "fold.h"
 #include "iface.h"
-#include "log.h"
+#include "report.h"
 #include "netns.h"
 
 #define SAMPLES 4	/* per rate window; spaced at half the window */
@@ -709,7 +709,7 @@ static int iface_add(struct collector *c, struct instance *inst,
 	/* a follower registers before its first fold: nothing ended
 	 * after that is freed before it has read it */
 	if (inst && c->opts.follow && fold_register(inst) == -ENOSPC)
-		pr_warn("%s: every reader slot is taken; flows others end "
+		report_warn("%s: every reader slot is taken; flows others end "
 			"may be missed", meta->ifname);
 	/* flows that ended before we looked are in retired, not ours */
 	is->acked = is->st->hdr->committed;
@@ -912,7 +912,7 @@ static int open_named(struct collector *c)
 		if (!err)
 			err = iface_add(c, inst, NULL, &inst->meta);
 		if (err) {
-			log_error("%s: %s", c->opts.ifnames[i],
+			report_error("%s: %s", c->opts.ifnames[i],
 				  err == -ENOENT ?
 				  "flowstat is not attached here" :
 				  strerror(-err));

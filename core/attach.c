@@ -23,7 +23,7 @@
 #include "dataplane.h"
 #include "flowstat_xdp.skel.h"
 #include "iface.h"
-#include "log.h"
+#include "report.h"
 #include "netns.h"
 #include "orphan.h"
 #include "pin.h"
@@ -114,11 +114,11 @@ static void report_missing_iface(const char *ifname)
 	char ns[64];
 
 	if (!iface_find_netns(ifname, ns, sizeof(ns)))
-		log_error("attach %s: no such interface in this network "
+		report_error("attach %s: no such interface in this network "
 			  "namespace; it is in netns '%s' (use --netns %s)",
 			  ifname, ns, ns);
 	else
-		log_error("attach %s: no such interface", ifname);
+		report_error("attach %s: no such interface", ifname);
 }
 
 /*
@@ -137,7 +137,7 @@ static int held_live(const char *ifname, const struct attach_opts *opts,
 	if (live)
 		*held_id = inst.meta.prog_id_xdp;
 	else
-		pr_info("attach %s: stale pins in %s (its hooks are gone)",
+		report_info("attach %s: stale pins in %s (its hooks are gone)",
 			ifname, inst.dir);
 	instance_close(&inst);
 	return live;
@@ -157,12 +157,12 @@ int attach_check(const char *ifname, const struct attach_opts *opts,
 		return err;
 	}
 	if (err) {
-		log_error("attach %s: %s", ifname, strerror(-err));
+		report_error("attach %s: %s", ifname, strerror(-err));
 		return err;
 	}
 	*ifindex = info.ifindex;
 	if (held_live(ifname, opts, &held_id) && !force) {
-		log_error("attach %s: flowstat is already attached "
+		report_error("attach %s: flowstat is already attached "
 			  "(detach first, or use --force)", ifname);
 		return -EEXIST;
 	}
@@ -170,12 +170,12 @@ int attach_check(const char *ifname, const struct attach_opts *opts,
 		return 0;	/* a foreign XDP program is no conflict */
 	err = xdp_foreign(info.ifindex, held_id, desc, sizeof(desc));
 	if (err > 0) {
-		log_error("attach %s: another XDP program %s is attached; "
+		report_error("attach %s: another XDP program %s is attached; "
 			  "flowstat will not replace it", ifname, desc);
 		return -EBUSY;
 	}
 	if (err) {
-		log_error("attach %s: cannot query XDP: %s", ifname,
+		report_error("attach %s: cannot query XDP: %s", ifname,
 			  strerror(-err));
 		return err;
 	}
@@ -187,7 +187,7 @@ int attach_check(const char *ifname, const struct attach_opts *opts,
 /* The libbpf or libxdp line that says why, if there was one. */
 static const char *lib_reason(char *buf, size_t len)
 {
-	const char *why = log_lib_reason();
+	const char *why = report_lib_reason();
 
 	if (!why)
 		return "";
@@ -272,25 +272,25 @@ static int xdp_attach(struct attach_state *st, enum xdp_mode_req req)
 	char why[256];
 	int err;
 
-	log_lib_reset();
+	report_lib_reset();
 	if (req != XDP_REQ_SKB) {
 		err = xdp_try(st, XDP_MODE_NATIVE);
 		if (!err || req == XDP_REQ_NATIVE)
 			goto out;
-		pr_info("attach %s: native XDP failed (%s); trying skb mode",
+		report_info("attach %s: native XDP failed (%s); trying skb mode",
 			st->ifname, strerror(-err));
 		xdp_unload(st);
-		log_lib_reset();
+		report_lib_reset();
 	}
 	err = xdp_try(st, XDP_MODE_SKB);
 out:
 	if (!err)
 		return 0;
 	if (err == -EOPNOTSUPP && req == XDP_REQ_NATIVE)
-		log_error("attach %s: XDP native mode not supported by driver; "
+		report_error("attach %s: XDP native mode not supported by driver; "
 			  "try --mode skb", st->ifname);
 	else
-		log_error("attach %s: XDP attach failed: %s%s", st->ifname,
+		report_error("attach %s: XDP attach failed: %s%s", st->ifname,
 			  strerror(-err), lib_reason(why, sizeof(why)));
 	xdp_unload(st);
 	return err;
@@ -354,7 +354,7 @@ static int tc_attach_dir(struct attach_state *st, enum tc_req req,
 			st->meta.tc_kind = TC_KIND_TCX;
 		if (!err || req == TC_REQ_TCX || err != -EINVAL)
 			goto out;
-		pr_info("attach %s: no tcx; using clsact", st->ifname);
+		report_info("attach %s: no tcx; using clsact", st->ifname);
 	}
 	err = clsact_attach(st, fd, egress);
 	if (!err)
@@ -424,7 +424,7 @@ static int clsact_remove_qdisc(int ifindex)
 	if (in < 0 || eg < 0)
 		return in < 0 ? in : eg;
 	if (in || eg) {
-		pr_info("keeping the clsact qdisc: %d other filters on it",
+		report_info("keeping the clsact qdisc: %d other filters on it",
 			in + eg);
 		return 0;
 	}
@@ -595,7 +595,7 @@ static int attach_rest(struct attach_state *st, const struct attach_opts *o)
 	char why[256];
 	int err = 0;
 
-	log_lib_reset();
+	report_lib_reset();
 	if (o->ingress == HOOK_TC || o->egress)
 		err = dp_load_tc(&st->dp);
 	if (!err && o->ingress == HOOK_TC) {
@@ -626,7 +626,7 @@ static int attach_rest(struct attach_state *st, const struct attach_opts *o)
 		err = meta_write(st);
 	}
 	if (err)
-		log_error("attach %s: %s: %s%s%s", st->ifname, step,
+		report_error("attach %s: %s: %s%s%s", st->ifname, step,
 			  strerror(-err), perm_hint(err),
 			  lib_reason(why, sizeof(why)));
 	return err;
@@ -638,13 +638,13 @@ static int attach_prepare(struct attach_state *st,
 	int err = pin_prepare(o->owned);
 
 	if (err == -EXDEV) {
-		log_error("attach %s: this mount namespace has no bpffs and "
+		report_error("attach %s: this mount namespace has no bpffs and "
 			  "cannot reach the host's (ip netns exec?); use "
 			  "'flowstat --netns NAME attach' instead", st->ifname);
 		return err;
 	}
 	if (err) {
-		log_error("attach %s: bpffs at %s: %s%s", st->ifname,
+		report_error("attach %s: bpffs at %s: %s%s", st->ifname,
 			  pin_root(), strerror(-err), err == -EPERM ?
 			  " (mounting bpffs needs CAP_SYS_ADMIN)" : "");
 		return err;
@@ -655,7 +655,7 @@ static int attach_prepare(struct attach_state *st,
 		err = mkdir(st->dir, 0700) ? -errno : 0;
 	}
 	if (err)
-		log_error("attach %s: %s: %s", st->ifname, st->dir,
+		report_error("attach %s: %s: %s", st->ifname, st->dir,
 			  strerror(-err));
 	else
 		st->dir_made = true;
@@ -686,23 +686,23 @@ int iface_attach(const char *ifname, const struct attach_opts *opts,
 
 	st.ifindex = if_nametoindex(ifname);
 	if (!st.ifindex) {
-		log_error("attach %s: no such interface", ifname);
+		report_error("attach %s: no such interface", ifname);
 		return -ENODEV;
 	}
 	/* before its folder is made: it would look half-made */
 	err = orphan_remove_iface(st.ifindex);
 	if (err)
-		log_error("attach %s: remove orphaned flowstat programs: %s",
+		report_error("attach %s: remove orphaned flowstat programs: %s",
 			  ifname, strerror(-err));
 	else
 		err = attach_prepare(&st, opts);
 	if (!err) {
-		log_lib_reset();
+		report_lib_reset();
 		err = dp_open(&st.dp, opts->ingress == HOOK_XDP,
 			      opts->ingress == HOOK_TC || opts->egress,
 			      opts->max_flows, st.meta.cache_slots);
 		if (err)
-			log_error("attach %s: open the BPF objects: %s%s",
+			report_error("attach %s: open the BPF objects: %s%s",
 				  ifname, strerror(-err),
 				  lib_reason(why, sizeof(why)));
 	}
@@ -897,7 +897,7 @@ static int detach_unreachable(struct instance *inst)
 	    (m->tc_kind == TC_KIND_CLSACT &&
 	     (prog_alive(m->prog_id_tc_ingress) ||
 	      prog_alive(m->prog_id_tc_egress)))) {
-		log_error("detach %s: its network namespace is not reachable "
+		report_error("detach %s: its network namespace is not reachable "
 			  "from here (use --netns NAME)", m->ifname);
 		return -ENOENT;
 	}
@@ -937,7 +937,7 @@ int iface_detach(struct instance *inst)
 		return detach_unreachable(inst);
 	}
 	if (err) {
-		log_error("detach %s: enter its network namespace: %s",
+		report_error("detach %s: enter its network namespace: %s",
 			  m->ifname, strerror(-err));
 		return err;
 	}
@@ -949,7 +949,7 @@ int iface_detach(struct instance *inst)
 	if (!err && !ifindex)
 		err = detach_moved(m);
 	if (err)
-		log_error("detach %s: %s%s", m->ifname, strerror(-err),
+		report_error("detach %s: %s%s", m->ifname, strerror(-err),
 			  perm_hint(err));
 	return err;
 }
@@ -961,20 +961,20 @@ int attach_lock(const char *cmd, bool owned)
 	int err = pin_prepare(owned), fd;
 
 	if (err == -EXDEV) {
-		log_error("%s: this mount namespace has no bpffs and cannot "
+		report_error("%s: this mount namespace has no bpffs and cannot "
 			  "reach the host's (ip netns exec?); use 'flowstat "
 			  "--netns NAME %s' instead", cmd, cmd);
 		return err;
 	}
 	if (err) {
-		log_error("%s: bpffs at %s: %s%s", cmd, pin_root(),
+		report_error("%s: bpffs at %s: %s%s", cmd, pin_root(),
 			  strerror(-err), err == -EPERM ?
 			  " (mounting bpffs needs CAP_SYS_ADMIN)" : "");
 		return err;
 	}
 	fd = pin_lock(true);
 	if (fd < 0)
-		log_error("%s: lock %s: %s", cmd, pin_root(), strerror(-fd));
+		report_error("%s: lock %s: %s", cmd, pin_root(), strerror(-fd));
 	return fd;
 }
 
@@ -989,7 +989,7 @@ static int reap_halfmade(void)
 	int n = instance_halfmade_all(&dirs), i, reaped = 0;
 
 	for (i = 0; i < n; i++) {
-		pr_info("%s: left half made by a killed attach; removing it",
+		report_info("%s: left half made by a killed attach; removing it",
 			dirs[i]);
 		if (!pin_remove_dir(dirs[i]))
 			reaped++;
@@ -1017,7 +1017,7 @@ int attach_reap(void)
 		if (list[i].meta.owner != OWNER_PROCESS ||
 		    owner_alive(&list[i]))
 			continue;
-		pr_info("%s: its owner (pid %u) died; removing what it left",
+		report_info("%s: its owner (pid %u) died; removing what it left",
 			list[i].meta.ifname, list[i].meta.owner_pid);
 		if (!iface_detach(&list[i]))
 			reaped++;

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "json.h"
 #include "log.h"
+#include "report.h"
 
 struct globals globals;
 
@@ -41,31 +42,6 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-static char lib_reason[256];
-
-void log_lib_reset(void)
-{
-	lib_reason[0] = '\0';
-}
-
-const char *log_lib_reason(void)
-{
-	return lib_reason[0] ? lib_reason : NULL;
-}
-
-/* Keep the first warning line: the root cause comes before the fallout. */
-static void lib_remember(const char *fmt, va_list ap)
-{
-	size_t n;
-
-	if (lib_reason[0])
-		return;
-	vsnprintf(lib_reason, sizeof(lib_reason), fmt, ap);
-	n = strlen(lib_reason);
-	while (n && (lib_reason[n - 1] == '\n' || lib_reason[n - 1] == ' '))
-		lib_reason[--n] = '\0';
-}
-
 /*
  * Library lines come with their own "libbpf: " / "libxdp: " prefix and
  * newline; print them as they are, after ours.
@@ -88,7 +64,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 
 	if (level == LIBBPF_WARN) {
 		va_copy(copy, ap);
-		lib_remember(fmt, copy);
+		report_lib_remember(fmt, copy);
 		va_end(copy);
 	}
 	return lib_vprint(ours, fmt, ap);
@@ -103,15 +79,34 @@ static int libxdp_print(enum libxdp_print_level level, const char *fmt,
 
 	if (level == LIBXDP_WARN) {
 		va_copy(copy, ap);
-		lib_remember(fmt, copy);
+		report_lib_remember(fmt, copy);
 		va_end(copy);
 	}
 	return lib_vprint(ours, fmt, ap);
 }
 
+/* The core's messages: errors as the commands report theirs, notes as logs. */
+static void core_sink(enum report_level level, const char *msg)
+{
+	switch (level) {
+	case REPORT_ERROR:
+		log_error("%s", msg);
+		break;
+	case REPORT_WARN:
+		log_msg(LOG_WARN, "%s", msg);
+		break;
+	case REPORT_INFO:
+		log_msg(LOG_INFO, "%s", msg);
+		break;
+	default:
+		log_msg(LOG_DEBUG, "%s", msg);
+	}
+}
+
 void log_init(int verbose)
 {
 	log_threshold = LOG_WARN + verbose;
+	report_set_sink(core_sink);
 	libbpf_set_print(libbpf_print);
 	libxdp_set_print(libxdp_print);
 }
