@@ -495,30 +495,31 @@ static int header_ok(const char *line, size_t len)
  */
 static int parse_request(char *req, size_t len, int *head_only, char **path)
 {
-	char *p = req, *end = req + len, *line, *sp1, *sp2, *q;
-	size_t n = next_line(&p, end, &line);
+	char *p = req, *end = req + len, *line, *method, *sp1, *sp2, *q;
+	size_t n = next_line(&p, end, &method);
 	int method_ok;
 
-	if (!n || !line_clean(line, n))
+	if (!n || !line_clean(method, n))
 		return 400;
-	sp1 = memchr(line, ' ', n);
-	sp2 = sp1 ? memchr(sp1 + 1, ' ', line + n - sp1 - 1) : NULL;
-	if (!sp1 || !sp2 || sp1 == line || sp2 == sp1 + 1 || sp1[1] != '/')
+	sp1 = memchr(method, ' ', n);
+	sp2 = sp1 ? memchr(sp1 + 1, ' ', method + n - sp1 - 1) : NULL;
+	if (!sp1 || !sp2 || sp1 == method || sp2 == sp1 + 1 || sp1[1] != '/')
 		return 400;
-	for (q = line; q < sp1; q++)
+	for (q = method; q < sp1; q++)
 		if (!is_tchar(*q))
 			return 400;
 	for (q = sp1 + 1; q < sp2; q++)
 		if ((unsigned char)*q <= ' ' || (unsigned char)*q >= 0x7f)
 			return 400;
-	if (line + n - sp2 - 1 != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) ||
+	if (method + n - sp2 - 1 != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) ||
 	    sp2[8] < '0' || sp2[8] > '9')
 		return 400;
 	while ((n = next_line(&p, end, &line)) > 0)
 		if (!header_ok(line, n))
 			return 400;
-	*head_only = sp1 - line == 4 && !memcmp(line, "HEAD", 4);
-	method_ok = *head_only || (sp1 - line == 3 && !memcmp(line, "GET", 3));
+	*head_only = sp1 - method == 4 && !memcmp(method, "HEAD", 4);
+	method_ok = *head_only ||
+		    (sp1 - method == 3 && !memcmp(method, "GET", 3));
 	if (!method_ok)
 		return 405;
 	*sp2 = 0;
