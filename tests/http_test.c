@@ -7,8 +7,9 @@
  * with a generous limit.
  *
  * "http_test --serve ADDR [--seconds N] [--port-file FILE]" serves the
- * fixture's exposition (tests/prom_fixture.h) on /metrics for N seconds
- * (default 120) or until SIGTERM, for tests/test_prom.sh.
+ * fixture's exposition (tests/prom_fixture.h) on /metrics, and the one
+ * with label values to escape on /escaped, for N seconds (default 120)
+ * or until SIGTERM, for tests/test_prom.sh.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,6 +59,11 @@ static int handler(void *ctx, const char *path, struct http_body *out)
 	if (!strcmp(path, "/metrics")) {
 		out->content_type = PROM_CONTENT_TYPE;
 		err = fixture_render(out);
+		return err ? err : 200;
+	}
+	if (!strcmp(path, "/escaped")) {
+		out->content_type = PROM_CONTENT_TYPE;
+		err = fixture_render_odd(out);
 		return err ? err : 200;
 	}
 	if (!strcmp(path, "/big")) {

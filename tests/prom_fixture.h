@@ -50,6 +50,19 @@ static const struct prom_export fixture_ex[] = {
 	  .send_errors = 1 },
 };
 
+/*
+ * Label values that need escaping: quote, backslash, newline, a byte that
+ * is not UTF-8; valid 2- and 4-byte UTF-8 and a 3-byte sequence cut
+ * short. prom_test checks the text, test_prom.sh what Prometheus reads.
+ */
+static const struct prom_iface fixture_odd_iface = {
+	.ifname = "a\"b\\c\nd\xff",
+	.netns = "ns-\xc3\xa9-\xf0\x9f\x98\x80-\xe2\x82",
+	.max_flows = 5,
+};
+
+static const struct prom_export fixture_odd_ex = { .target = "c\"o\\l" };
+
 #define FIXTURE_NIFS (int)(sizeof(fixture_ifs) / sizeof(fixture_ifs[0]))
 #define FIXTURE_NEX (int)(sizeof(fixture_ex) / sizeof(fixture_ex[0]))
 
@@ -57,6 +70,14 @@ static inline int fixture_render(struct http_body *out)
 {
 	return prom_render(out, &fixture_agent, fixture_ifs, FIXTURE_NIFS,
 			   fixture_ex, FIXTURE_NEX);
+}
+
+static inline int fixture_render_odd(struct http_body *out)
+{
+	static const struct prom_agent agent = { .start_time_s = 1 };
+
+	return prom_render(out, &agent, &fixture_odd_iface, 1, &fixture_odd_ex,
+			   1);
 }
 
 #endif /* FLOWSTAT_PROM_FIXTURE_H */
