@@ -18,9 +18,9 @@
 #define HTTP_DEFAULT_TIMEOUT	5000
 #define HTTP_DEFAULT_REQUEST	8192
 #define HTTP_BACKLOG		128
-#define HTTP_EVENTS		64	/* events handled per http_service */
-#define HTTP_PAUSE_MS		100	/* accepts paused when out of fds */
-#define HTTP_LISTENER		(~0ULL)	/* epoll tag of the listener */
+#define HTTP_EVENTS		64	/* events per http_service call */
+#define HTTP_PAUSE_MS		100	/* no accepts when out of fds */
+#define HTTP_LISTENER		(~0ULL)	/* the listener's epoll tag */
 
 enum conn_state {
 	CONN_FREE,
@@ -34,12 +34,12 @@ struct http_conn {
 	enum conn_state state;
 	__u64 order;		/* when it entered its state, as a count */
 	__u64 deadline_ms;
-	char *req;		/* max_request + 1 bytes, owned by the server */
+	char *req;		/* max_request + 1 bytes, the server's */
 	size_t req_len;
 	char head[256];
 	size_t head_len;
 	struct http_body body;
-	int send_body;		/* 0 for HEAD and for errors with no body */
+	int send_body;		/* 0: HEAD */
 	size_t sent;		/* of head, then body */
 };
 
@@ -376,8 +376,10 @@ static void conn_write(struct http_server *s, struct http_conn *c,
 			iov[1].iov_len = body_len;
 			msg.msg_iovlen = body_len ? 2 : 1;
 		} else {
-			iov[0].iov_base = c->body.data + (c->sent - c->head_len);
-			iov[0].iov_len = c->head_len + body_len - c->sent;
+			size_t off = c->sent - c->head_len;
+
+			iov[0].iov_base = c->body.data + off;
+			iov[0].iov_len = body_len - off;
 			msg.msg_iovlen = 1;
 		}
 		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -713,7 +715,8 @@ int http_service(struct http_server *s, __u64 now_ms, http_handler h,
 	int i, n, listener = 0, err = 0;
 
 	if (s->paused && now_ms >= s->paused_until_ms) {
-		err = epoll_set(s, EPOLL_CTL_MOD, s->lfd, EPOLLIN, HTTP_LISTENER);
+		err = epoll_set(s, EPOLL_CTL_MOD, s->lfd, EPOLLIN,
+				HTTP_LISTENER);
 		s->paused = err != 0;
 	}
 	n = epoll_wait(s->epfd, ev, HTTP_EVENTS, 0);

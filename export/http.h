@@ -70,7 +70,7 @@ struct http_stats {
 	__u64 answered;		/* answers sent whole (any status) */
 	__u64 timed_out;	/* dropped at their deadline */
 	__u64 evicted;		/* pushed out by a newer connection */
-	__u64 refused;		/* closed at once: every slot was answering */
+	__u64 refused;		/* closed at once: all slots answering */
 	int open;		/* connections open now */
 };
 

@@ -22,12 +22,15 @@ struct family {
 	size_t off, off_tx;	/* of the __u64 (tx: PER_KERNEL egress) */
 };
 
-#define DIR_F(n, f, h) { n, "counter", h, PER_DIR, offsetof(struct prom_dir, f), 0 }
-#define IF_F(n, t, f, h) { n, t, h, PER_IFACE, offsetof(struct prom_iface, f), 0 }
+#define DIR_F(n, f, h) \
+	{ n, "counter", h, PER_DIR, offsetof(struct prom_dir, f), 0 }
+#define IF_F(n, t, f, h) \
+	{ n, t, h, PER_IFACE, offsetof(struct prom_iface, f), 0 }
 #define KERN_F(n, f, h)                                                    \
 	{ n, "counter", h, PER_KERNEL, offsetof(struct prom_kernel, rx_##f), \
 	  offsetof(struct prom_kernel, tx_##f) }
-#define EXP_F(n, f, h) { n, "counter", h, PER_EXPORT, offsetof(struct prom_export, f), 0 }
+#define EXP_F(n, f, h) \
+	{ n, "counter", h, PER_EXPORT, offsetof(struct prom_export, f), 0 }
 
 static const struct family families[] = {
 	DIR_F("flowstat_interface_packets_total", packets,
@@ -209,8 +212,8 @@ static void put_iface_family(struct http_body *out, const struct family *f,
 				   field(&ifc->dir[d], f->off));
 		else
 			put_sample(out, f->name, l, 3,
-				   field(&ifc->kernel,
-					 d == PROM_INGRESS ? f->off : f->off_tx));
+				   field(&ifc->kernel, d == PROM_INGRESS ?
+							f->off : f->off_tx));
 	}
 }
 

@@ -18,7 +18,7 @@ enum { PROM_INGRESS, PROM_EGRESS, PROM_DIRS };
 
 /* What the hook counted in one direction (bytes: L2 frame lengths). */
 struct prom_dir {
-	__u64 packets, bytes;			/* every frame the hook saw */
+	__u64 packets, bytes;		/* every frame the hook saw */
 	__u64 untracked_packets, untracked_bytes; /* no flow entry to be had */
 	__u64 retired_packets, retired_bytes;	/* of flows aged out */
 	__u64 ended_flows;			/* flows aged out */

@@ -26,7 +26,7 @@
 #include "testlib.h"
 
 #define WAIT_MS		30000	/* every wait gives up after this */
-#define TIMEOUT_MS	60000	/* the server's: never reached by itself */
+#define TIMEOUT_MS	60000	/* the server's: reached only by skew */
 #define BIG_LEN		(8 << 20)
 #define MAX_CLIENTS	64
 
@@ -659,7 +659,8 @@ static size_t garbage(char *buf, size_t cap)
 		break;
 	case 1:
 		for (len = rnd(64); len--;) {
-			const char *p = parts[rnd(sizeof(parts) / sizeof(parts[0]))];
+			const char *p =
+				parts[rnd(sizeof(parts) / sizeof(parts[0]))];
 			size_t pl = *p ? strlen(p) : 1;
 
 			if (n + pl > cap)
