@@ -17,6 +17,8 @@
 #define HTTP_DEFAULT_CONNS	16
 #define HTTP_DEFAULT_TIMEOUT	5000
 #define HTTP_DEFAULT_REQUEST	8192
+#define HTTP_MAX_CONNS		4096
+#define HTTP_MAX_REQUEST	(1 << 20)
 #define HTTP_BACKLOG		128
 #define HTTP_EVENTS		64	/* events per http_service call */
 #define HTTP_PAUSE_MS		100	/* no accepts when out of fds */
@@ -242,6 +244,16 @@ int http_open(struct http_server **out, const char *addr,
 		s->o.timeout_ms = HTTP_DEFAULT_TIMEOUT;
 	if (!s->o.max_request)
 		s->o.max_request = HTTP_DEFAULT_REQUEST;
+	if (s->o.max_conns > HTTP_MAX_CONNS ||
+	    s->o.max_request > HTTP_MAX_REQUEST) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen,
+				 "max_conns (%d) or max_request (%zu) above %d, %d",
+				 s->o.max_conns, s->o.max_request,
+				 HTTP_MAX_CONNS, HTTP_MAX_REQUEST);
+		err = -EINVAL;
+		goto fail;
+	}
 	s->conns = calloc(s->o.max_conns, sizeof(*s->conns));
 	s->reqbufs = calloc(s->o.max_conns, s->o.max_request + 1);
 	if (!s->conns || !s->reqbufs) {

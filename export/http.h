@@ -59,9 +59,9 @@ typedef int (*http_handler)(void *ctx, const char *path,
 			    struct http_body *out);
 
 struct http_opts {
-	int max_conns;		/* open connections; 0: 16 */
+	int max_conns;		/* open connections; 0: 16, at most 4096 */
 	unsigned int timeout_ms;/* for the request, then the answer; 0: 5000 */
-	size_t max_request;	/* request line + headers; 0: 8192 */
+	size_t max_request;	/* request line + headers; 0: 8192, <= 1 MiB */
 };
 
 /* What happened so far, for the caller's own metrics or tests. */

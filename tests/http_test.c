@@ -776,6 +776,16 @@ static void test_open(void)
 	}
 	tl_end();
 
+	tl_begin("http_open: bounds past 4096 connections or 1 MiB requests are -EINVAL");
+	rc = http_open(&s, "127.0.0.1:0",
+		       &(struct http_opts){ .max_request = (size_t)-1 }, err,
+		       sizeof(err));
+	CHECK(rc == -EINVAL && !s, "max_request: %d '%s'", rc, err);
+	rc = http_open(&s, "127.0.0.1:0", &(struct http_opts){ .max_conns = 4097 },
+		       err, sizeof(err));
+	CHECK(rc == -EINVAL && !s, "max_conns: %d '%s'", rc, err);
+	tl_end();
+
 	tl_begin("http_open: a port in use is -EADDRINUSE, said as bind");
 	s = server(0, 0);
 	if (s) {
