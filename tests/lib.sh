@@ -26,6 +26,19 @@ need_tools()
 	done
 }
 
+# wait_until SECONDS CMD...: polls CMD every 0.05 s until it succeeds;
+# fails after SECONDS.
+wait_until()
+{
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 20; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	"$@"
+}
+
 ok()	# NAME
 {
 	echo "ok - $1"

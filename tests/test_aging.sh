@@ -64,19 +64,6 @@ trap 'exit 1' INT TERM HUP
 
 # ---- helpers ----
 
-# wait_until SECONDS CMD...: polls CMD every 0.05 s until it succeeds;
-# fails after SECONDS.
-wait_until()
-{
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 20; i++)); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	"$@"
-}
-
 lines_at_least()	# FILE N
 {
 	[ "$(wc -l <"$1")" -ge "$2" ]
