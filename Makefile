@@ -29,7 +29,7 @@ BPF_CFLAGS = -target bpf -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	     -mcpu=v3 -mllvm -simplifycfg-sink-common=false $(ARCH_INC) -Icommon
 CFLAGS    ?= -O2 -g
 XCFLAGS    = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	     -I$(BUILD) -Icommon -Iuser -Iui \
+	     -I$(BUILD) -Icommon -Iuser -Iui -Iexport \
 	     $(shell pkg-config --cflags $(PKGS))
 LDLIBS     = $(shell pkg-config --libs $(PKGS)) -lelf -lz -lm
 
@@ -40,7 +40,7 @@ SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 BPF_HDRS  := $(wildcard common/*.h)
 
 # flowstat: the core (user/) and the live view (ui/).
-CORE_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+CORE_SRCS := $(filter-out user/main.c,$(wildcard user/*.c)) $(wildcard export/*.c)
 CORE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRCS))
 UI_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard ui/*.c))
 MAIN_OBJ  := $(BUILD)/obj/user/main.o
@@ -71,7 +71,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $(@:.skel.h=)) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/%.o: %.c $(SKELS) $(wildcard common/*.h user/*.h ui/*.h flowgen/*.h tests/*.h) | deps
+$(BUILD)/obj/%.o: %.c $(SKELS) $(wildcard common/*.h user/*.h ui/*.h export/*.h flowgen/*.h tests/*.h) | deps
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(XCFLAGS) -c $< -o $@
