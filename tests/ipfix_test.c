@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -829,15 +830,59 @@ static __u64 wall_ms(void)
 	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The number keys of an "add" line: where each goes in the flow. */
+#define ADD_KEY(n, member, flag)                                           \
+	{ n, offsetof(struct ipfix_flow, member),                          \
+	  sizeof(((struct ipfix_flow *)0)->member), flag }
+static const struct add_key {
+	const char *name;
+	size_t off, size;
+	__u8 flag;		/* key flag the value sets */
+} add_keys[] = {
+	ADD_KEY("dom", domain, 0), ADD_KEY("if", ifindex, 0),
+	ADD_KEY("proto", key.proto, 0), ADD_KEY("sport", key.sport, 0),
+	ADD_KEY("dport", key.dport, 0),
+	ADD_KEY("vlan", key.vlan, FLOW_F_VLAN),
+	ADD_KEY("inner", key.inner_vlan, FLOW_F_INNER_VLAN),
+	ADD_KEY("pkts", packets, 0), ADD_KEY("bytes", l3_bytes, 0),
+	ADD_KEY("l2bytes", l2_bytes, 0), ADD_KEY("flags", tcp_flags, 0),
+	ADD_KEY("reason", end_reason, 0), ADD_KEY("eth", key.ethertype, 0),
+	ADD_KEY("start", start_ms, 0), ADD_KEY("end", end_ms, 0),
+};
+
+static int set_number(struct ipfix_flow *f, const char *name, const char *v)
+{
+	unsigned long long n = strtoull(v, NULL, 0);
+	__u8 *p = (__u8 *)f;
+	size_t i;
+
+	for (i = 0; i < sizeof(add_keys) / sizeof(add_keys[0]); i++) {
+		const struct add_key *k = &add_keys[i];
+
+		if (strcmp(name, k->name))
+			continue;
+		if (k->size == 1)
+			p[k->off] = (__u8)n;
+		else if (k->size == 2)
+			*(__u16 *)(p + k->off) = (__u16)n;
+		else if (k->size == 4)
+			*(__u32 *)(p + k->off) = (__u32)n;
+		else
+			*(__u64 *)(p + k->off) = n;
+		f->key.flags |= k->flag;
+		return 0;
+	}
+	return -1;
+}
+
 /*
- * One "add" line: key=value words. dom dir(in|out) if src dst proto
- * sport dport vlan inner pkts bytes l2bytes flags reason eth; the
- * family comes from src (eth=0x0806 makes a non-IP flow). Times are
- * now - 1 s .. now.
+ * One "add" line: key=value words, the numbers of add_keys[] and
+ * src, dst (the family comes from them; eth=0x0806 then makes a non-IP
+ * flow) and dir (in or out). Times default to now - 1 s .. now.
  */
 static int parse_add(char *line, struct ipfix_flow *f, __u64 now)
 {
-	char *w, *save = NULL;
+	char *w, *v, *save = NULL;
 
 	memset(f, 0, sizeof(*f));
 	f->start_ms = now - 1000;
@@ -845,13 +890,10 @@ static int parse_add(char *line, struct ipfix_flow *f, __u64 now)
 	f->key.flags = FLOW_F_L4 | FLOW_F_PORTS;
 	for (w = strtok_r(line, " \t\n", &save); w;
 	     w = strtok_r(NULL, " \t\n", &save)) {
-		char *v = strchr(w, '=');
-		unsigned long long n;
-
+		v = strchr(w, '=');
 		if (!v)
 			return -1;
 		*v++ = '\0';
-		n = strtoull(v, NULL, 0);
 		if (!strcmp(w, "src") || !strcmp(w, "dst")) {
 			__u8 *a = w[0] == 's' ? f->key.src : f->key.dst;
 
@@ -864,35 +906,7 @@ static int parse_add(char *line, struct ipfix_flow *f, __u64 now)
 		} else if (!strcmp(w, "dir")) {
 			f->key.dir = !strcmp(v, "out") ? FLOW_DIR_EGRESS :
 				     FLOW_DIR_INGRESS;
-		} else if (!strcmp(w, "vlan")) {
-			f->key.vlan = n;
-			f->key.flags |= FLOW_F_VLAN;
-		} else if (!strcmp(w, "inner")) {
-			f->key.inner_vlan = n;
-			f->key.flags |= FLOW_F_INNER_VLAN;
-		} else if (!strcmp(w, "dom")) {
-			f->domain = n;
-		} else if (!strcmp(w, "if")) {
-			f->ifindex = n;
-		} else if (!strcmp(w, "proto")) {
-			f->key.proto = n;
-		} else if (!strcmp(w, "sport")) {
-			f->key.sport = n;
-		} else if (!strcmp(w, "dport")) {
-			f->key.dport = n;
-		} else if (!strcmp(w, "pkts")) {
-			f->packets = n;
-		} else if (!strcmp(w, "bytes")) {
-			f->l3_bytes = n;
-		} else if (!strcmp(w, "l2bytes")) {
-			f->l2_bytes = n;
-		} else if (!strcmp(w, "flags")) {
-			f->tcp_flags = n;
-		} else if (!strcmp(w, "reason")) {
-			f->end_reason = n;
-		} else if (!strcmp(w, "eth")) {
-			f->key.ethertype = n;
-		} else {
+		} else if (set_number(f, w, v)) {
 			return -1;
 		}
 	}
