@@ -58,6 +58,8 @@ static const struct field_def {
 	{ F_END, 153, 153, 8, 8 },	/* flowEndMilliseconds */
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+_Static_assert(IPFIX_SET_HEADER_LEN + 2 * (4 + 4 * NFIELDS) ==
+	       IPFIX_TEMPLATE_SET_LEN, "ipfix.h's template set length");
 
 static __u8 *put_be(__u8 *p, __u64 v, unsigned int len)
 {
@@ -393,7 +395,12 @@ struct ipfix_exporter *ipfix_open(const char *target,
 
 	if (!err)
 		err = &dummy;
-	if (!target || mtu < IPFIX_MIN_MTU || mtu > IPFIX_MAX_MTU) {
+	if (!target) {
+		set_err(errbuf, errlen, "ipfix: no collector");
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (mtu < IPFIX_MIN_MTU || mtu > IPFIX_MAX_MTU) {
 		set_err(errbuf, errlen, "ipfix: mtu %u is not in %u..%u", mtu,
 			IPFIX_MIN_MTU, IPFIX_MAX_MTU);
 		*err = -EINVAL;
@@ -469,11 +476,20 @@ static int domain_get(struct ipfix_exporter *x, __u32 id, __u64 now_ms,
 	return 0;
 }
 
+/* Due, or due further away than a refresh: the clock went back. */
+static int templates_due(const struct ipfix_exporter *x,
+			 const struct domain *d, __u64 now_ms)
+{
+	return now_ms >= d->tmpl_due_ms ||
+	       d->tmpl_due_ms - now_ms > (__u64)x->refresh_s * 1000;
+}
+
 /* A new message of the domain, led by the templates when they are due. */
-static void domain_begin(struct domain *d, __u64 now_ms)
+static void domain_begin(const struct ipfix_exporter *x, struct domain *d,
+			 __u64 now_ms)
 {
 	msg_start(&d->msg);
-	if (now_ms >= d->tmpl_due_ms)
+	if (templates_due(x, d, now_ms))
 		msg_add_templates(&d->msg);	/* fits: mtu >= MIN_MTU */
 }
 
@@ -538,10 +554,10 @@ int ipfix_add(struct ipfix_exporter *x, const struct ipfix_flow *f,
 	if (rc)
 		return rc;
 	if (!d->msg.len)
-		domain_begin(d, now_ms);
+		domain_begin(x, d, now_ms);
 	if (msg_add_record(&d->msg, f)) {
 		domain_send(x, d, now_ms);	/* failures are in stats */
-		domain_begin(d, now_ms);
+		domain_begin(x, d, now_ms);
 		msg_add_record(&d->msg, f);	/* fits: mtu >= MIN_MTU */
 	}
 	return 0;
@@ -572,13 +588,13 @@ int ipfix_tick(struct ipfix_exporter *x, __u64 now_ms)
 		return -EINVAL;
 	for (i = 0; i < x->ndomains; i++) {
 		d = x->domains[i];
-		if (now_ms < d->tmpl_due_ms)
+		if (!templates_due(x, d, now_ms))
 			continue;
 		/* Queued records first: their message may carry the
 		 * templates already. */
 		r = domain_send(x, d, now_ms);
-		if (!r && now_ms >= d->tmpl_due_ms) {
-			domain_begin(d, now_ms);
+		if (!r && templates_due(x, d, now_ms)) {
+			domain_begin(x, d, now_ms);
 			r = domain_send(x, d, now_ms);
 		}
 		if (r)

@@ -31,10 +31,11 @@
  *   at the first two template checks at least a second apart (ipfix_tick,
  *   or a message started when they are due): three times in the first
  *   seconds, so a collector that starts a little late or loses one still
- *   learns them. After that, every opts.template_refresh_s seconds. A
- *   message that carried them and failed to send leaves them due, so the
- *   next message of the domain carries them again. Over UDP templates are
- *   never withdrawn.
+ *   learns them. After that, every opts.template_refresh_s seconds (at
+ *   once if the caller's clock goes back: they are never due further away
+ *   than a refresh). A message that carried them and failed to send
+ *   leaves them due, so the next message of the domain carries them
+ *   again. Over UDP templates are never withdrawn.
  *
  * Send errors
  *   The socket is a connected, non-blocking UDP socket; a failed send

@@ -598,7 +598,7 @@ static void test_template_timing(void)
 	__u64 t;
 
 	tl_begin("templates: with the first data, at +1 s and +2 s, then "
-		 "every refresh; a new domain at once");
+		 "every refresh; a new domain at once; the clock going back");
 	if (rx_open(&c, target, sizeof(target)) ||
 	    !(x = open_to(target, 0, 10))) {
 		CHECK(0, "setup");
@@ -661,9 +661,12 @@ static void test_template_timing(void)
 	CHECK_EQ(tick_at(x, &c, T0 + 12999), 0);
 	CHECK_EQ(tick_at(x, &c, T0 + 21999), 1);	/* domain 2's third */
 	CHECK_EQ(tick_at(x, &c, T0 + 22000), 1);	/* domain 1 again */
+	/* The clock goes back an hour: due now, not in an hour. */
+	CHECK_EQ(tick_at(x, &c, T0 - 3600000), 2);
+	CHECK_EQ(tick_at(x, &c, T0 - 3600000 + 9999), 0);
 	CHECK_EQ(c.malformed, 0);
 	CHECK_EQ(c.unknown_template, 0);
-	CHECK_EQ(ipfix_stats(x)->templates_sent, 8);
+	CHECK_EQ(ipfix_stats(x)->templates_sent, 10);
 	ipfix_close(x);
 	rx_close(&c);
 	tl_end();
