@@ -95,8 +95,8 @@ struct ipfix_flow {
 	__u32 domain;		/* observation domain id of this record */
 	__u64 packets;		/* packetDeltaCount(2) */
 	__u64 l3_bytes;		/* octetDeltaCount(1): IP bytes */
-	__u64 l2_bytes;		/* layer2OctetDeltaCount(352): frame bytes */
-	__u64 start_ms;		/* flowStartMilliseconds(152), Unix epoch */
+	__u64 l2_bytes;		/* layer2OctetDeltaCount(352): frames */
+	__u64 start_ms;		/* flowStartMilliseconds(152), Unix ms */
 	__u64 end_ms;		/* flowEndMilliseconds(153) */
 	__u8 tcp_flags;		/* tcpControlBits(6) */
 	__u8 end_reason;	/* flowEndReason(136), enum ipfix_end_reason */

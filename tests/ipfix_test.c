@@ -100,7 +100,8 @@ static const __u8 message_want[] = {
 	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02,
 	0x00, 0x00, 0x00, 0x00,		/* ports 0 for ICMP */
 	0x80, 0x00,			/* type 128, code 0 */
-	0x3a, 0x00, 0x01, 0x01,		/* ICMPv6, no flags, egress, idle */
+	0x3a, 0x00, 0x01, 0x01,		/* ICMPv6, no flags, egress,
+					 * idle */
 	0x00, 0x00, 0x00, 0x00,		/* no VLAN */
 	0x00, 0x00, 0x00, 0x00,		/* ingressInterface 0 */
 	0x00, 0x00, 0x00, 0x05,		/* egressInterface 5 */
@@ -719,7 +720,8 @@ static void test_collector_down(void)
 			slowest = t;
 	}
 	s = ipfix_stats(x);
-	CHECK(slowest < 100, "a send took %llu ms", (unsigned long long)slowest);
+	CHECK(slowest < 100, "a send took %llu ms",
+	      (unsigned long long)slowest);
 	CHECK(s->send_errors >= 10, "send_errors %llu",
 	      (unsigned long long)s->send_errors);
 	CHECK_EQ(s->records + s->records_lost, 40);
