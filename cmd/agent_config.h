@@ -26,12 +26,12 @@
 #define AGENT_TIMEOUT_MAX	86400	/* a day: more is a typo */
 /*
  * The largest IPFIX packet. 512 is the floor RFC 7011 (10.3.3) sets for
- * a path whose MTU is unknown; 65535 the most that the message's 16-bit
- * length (and an IPv4 packet's) can say.
+ * a path whose MTU is unknown; 65507 the largest UDP payload an IPv4
+ * packet can carry (the message's 16-bit length could say 65535).
  */
 #define AGENT_MTU		1400
 #define AGENT_MTU_MIN		512
-#define AGENT_MTU_MAX		65535
+#define AGENT_MTU_MAX		65507
 #define AGENT_CONFIG_MAX_BYTES	65536	/* a bigger file is not ours */
 
 /* The file's keys; the command line sets them by these names too. */

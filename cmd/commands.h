@@ -10,11 +10,16 @@
 
 #include <stdbool.h>
 
+#ifndef FLOWSTAT_VERSION
+#define FLOWSTAT_VERSION "0.1.0"
+#endif
+
 /* Options given before the subcommand (main.c parses them). */
 struct globals {
 	int verbose;		/* -v count */
 	bool json;		/* --json given globally (also per command) */
 	const char *netns;	/* --netns NAME or NULL */
+	int origin_netns;	/* with --netns: the caller's (an fd), else -1 */
 };
 extern struct globals globals;
 
@@ -27,5 +32,6 @@ int do_dump(int argc, char **argv);	/* cmd/dump.c */
 int do_watch(int argc, char **argv);
 int do_gc(int argc, char **argv);
 int do_top(int argc, char **argv);	/* ui/top.c */
+int do_agent(int argc, char **argv);	/* cmd/agent.c */
 
 #endif /* FLOWSTAT_COMMANDS_H */

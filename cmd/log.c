@@ -15,7 +15,7 @@
 #include "log.h"
 #include "report.h"
 
-struct globals globals;
+struct globals globals = { .origin_netns = -1 };
 
 static int log_threshold = LOG_WARN;
 

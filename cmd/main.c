@@ -13,9 +13,6 @@
 #include "log.h"
 #include "netns.h"
 
-#ifndef FLOWSTAT_VERSION
-#define FLOWSTAT_VERSION "0.1.0"
-#endif
 
 struct command {
 	const char *name;
@@ -31,6 +28,7 @@ static const struct command commands[] = {
 	{ "watch", do_watch, "print flows and rates periodically" },
 	{ "gc", do_gc, "age out idle flows (counts kept in totals)" },
 	{ "top", do_top, "the live view" },
+	{ "agent", do_agent, "export flows (IPFIX) and metrics (Prometheus)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -60,6 +58,7 @@ static void usage(FILE *out)
 		"  flowstat eth0                         live view\n"
 		"  flowstat --netns blue attach veth0\n"
 		"  flowstat detach --all\n"
+		"  flowstat agent --ipfix 192.0.2.10:4739 eth0\n"
 		"\nExit status: 0 ok, 1 failure, 2 usage error.\n"
 		"See flowstat(8).\n");
 }
@@ -166,6 +165,7 @@ int main(int argc, char **argv)
 			return EXIT_FAIL;
 		}
 	}
+	globals.origin_netns = saved_ns;
 	rc = dispatch(argc - first, argv + first);
 	netns_return(saved_ns);
 	return rc;

@@ -588,6 +588,10 @@ static void build_iface(struct collector *c, struct iface_state *is,
 	ir->kernel_rx_bytes = is->kernel.rx_bytes;
 	ir->kernel_tx_packets = is->kernel.tx_packets;
 	ir->kernel_tx_bytes = is->kernel.tx_bytes;
+	ir->kernel_rx_dropped = is->kernel.rx_dropped;
+	ir->kernel_tx_dropped = is->kernel.tx_dropped;
+	ir->kernel_rx_errors = is->kernel.rx_errors;
+	ir->kernel_tx_errors = is->kernel.tx_errors;
 	read_counts(is, ir, !c->scans);
 	for (d = 0; d < FLOW_DIR_MAX; d++) {
 		struct dir_counts *dc = &ir->dir[d];

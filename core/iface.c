@@ -60,6 +60,10 @@ static void link_to_info(struct rtnl_link *link, struct iface_info *info)
 	k->rx_bytes = rtnl_link_get_stat(link, RTNL_LINK_RX_BYTES);
 	k->tx_packets = rtnl_link_get_stat(link, RTNL_LINK_TX_PACKETS);
 	k->tx_bytes = rtnl_link_get_stat(link, RTNL_LINK_TX_BYTES);
+	k->rx_dropped = rtnl_link_get_stat(link, RTNL_LINK_RX_DROPPED);
+	k->tx_dropped = rtnl_link_get_stat(link, RTNL_LINK_TX_DROPPED);
+	k->rx_errors = rtnl_link_get_stat(link, RTNL_LINK_RX_ERRORS);
+	k->tx_errors = rtnl_link_get_stat(link, RTNL_LINK_TX_ERRORS);
 }
 
 int iface_get(const char *name, int ifindex, struct iface_info *info)

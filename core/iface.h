@@ -17,6 +17,8 @@ struct iface_counters {
 	__u64 rx_bytes;
 	__u64 tx_packets;
 	__u64 tx_bytes;
+	__u64 rx_dropped, tx_dropped;
+	__u64 rx_errors, tx_errors;
 };
 
 struct iface_info {

@@ -39,6 +39,8 @@ struct iface_rec {
 	int kernel_valid;	/* the kernel counters below were read */
 	__u64 kernel_rx_packets, kernel_rx_bytes;
 	__u64 kernel_tx_packets, kernel_tx_bytes;
+	__u64 kernel_rx_dropped, kernel_tx_dropped;
+	__u64 kernel_rx_errors, kernel_tx_errors;
 	double pps[FLOW_DIR_MAX][RATE_WINDOWS];	/* from totals */
 	double bps[FLOW_DIR_MAX][RATE_WINDOWS];	/* bits per second */
 	__u64 folds;		/* folds of its store so far */

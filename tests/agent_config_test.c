@@ -68,7 +68,7 @@ static const char every_key[] =
 	"FLOWSTAT_TEMPLATE_REFRESH=\"600\"\n"
 	"\n"
 	"\t# the largest a 16-bit length can say\n"
-	"FLOWSTAT_MTU=65535\n"
+	"FLOWSTAT_MTU=65507\n"
 	"FLOWSTAT_DOMAIN_ID=4294967295\n"
 	"FLOWSTAT_PERSIST=yes";	/* no final newline */
 
@@ -95,7 +95,7 @@ static void test_every_key(void)
 	CHECK_EQ(c.active_timeout_s, 120);
 	CHECK_EQ(c.idle_timeout_s, 30);
 	CHECK_EQ(c.template_refresh_s, 600);
-	CHECK_EQ(c.mtu, 65535);
+	CHECK_EQ(c.mtu, 65507);
 	CHECK(c.domain_id == 4294967295LL, "domain_id %lld", c.domain_id);
 	CHECK_EQ(c.persist, 1);
 
@@ -170,11 +170,11 @@ static const struct {
 	  "special to sh; quote the value with '...'" },
 	/* numbers */
 	{ "FLOWSTAT_MTU=511", "line 1: FLOWSTAT_MTU: 511 is out of range "
-			      "(512..65535)" },
-	{ "FLOWSTAT_MTU=65536", "line 1: FLOWSTAT_MTU: 65536 is out of range "
-				"(512..65535)" },
+			      "(512..65507)" },
+	{ "FLOWSTAT_MTU=65508", "line 1: FLOWSTAT_MTU: 65508 is out of range "
+				"(512..65507)" },
 	{ "FLOWSTAT_MTU=99999999999999999999999", "line 1: FLOWSTAT_MTU: "
-	  "99999999999999999999999 is out of range (512..65535)" },
+	  "99999999999999999999999 is out of range (512..65507)" },
 	{ "FLOWSTAT_MTU=1k", "line 1: FLOWSTAT_MTU: '1k' is not a number" },
 	{ "FLOWSTAT_MTU=-1", "line 1: FLOWSTAT_MTU: '-1' is not a number" },
 	{ "FLOWSTAT_MTU=+1400", "line 1: FLOWSTAT_MTU: '+1400' is not a "
@@ -341,7 +341,7 @@ static void test_setters(void)
 	CHECK_EQ(c.mtu, 9000);
 	CHECK(agent_config_set(&c, AGENT_KEY_MTU, "100", why, sizeof(why)) ==
 		      -EINVAL, "accepted");
-	CHECK_STR(why, "100 is out of range (512..65535)");
+	CHECK_STR(why, "100 is out of range (512..65507)");
 	CHECK_EQ(c.mtu, 9000);
 	CHECK(agent_config_set(&c, AGENT_KEY_PERSIST, "yes", why,
 			       sizeof(why)) == 0, "%s", why);
@@ -419,7 +419,7 @@ static void test_load(void)
 	CHECK(write_file(path, every_key, strlen(every_key)) == 0, "write");
 	ret = agent_config_load(&c, path, err, sizeof(err));
 	CHECK(ret == 0, "%s", err);
-	CHECK_EQ(c.mtu, 65535);
+	CHECK_EQ(c.mtu, 65507);
 	CHECK_EQ(c.n_ipfix, 4);
 
 	text = "FLOWSTAT_MTU=9000\nFLOWSTAT_MTU=x\n";
@@ -428,7 +428,7 @@ static void test_load(void)
 	snprintf(want, sizeof(want),
 		 "%s: line 2: FLOWSTAT_MTU: 'x' is not a number", path);
 	CHECK_STR(err, want);
-	CHECK_EQ(c.mtu, 65535);
+	CHECK_EQ(c.mtu, 65507);
 
 	/* A file of exactly the limit is read; one byte more is not. */
 	huge = malloc(big);

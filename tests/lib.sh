@@ -39,6 +39,49 @@ wait_until()
 	"$@"
 }
 
+# poll SECONDS CMD...: runs CMD every 0.1 s until it succeeds; fails
+# after SECONDS (by the clock: for slow commands, where wait_until's
+# count of tries would take longer).
+poll()
+{
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -ge "$end" ] && return 1
+		sleep 0.1
+	done
+}
+
+gone()	# PID: the process has ended
+{
+	! kill -0 "$1" 2>/dev/null
+}
+
+udp_bound()	# PORT: something listens on it (UDP)
+{
+	[ -n "$(ss -Hlun "sport = :$1")" ]
+}
+
+tcp_bound()	# PORT: the same, TCP
+{
+	[ -n "$(ss -Hltn "sport = :$1")" ]
+}
+
+# free_port: a port nothing listens on, UDP or TCP, and not given before
+used_ports=" "
+free_port()
+{
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		[[ $used_ports == *" $p "* ]] && continue
+		udp_bound "$p" || tcp_bound "$p" && continue
+		used_ports+="$p "
+		echo "$p"
+		return
+	done
+}
+
 ok()	# NAME
 {
 	echo "ok - $1"

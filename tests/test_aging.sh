@@ -69,11 +69,6 @@ lines_at_least()	# FILE N
 	[ "$(wc -l <"$1")" -ge "$2" ]
 }
 
-gone()	# PID
-{
-	! kill -0 "$1" 2>/dev/null
-}
-
 # The totals invariant in a dump, per interface and direction.
 INVARIANT='. as $d | [.interfaces[] as $i | ("ingress", "egress") as $dir |
 	([$d.flows[] | select(.ifname == $i.ifname and .direction == $dir)]) as $f |

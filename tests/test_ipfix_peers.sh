@@ -52,42 +52,6 @@ trap 'exit 1' INT TERM HUP
 
 # ---- helpers ----
 
-# poll SECONDS CMD...: runs CMD every 0.1 s until it succeeds; fails
-# after SECONDS.
-poll()
-{
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge "$end" ] && return 1
-		sleep 0.1
-	done
-}
-
-gone()	# PID
-{
-	! kill -0 "$1" 2>/dev/null
-}
-
-udp_bound()	# PORT
-{
-	[ -n "$(ss -Hlun "sport = :$1")" ]
-}
-
-used_ports=" "
-free_port()
-{
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 40000))
-		[[ $used_ports == *" $p "* ]] && continue
-		udp_bound "$p" && continue
-		used_ports+="$p "
-		echo "$p"
-		return
-	done
-}
-
 # sender_start NAME PORT: a sender for 127.0.0.1:PORT (mtu 1400, refresh
 # $REFRESH s) with a pipe for commands and one for its answers.
 sender_start()
