@@ -359,11 +359,14 @@ t_active_and_forced()
 
 t_collector_restart()
 {
-	local n=agent_nfcapd_restart_decodes_after_template_refresh why=
+	local n=agent_picks_up_a_later_attach_and_nfcapd_restart_decodes why=
+	# no interface named: it follows what is attached, later too
+	agent_start --ipfix "127.0.0.1:$P1" --idle-timeout 2 \
+		--template-refresh $REFRESH
+	wait_until $WAIT agent_said "exporting IPFIX" ||
+		{ fail $n "the agent did not start" "$(cat "$alog")"; return; }
 	"$FS" --netns "$H1" attach veth0 >/dev/null ||
 		{ fail $n "attach"; return; }
-	agent_start --ipfix "127.0.0.1:$P1" --idle-timeout 2 \
-		--template-refresh $REFRESH	# no interface: what is attached
 	wait_until $WAIT agent_said "following veth0" ||
 		{ fail $n "the agent did not pick up veth0"; return; }
 	nfcapd_stop
@@ -433,6 +436,20 @@ t_sigkill()
 	[ -n "$why" ] && fail $n "$why" "$(tail -10 "$alog")" || ok $n
 }
 
+t_persist()
+{
+	local n=agent_persist_leaves_the_attach_on_exit why=
+	agent_start veth0 --persist --ipfix "127.0.0.1:$P1"
+	wait_until $WAIT agent_said "following veth0" ||
+		{ fail $n "the agent did not start" "$(cat "$alog")"; return; }
+	agent_stop TERM || why+="exit $? "
+	"$FS" --netns "$H1" status --json veth0 |
+		jq -e 'length == 1 and .[0].owner != "process"' >/dev/null ||
+		why+="not attached after it stopped: $("$FS" --netns "$H1" status --json) "
+	"$FS" --netns "$H1" detach veth0 >/dev/null || why+="detach "
+	[ -n "$why" ] && fail $n "$why" "$(tail -10 "$alog")" || ok $n
+}
+
 t_bad_usage()
 {
 	local n=agent_usage_errors_exit_2_and_change_nothing why= out
@@ -472,4 +489,5 @@ t_active_and_forced
 t_collector_restart
 t_sighup
 t_sigkill
+t_persist
 exit $failed

@@ -17,7 +17,7 @@ tmp=$(mktemp -d)
 root=$tmp/root		# DESTDIR, PREFIX=/usr
 
 need_built "$FS"
-need_tools make systemd-analyze setpriv nsenter unshare strace jq ping
+need_tools make systemd-analyze setpriv nsenter unshare strace jq ping curl
 source scripts/testbed
 TESTBED_PREFIX=$P
 H1=$(testbed_ns h1)	# veth0 192.0.2.6, the probe's interface
@@ -303,8 +303,33 @@ probe()
 		*"dump --json veth1") cp "$tmp/out" "$tmp/dump0.json" ;;
 		esac
 	done
+	probe_agent "$caps" || failed=$((failed + 1))
 	detach_all
 	return $failed
+}
+
+# The agent itself, as the unit runs it: it attaches, serves /metrics
+# (in H1, whose loopback the scrape uses) with veth0's counts, and on
+# SIGTERM detaches and exits 0.
+probe_agent()	# CAPS
+{
+	local pid rc port=9599 url
+	ip -n "$H1" link set lo up
+	url=http://127.0.0.1:$port/metrics
+	as_unit "$1" "$root/usr/sbin/flowstat" agent veth0 \
+		--prometheus "127.0.0.1:$port" >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	if ! poll 20 eval 'ip netns exec "$H1" curl -sf "$url" 2>/dev/null |
+		grep -q "^flowstat_interface_packets_total{interface=\"veth0\""'; then
+		echo "agent: no metrics: $(head -c 300 "$tmp/err")"
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		return 1
+	fi
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	[ "$rc" = 0 ] || { echo "agent: exit $rc: $(head -c 300 "$tmp/err")"; return 1; }
 }
 
 # Whatever a failed probe left behind goes, with all privileges.
