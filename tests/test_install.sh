@@ -27,6 +27,7 @@ H0=$(testbed_ns h0)	# veth1 192.0.2.5 pings it
 cp "$FS" "$tmp/flowstat"
 cleanup()
 {
+	pkill -KILL -f "^$tmp/.*/flowstat agent " 2>/dev/null
 	detach_all
 	testbed_down >/dev/null 2>&1
 	rm -rf "$tmp"
@@ -313,20 +314,22 @@ probe()
 # SIGTERM detaches and exits 0.
 probe_agent()	# CAPS
 {
-	local pid rc port=9599 url
+	local pid rc port=9599 url agent
 	ip -n "$H1" link set lo up
 	url=http://127.0.0.1:$port/metrics
+	agent="^$root/usr/sbin/flowstat agent veth0 --prometheus 127.0.0.1:$port"
 	as_unit "$1" "$root/usr/sbin/flowstat" agent veth0 \
 		--prometheus "127.0.0.1:$port" >"$tmp/out" 2>"$tmp/err" &
 	pid=$!
 	if ! poll 20 eval 'ip netns exec "$H1" curl -sf "$url" 2>/dev/null |
 		grep -q "^flowstat_interface_packets_total{interface=\"veth0\""'; then
 		echo "agent: no metrics: $(head -c 300 "$tmp/err")"
-		kill -KILL "$pid" 2>/dev/null
+		pkill -KILL -f "$agent"
 		wait "$pid" 2>/dev/null
 		return 1
 	fi
-	kill -TERM "$pid"
+	# $! is the shell that runs as_unit; the agent is what it became
+	pkill -TERM -f "$agent"
 	wait "$pid"
 	rc=$?
 	[ "$rc" = 0 ] || { echo "agent: exit $rc: $(head -c 300 "$tmp/err")"; return 1; }
