@@ -489,7 +489,8 @@ PARSE_UNROLL
 	t->clock_base = now - bpf_jiffies64() * ns_per_jiffy;
 	t->fast_words = sh->words;
 	t->fast_ip_off = 14 + 4 * tags;
-	t->fast_ip_v6 = shape >= 12;
+	t->fast_iplen_off = t->fast_ip_off + (shape >= 12 ? 4 : 2);
+	t->fast_ip_hdr = shape >= 12 ? 40 : 0;
 	t->fast_tcp_off = sh->tcp_off;
 	t->fast_min_len = sh->min_len;
 	t->fast_slot = idx;
@@ -542,14 +543,16 @@ static __always_inline int fast_count(const int e, __u64 gen,
 			return 0;
 		tcp_flags = *fl;
 	}
-	/* The IP length field: IPv4 total length, IPv6 payload length. */
-	off = t->fast_ip_off & 0x1f;
-	ipl = data + off + 2 + 2 * t->fast_ip_v6;
-	if ((void *)(ipl + 2) > end || len <= off)
+	/*
+	 * The IP length field (IPv4 total length, IPv6 payload length); the
+	 * frame is longer than the IP header's offset (44 bytes, above).
+	 */
+	ipl = data + (t->fast_iplen_off & 0x1f);
+	if ((void *)(ipl + 2) > end)
 		return 0;
-	room = len - off;
-	ip = ((__u32)ipl[0] << 8 | ipl[1]) + 40 * t->fast_ip_v6;
-	if (ip == 40 * t->fast_ip_v6 || ip > room)
+	room = len - t->fast_ip_off;
+	ip = ((__u32)ipl[0] << 8 | ipl[1]) + t->fast_ip_hdr;
+	if (ip == t->fast_ip_hdr || ip > room)
 		ip = room;	/* as parse_ip_bytes() */
 	s->packets++;
 	s->bytes += len;

@@ -113,8 +113,8 @@ struct flow_totals {
 	__u8 fast_tcp_off;	/* TCP flags byte offset, 0 if not TCP */
 	__u8 fast_shape;	/* which masks fast_mask holds, plus 1 */
 	__u8 fast_ip_off;	/* offset of the IP header */
-	__u8 fast_ip_v6;	/* 1: IPv6 (payload length + 40), 0: IPv4 */
-	__u8 pad[1];
+	__u8 fast_iplen_off;	/* of its length field (IPv4 total, IPv6 payload) */
+	__u8 fast_ip_hdr;	/* what the field leaves out: IPv6 40, IPv4 0 */
 };
 
 /*
