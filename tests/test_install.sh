@@ -393,15 +393,15 @@ t_caps_needed()
 			fail "unit capabilities: without $drop something fails" \
 			     "every step worked without $drop"
 		else
-			ok "unit capabilities: without $drop, $(wc -l <<<"$out") of 9 steps fail, first $(head -1 <<<"$out" | cut -c1-120)"
+			ok "unit capabilities: without $drop, $(wc -l <<<"$out") of 10 steps fail, first $(head -1 <<<"$out" | cut -c1-120)"
 		fi
 	done
 }
 
 # CAP_SYS_ADMIN also stands for CAP_BPF and CAP_PERFMON; those two in
 # its place load and attach, but libxdp cannot find the program to
-# detach (BPF_PROG_GET_FD_BY_ID is CAP_SYS_ADMIN's alone), and setns()
-# is refused.
+# detach (BPF_PROG_GET_FD_BY_ID is CAP_SYS_ADMIN's alone), setns() is
+# refused, and the agent cannot look at the XDP program it would replace.
 t_caps_bpf_perfmon()
 {
 	local caps=$1 n out want
@@ -409,7 +409,7 @@ t_caps_bpf_perfmon()
 	n="unit capabilities: $caps (CAP_BPF and CAP_PERFMON for CAP_SYS_ADMIN): only detach and --netns fail"
 	want=$(printf '%s\n' "--netns $H0 attach veth1" \
 		"--netns $H0 dump --json veth1" "detach veth0" \
-		"--netns $H0 detach veth1")
+		"--netns $H0 detach veth1" agent)
 	out=$(probe "$caps")
 	if [ "$(cut -d: -f1 <<<"$out")" = "$want" ]; then
 		ok "$n"
