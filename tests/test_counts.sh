@@ -223,7 +223,7 @@ capture_start()	# NS DEV DIR FILE
 	ip netns exec "$1" tcpdump -i "$2" -Q "$3" -B 32768 -nn -U \
 		--immediate-mode -w "$4" 2>"$4.err" &
 	pids+=($!)
-	for ((i = 0; i < 50; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		grep -qs "listening on" "$4.err" && return 0
 		sleep 0.1
 	done

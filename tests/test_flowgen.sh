@@ -47,7 +47,7 @@ capture_start()
 	ip netns exec "$H1" tcpdump -i "$RX" -Q in -B 65536 -s "${snaplen:-128}" \
 		-nn -U --immediate-mode -w "$tmp/cap.pcap" 2>"$tmp/td.err" &
 	td_pid=$!
-	for ((i = 0; i < 50; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		grep -qs "listening on" "$tmp/td.err" && return 0
 		sleep 0.1
 	done
@@ -307,7 +307,7 @@ for s, fam in socks.items():
     print(fam, len(got[s]), *sorted(set(got[s])))
 PY
 	udp_pid=$!
-	for ((i = 0; i < 50; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		grep -qs "^ready" "$tmp/udp.out" && break
 		sleep 0.1
 	done

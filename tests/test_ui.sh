@@ -41,11 +41,14 @@ screen()
 }
 
 # wait_for PATTERN [TENTHS]: the screen shows PATTERN (grep -E) within
-# TENTHS tenths of a second (default 50).
+# TENTHS tenths of a second. Every wait expects success, so a loaded
+# machine only makes it slower: at least 30 s (a CI runner took over 5 s
+# to load and attach two interfaces).
 wait_for()
 {
-	local i
-	for ((i = 0; i < ${2:-50}; i++)); do
+	local i n=${2:-300}
+	((n < 300)) && n=300
+	for ((i = 0; i < n; i++)); do
 		screen | grep -qE -- "$1" && return 0
 		sleep 0.1
 	done
@@ -55,8 +58,9 @@ wait_for()
 # wait_gone PATTERN [TENTHS]: the screen stops showing PATTERN.
 wait_gone()
 {
-	local i
-	for ((i = 0; i < ${2:-50}; i++)); do
+	local i n=${2:-300}
+	((n < 300)) && n=300
+	for ((i = 0; i < n; i++)); do
 		screen | grep -qE -- "$1" || return 0
 		sleep 0.1
 	done
@@ -82,7 +86,7 @@ view_pid()
 wait_exit()
 {
 	local i
-	for ((i = 0; i < 50; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		[ -s "$tmp/rc" ] && return 0
 		sleep 0.1
 	done
@@ -192,11 +196,13 @@ test_counts()
 # sort_by NAME: press s until the footer says "sort NAME ".
 sort_by()
 {
-	local i
+	local i was
 	for ((i = 0; i < 12; i++)); do
 		screen | grep -q "| sort $1 " && return 0
+		# One key at a time: wait until the footer moved on.
+		was=$(screen | grep -oE '\| sort [a-z]+ ')
 		tmux send-keys -t "$T" s
-		sleep 0.2
+		wait_gone "^.*${was//|/\\|}" || return 1
 	done
 	return 1
 }
