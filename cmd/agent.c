@@ -323,8 +323,8 @@ static void targets_close(struct agent *a)
 	a->n_targets = 0;
 }
 
-static int targets_open(struct agent *a, const struct agent_config *cfg,
-			struct target **out, int *n_out)
+static int targets_open(const struct agent_config *cfg, struct target **out,
+			int *n_out)
 {
 	struct ipfix_opts io = { .mtu = cfg->mtu,
 				 .template_refresh_s = cfg->template_refresh_s };
@@ -332,7 +332,6 @@ static int targets_open(struct agent *a, const struct agent_config *cfg,
 	char msg[256] = "";
 	int i, err = 0, back;
 
-	(void)a;
 	if (!t)
 		return -ENOMEM;
 	err = origin_enter(&back);
@@ -646,7 +645,7 @@ static int agent_start(struct agent *a)
 	if (!err)
 		err = collector_open(a);
 	if (!err)
-		err = targets_open(a, &a->cfg, &a->targets, &a->n_targets);
+		err = targets_open(&a->cfg, &a->targets, &a->n_targets);
 	if (!err)
 		err = http_open_cfg(&a->cfg, &a->http);
 	if (!err)
@@ -671,7 +670,7 @@ static void agent_reload(struct agent *a)
 	if (agent_settings(a, &cfg))
 		return;
 	if (holdset_attach(&a->hs, cfg.ifnames, cfg.n_ifnames, &stop_sig) ||
-	    targets_open(a, &cfg, &t, &n)) {
+	    targets_open(&cfg, &t, &n)) {
 		agent_log("reload failed; the settings stay as they were");
 		agent_config_free(&cfg);
 		return;

@@ -118,14 +118,6 @@ static __u64 ms_of(double unix_s)
 	return unix_s > 0 ? (__u64)(unix_s * 1000.0) : 0;
 }
 
-static bool exported(const struct flow_rec *r)
-{
-	const struct flow_key *k = &r->key;
-
-	return (k->flags & FLOW_F_L4) &&
-	       (k->ethertype == 0x0800 || k->ethertype == 0x86dd);
-}
-
 void flowexp_record(const struct snapshot *s, const struct flow_rec *r,
 		    const struct flowexp_opts *o, __u64 packets, __u64 bytes,
 		    __u64 ip_bytes, __u8 reason, struct ipfix_flow *f)
@@ -193,7 +185,7 @@ long flowexp_run(struct flow_export *x, const struct snapshot *s,
 		struct mark *m;
 		__u8 reason;
 
-		if (!exported(r))
+		if (!ipfix_exportable(&r->key))
 			continue;
 		if (x->used * 4 >= x->size * 3 && grow(x))
 			return -ENOMEM;

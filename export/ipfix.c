@@ -77,9 +77,10 @@ static int flow_is_v6(const struct ipfix_flow *f)
 	return f->key.ethertype == ETH_P_IPV6;
 }
 
-static int flow_is_ip(const struct ipfix_flow *f)
+bool ipfix_exportable(const struct flow_key *k)
 {
-	return f->key.ethertype == ETH_P_IPV4 || f->key.ethertype == ETH_P_IPV6;
+	return (k->flags & FLOW_F_L4) &&
+	       (k->ethertype == ETH_P_IPV4 || k->ethertype == ETH_P_IPV6);
 }
 
 static size_t record_len(int v6)
@@ -269,7 +270,8 @@ size_t ipfix_encode_message(__u8 *buf, size_t len, __u32 domain, __u32 seq,
 	if (with_templates && msg_add_templates(&m))
 		return 0;
 	for (i = 0; i < n; i++)
-		if (flow_is_ip(&flows[i]) && msg_add_record(&m, &flows[i]))
+		if (ipfix_exportable(&flows[i].key) &&
+		    msg_add_record(&m, &flows[i]))
 			return 0;
 	return msg_finish(&m, domain, seq, export_s);
 }
@@ -546,7 +548,7 @@ int ipfix_add(struct ipfix_exporter *x, const struct ipfix_flow *f,
 
 	if (!x || !f)
 		return -EINVAL;
-	if (!flow_is_ip(f)) {
+	if (!ipfix_exportable(&f->key)) {
 		x->stats.skipped++;
 		return 0;
 	}

@@ -15,9 +15,10 @@
  *   vlanId(58) carries the outer tag, dot1qCustomerVlanId(245) the
  *   inner one, 0 when absent. For ICMP (IPv4) and ICMPv6 flows the ports
  *   are 0 and icmpTypeCode is type * 256 + code; for others it is 0.
- *   Only IPv4 and IPv6 flows are exported: ipfix_add() takes any other
- *   flow, returns 0 and counts it in stats.skipped, so a caller can
- *   pass every flow it has.
+ *   Only IPv4 and IPv6 flows with a whole IP header are exported
+ *   (ipfix_exportable()): ipfix_add() takes any other flow, returns 0
+ *   and counts it in stats.skipped, so a caller can pass every flow it
+ *   has.
  *
  * Messages
  *   Each message carries one observation domain; each domain has its own
@@ -51,6 +52,7 @@
 #ifndef FLOWSTAT_IPFIX_H
 #define FLOWSTAT_IPFIX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "flowstat.h"
@@ -128,6 +130,9 @@ struct ipfix_exporter;
 struct ipfix_exporter *ipfix_open(const char *target,
 				  const struct ipfix_opts *o, char *errbuf,
 				  size_t errlen, int *err);
+/* The one rule for what IPFIX carries: an IPv4 or IPv6 flow whose IP
+ * header was whole (FLOW_F_L4); a truncated one has no addresses. */
+bool ipfix_exportable(const struct flow_key *k);
 /*
  * Queue a record in its domain's buffer; a buffer that cannot take it is
  * sent first. Returns 0 when the record was taken or skipped (not IP),

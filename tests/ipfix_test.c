@@ -771,11 +771,13 @@ static void test_non_ip(void)
 	CHECK_EQ(ipfix_add(x, &f, T0), 0);
 	f.key.ethertype = 0x88cc;	/* LLDP */
 	CHECK_EQ(ipfix_add(x, &f, T0), 0);
+	f.key.ethertype = 0x0800;	/* IPv4 cut short: no addresses */
+	CHECK_EQ(ipfix_add(x, &f, T0), 0);
 	CHECK_EQ(ipfix_flush(x, T0), 0);
 	CHECK_EQ(ipfix_tick(x, T0 + 5000), 0);
 	rx_drain(&c);
 	CHECK_EQ(c.nm, 0);
-	CHECK_EQ(ipfix_stats(x)->skipped, 2);
+	CHECK_EQ(ipfix_stats(x)->skipped, 3);
 	CHECK_EQ(ipfix_stats(x)->records, 0);
 	ipfix_close(x);
 	rx_close(&c);

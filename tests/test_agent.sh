@@ -19,6 +19,7 @@
 set -u
 cd "$(dirname "$0")/.."
 source tests/lib.sh
+source tests/peers.sh
 P=fsag$$
 tmp=$(mktemp -d /tmp/flowstat-agent.XXXXXX)
 WAIT=30
@@ -61,46 +62,15 @@ trap 'exit 1' INT TERM HUP
 
 nfcapd_start()	# DIR PORT
 {
-	mkdir -p "$1"
-	nfcapd -b 127.0.0.1 -p "$2" -w "$1" -t 2 -I agent-test \
-		>>"$1.log" 2>&1 &
-	nfcapd_pid=$!
-	pids+=($!)
-	wait_until $WAIT udp_bound "$2"
-}
-
-nfcapd_stop()
-{
-	stop_pid "$nfcapd_pid"
+	peer_nfcapd_start "$1" "$2" agent-test
 }
 
 nfacctd_start()	# PORT
 {
-	mkdir -p "$tmp/pm"
-	cat >"$tmp/pm/primitives.lst" <<-EOF
-	name=cvlan field_type=245 len=2 semantics=u_int
-	name=reason field_type=136 len=1 semantics=u_int
-	EOF
-	cat >"$tmp/pm/nfacctd.conf" <<-EOF
-	daemonize: false
-	nfacctd_ip: 127.0.0.1
-	nfacctd_port: $1
-	nfacctd_disable_checks: false
-	logfile: $tmp/pm/nfacctd.log
-	aggregate_primitives: $tmp/pm/primitives.lst
-	plugins: print[p]
-	aggregate[p]: src_host, dst_host, src_port, dst_port, proto, vlan, cvlan, reason
-	print_output[p]: csv
-	print_output_file[p]: $tmp/pm/flows.csv
-	print_output_file_append[p]: true
-	print_refresh_time[p]: 1
-	EOF
-	nfacctd -f "$tmp/pm/nfacctd.conf" >"$tmp/pm/stdout" 2>&1 &
-	pids+=($!)
-	wait_until $WAIT udp_bound "$1" &&
-		wait_until $WAIT grep -q 'cache entries' "$tmp/pm/nfacctd.log" ||
-		return 1
-	pids+=($(pgrep -P "${pids[-1]}"))	# its print plugin
+	peer_nfacctd_start "$1" \
+		"name=cvlan field_type=245 len=2 semantics=u_int
+name=reason field_type=136 len=1 semantics=u_int" \
+		"src_host, dst_host, src_port, dst_port, proto, vlan, cvlan, reason"
 }
 
 prometheus_start()	# SCRAPE_PORT
@@ -225,23 +195,6 @@ pm_rows()
 	' "$tmp/pm/flows.csv" | sort
 }
 
-rows_equal()	# WANT_FILE CMD...: CMD prints exactly the file's lines
-{
-	local want=$1
-	shift
-	"$@" >"$want.got" 2>/dev/null
-	cmp -s "$want" "$want.got"
-}
-
-nf_seq_failures()	# DIR: the sum over all domains
-{
-	local f
-	for f in "$1"/nfcapd.2*; do
-		[ -f "$f" ] && nfdump -E "$f" 2>/dev/null
-	done | sed -n 's/.*Sequence failures: *\([0-9]*\).*/\1/p' |
-		awk '{ s += $1 } END { print s + 0 }'
-}
-
 # Each message tshark decoded: "malformed" lines for any it could not
 tshark_problems()
 {
@@ -290,12 +243,12 @@ t_exports_exact()
 		{ fail $n "flowgen: $(cat "$tmp/gen1.err")"; return; }
 	gen_rows "$tmp/gen1.json" >"$tmp/want1"
 	# idle after 4 s: each flow's one record reaches both collectors
-	poll 60 rows_equal "$tmp/want1" nf_rows "$tmp/nf" ||
+	poll 60 rows_match "$tmp/want1" nf_rows "$tmp/nf" ||
 		why+="nfdump: $(diff "$tmp/want1" "$tmp/want1.got" | head -20) "
-	poll 30 rows_equal "$tmp/want1" pm_rows ||
+	poll 30 rows_match "$tmp/want1" pm_rows ||
 		why+="pmacct: $(diff "$tmp/want1" "$tmp/want1.got" | head -20) "
-	[ "$(nf_seq_failures "$tmp/nf")" = 0 ] ||
-		why+="nfcapd: $(nf_seq_failures "$tmp/nf") sequence failures "
+	[ "$(nf_seq_failures_total "$tmp/nf")" = 0 ] ||
+		why+="nfcapd: $(nf_seq_failures_total "$tmp/nf") sequence failures "
 	grep -q "seq_jmp_fwd=[1-9]" "$tmp/pm/nfacctd.log" &&
 		why+="nfacctd: sequence jumps "
 	# the ICMP flow and all of ours, by totals
@@ -369,7 +322,7 @@ t_collector_restart()
 		{ fail $n "attach"; return; }
 	wait_until $WAIT agent_said "following veth0" ||
 		{ fail $n "the agent did not pick up veth0"; return; }
-	nfcapd_stop
+	peer_nfcapd_stop "$P1"
 	rm -rf "$tmp/nf2"
 	nfcapd_start "$tmp/nf2" "$P1" || { fail $n "nfcapd restart"; return; }
 	# a refresh later, what comes is decoded again
@@ -379,8 +332,8 @@ t_collector_restart()
 	gen_rows "$tmp/gen3.json" >"$tmp/want3"
 	poll 60 eval 'nf_rows "$tmp/nf2" | grep -q "^203.0.113.30 "' ||
 		why+="nothing decoded after the restart "
-	[ "$(nf_seq_failures "$tmp/nf2")" = 0 ] ||
-		why+="$(nf_seq_failures "$tmp/nf2") sequence failures "
+	[ "$(nf_seq_failures_total "$tmp/nf2")" = 0 ] ||
+		why+="$(nf_seq_failures_total "$tmp/nf2") sequence failures "
 	agent_stop TERM || why+="agent exit $? "
 	"$FS" --netns "$H1" status --json veth0 | jq -e 'length == 1' \
 		>/dev/null || why+="the agent detached what it did not attach "

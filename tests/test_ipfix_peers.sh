@@ -16,6 +16,7 @@
 set -u
 cd "$(dirname "$0")/.."
 source tests/lib.sh
+source tests/peers.sh
 SEND=$BUILD/tests/ipfix_test
 WAIT_SECONDS=30
 REFRESH=10		# template refresh of the senders (s)
@@ -165,18 +166,7 @@ send_flows()	# SENDER FILE
 
 nfcapd_start()	# DIR
 {
-	mkdir -p "$1"
-	nfcapd -b 127.0.0.1 -p "$P1" -w "$1" -t 2 -I ipfix-test \
-		>"$1.log" 2>&1 &
-	nfcapd_pid=$!
-	pids+=($!)
-	poll $WAIT_SECONDS udp_bound "$P1"
-}
-
-nfcapd_stop()
-{
-	kill -TERM "$nfcapd_pid"
-	poll $WAIT_SECONDS gone "$nfcapd_pid" && ! udp_bound "$P1"
+	peer_nfcapd_start "$1" "$P1" ipfix-test
 }
 
 NF_FMT='fmt:%sa|%da|%sp|%dp|%pr|%flg|%in|%out|%dir|%svln|%end|%pkt|%byt|%ts|%te'
@@ -185,14 +175,6 @@ nf_rows()	# DIR
 {
 	TZ=UTC nfdump -R "$1" -N -q -o "$NF_FMT" 2>/dev/null |
 		sed 's/ *| */|/g; s/^ *//; s/ *$//' | grep -v '^$' | sort
-}
-
-rows_match()	# WANT_FILE GOT_CMD...
-{
-	local want=$1
-	shift
-	"$@" >"$want.got"
-	cmp -s "$want" "$want.got"
 }
 
 # expect_rows NAME WANT_FILE CMD...: a case that passes once CMD prints
@@ -208,51 +190,18 @@ expect_rows()
 	fi
 }
 
-# "ID failures" per observation domain, summed over DIR's files.
-nf_seq_failures()	# DIR
-{
-	local f
-	for f in "$1"/nfcapd.2*; do
-		nfdump -E "$f" 2>/dev/null
-	done | sed -n 's/.* ID: *\([0-9]*\), Sequence failures: *\([0-9]*\).*/\1 \2/p' |
-		awk '{ s[$1] += $2 } END { for (d in s) print d, s[d] }' | sort -n
-}
-
 nfacctd_start()
 {
-	mkdir -p "$tmp/pm"
-	cat >"$tmp/pm/primitives.lst" <<-EOF
-	name=cvlan field_type=245 len=2 semantics=u_int
-	name=l2bytes field_type=352 len=8 semantics=u_int
-	name=icmp4 field_type=32 len=2 semantics=u_int
-	name=icmp6 field_type=139 len=2 semantics=u_int
-	name=fdir field_type=61 len=1 semantics=u_int
-	name=reason field_type=136 len=1 semantics=u_int
-	name=tstart field_type=152 len=8 semantics=u_int
-	name=tend field_type=153 len=8 semantics=u_int
-	EOF
-	cat >"$tmp/pm/nfacctd.conf" <<-EOF
-	daemonize: false
-	nfacctd_ip: 127.0.0.1
-	nfacctd_port: $P2
-	nfacctd_disable_checks: false
-	logfile: $tmp/pm/nfacctd.log
-	aggregate_primitives: $tmp/pm/primitives.lst
-	plugins: print[p]
-	aggregate[p]: src_host, dst_host, src_port, dst_port, proto, tcpflags, vlan, in_iface, out_iface, cvlan, l2bytes, icmp4, icmp6, fdir, reason, tstart, tend
-	print_output[p]: csv
-	print_output_file[p]: $tmp/pm/flows.csv
-	print_output_file_append[p]: true
-	print_refresh_time[p]: 1
-	EOF
-	nfacctd -f "$tmp/pm/nfacctd.conf" >"$tmp/pm/stdout" 2>&1 &
-	nfacctd_pid=$!
-	pids+=($!)
-	poll $WAIT_SECONDS udp_bound "$P2" &&
-		poll $WAIT_SECONDS grep -q 'cache entries' "$tmp/pm/nfacctd.log" ||
-		return 1
-	# its print plugin, to stop it too
-	pids+=($(pgrep -P "$nfacctd_pid"))
+	peer_nfacctd_start "$P2" \
+		"name=cvlan field_type=245 len=2 semantics=u_int
+name=l2bytes field_type=352 len=8 semantics=u_int
+name=icmp4 field_type=32 len=2 semantics=u_int
+name=icmp6 field_type=139 len=2 semantics=u_int
+name=fdir field_type=61 len=1 semantics=u_int
+name=reason field_type=136 len=1 semantics=u_int
+name=tstart field_type=152 len=8 semantics=u_int
+name=tend field_type=153 len=8 semantics=u_int" \
+		"src_host, dst_host, src_port, dst_port, proto, tcpflags, vlan, in_iface, out_iface, cvlan, l2bytes, icmp4, icmp6, fdir, reason, tstart, tend"
 }
 
 # Every flow in pmacct's CSV (header names pick the columns; counts of
@@ -388,7 +337,7 @@ fi
 name="nfcapd restart: records sent while it is down and before the template refresh are lost, those after it decoded exactly"
 detail=()
 if cmd s1 "wait-templates $WAIT_SECONDS" && cmd s1 "wait-templates $WAIT_SECONDS" &&
-   tmpl=$(stat_of s1 templates) && nfcapd_stop &&
+   tmpl=$(stat_of s1 templates) && peer_nfcapd_stop "$P1" &&
    send_flows s1 "$tmp/flows.down" && nfcapd_start "$tmp/nf2" &&
    m0=$(stat_of s1 messages) && send_flows s1 "$tmp/flows.early" &&
    m1=$(stat_of s1 messages) && [ "$m1" -gt "$m0" ] &&
