@@ -197,6 +197,12 @@ static int cli_push(struct agent *a, enum agent_key key, const char *value)
 	return 0;
 }
 
+/* An agent that exports nowhere would only age flows away: refused. */
+static bool exports(const struct agent_config *c)
+{
+	return c->n_ipfix || c->prometheus[0];
+}
+
 static int agent_parse(int argc, char **argv, struct agent *a)
 {
 	static const struct option opts[] = {
@@ -248,6 +254,12 @@ static int agent_parse(int argc, char **argv, struct agent *a)
 	/* every value checked now: a usage error, before anything starts */
 	agent_config_defaults(&check);
 	err = apply_cli(a, &check);
+	if (!err && !a->config_path && !exports(&check)) {
+		log_error("agent: nothing to export: give --ipfix HOST:PORT "
+			  "or --prometheus ADDR:PORT; try 'flowstat agent "
+			  "--help'");
+		err = -EINVAL;
+	}
 	agent_config_free(&check);
 	return err;
 }
@@ -267,6 +279,12 @@ static int agent_settings(const struct agent *a, struct agent_config *out)
 		}
 	}
 	err = apply_cli(a, out);
+	if (!err && !exports(out)) {
+		log_error("agent: nothing to export: %s sets no "
+			  "FLOWSTAT_IPFIX or FLOWSTAT_PROMETHEUS, and no "
+			  "--ipfix or --prometheus was given", a->config_path);
+		err = -EINVAL;
+	}
 	if (err)
 		agent_config_free(out);
 	return err;

@@ -72,7 +72,7 @@ static int parse_seconds(const char *opt, const char *s, double min,
 	*out = strtod(s, &end);
 	if (errno || end == s || *end || !isfinite(*out) || *out < min ||
 	    *out > max) {
-		log_error("%s: '%s' is not a number of seconds from %g to %g",
+		log_error("%s: '%s' is not a number of seconds from %.10g to %.10g",
 			  opt, s, min, max);
 		return -EINVAL;
 	}
@@ -165,6 +165,7 @@ static int report_option(int c, struct report_opts *o)
 static int parse_report_args(int argc, char **argv, const int *allowed,
 			     const char *usage, struct report_opts *o)
 {
+	bool csv = false;
 	int c, i;
 
 	o->fmt = globals.json ? OUT_JSON : OUT_TEXT;
@@ -189,6 +190,11 @@ static int parse_report_args(int argc, char **argv, const int *allowed,
 		}
 		if (report_option(c, o))
 			return -EINVAL;
+		csv |= c == OPT_CSV;
+	}
+	if (csv && globals.json) {
+		log_error("%s: --json and --csv: choose one", argv[0]);
+		return -EINVAL;
 	}
 	o->collect.ifnames = argv + optind;
 	o->collect.n_ifnames = argc - optind;

@@ -104,8 +104,8 @@ static int parse_seconds(const char *opt, const char *s, double min,
 	*out = strtod(s, &end);
 	if (errno || end == s || *end || !isfinite(*out) ||
 	    *out < min || *out > max) {
-		log_error("top: %s '%s' is not a number of seconds from %g "
-			  "to %g", opt, s, min, max);
+		log_error("top: %s '%s' is not a number of seconds from %.10g "
+			  "to %.10g", opt, s, min, max);
 		return -EINVAL;
 	}
 	return 0;
