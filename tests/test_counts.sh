@@ -334,7 +334,7 @@ t_real_clients()
 		{ fail $n "tcpdump did not start"; return; }
 	ip netns exec "$H1" timeout 20 iperf3 -s -p $port >/dev/null 2>&1 &
 	pids+=($!)
-	sleep 0.5
+	poll 30 ip netns exec "$H1" sh -c "ss -Hltn 'sport = :$port' | grep -q ."
 	ip netns exec "$H0" timeout 10 ping -q -c 5 -i 0.2 192.0.2.6 \
 		>/dev/null 2>&1
 	ip netns exec "$H0" timeout 10 iperf3 -c 192.0.2.6 -p $port -t 1 \
@@ -418,7 +418,15 @@ t_gc()
 		fail $n "gc --idle 3600 removed flows: $(cat "$tmp/gc0.json")"
 		return
 	fi
-	sleep 1.2
+	# every flow idle for more than a second, by the dump's own clock
+	idle_past_1s()
+	{
+		dump "$H0" "$tmp/idle.json" &&
+			jq -e ".time - ([.flows[] | select($BG | not) |
+				.last_seen] | max) > 1.05" "$tmp/idle.json" \
+				>/dev/null
+	}
+	poll 30 idle_past_1s || { fail $n "flows never went idle"; return; }
 	"$FS" --netns "$H0" gc --idle 1 --json >"$tmp/gc.json" ||
 		{ fail $n "gc failed"; return; }
 	removed=$(jq '[.interfaces[].removed_flows] | add' "$tmp/gc.json")
@@ -494,7 +502,8 @@ t_watch()
 	"$FS" --netns "$H1" watch --json --interval 0.4 --count 4 \
 		>"$tmp/w.json" 2>"$tmp/w.err" &
 	local wpid=$!
-	sleep 0.6
+	# after its first record, so every delta falls between records
+	poll 30 grep -q . "$tmp/w.json"
 	"$GEN" --netns "$H0" --dev veth1 \
 		proto=udp,src=203.0.113.1,dst=203.0.113.2,count=321,flows=4 \
 		>/dev/null
@@ -593,7 +602,7 @@ t_interface_gone()
 	"$FS" --netns "$H2" watch --json --interval 0.3 --count 3 \
 		>"$tmp/w.json" 2>"$tmp/w.err" &
 	local wpid=$!
-	sleep 0.45
+	poll 30 grep -q . "$tmp/w.json"	# a record with veth0 present
 	ip -n "$H2" link del veth0
 	wait $wpid
 	rc=$?
