@@ -202,11 +202,15 @@ static int read_flows(struct inst *in, struct got *g)
 	check_slots_known(in);
 	if (fold(in, false))
 		return 0;
-	for (i = 0; i < st->hdr->n_records && n < MAX_GOT; i++) {
+	for (i = 0; i < st->hdr->n_records; i++) {
 		const struct store_rver *v = store_valid(st, i);
 
 		if (v->state != REC_LIVE)
 			continue;
+		if (n == MAX_GOT) {	/* a case outgrew the buffer: say so */
+			CHECK(0, "more than %d live flows", MAX_GOT);
+			break;
+		}
 		g[n].key = st->recs[i].key;
 		g[n].packets = v->packets;
 		g[n].bytes = v->bytes;

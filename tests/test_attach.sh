@@ -159,6 +159,26 @@ t_attach_reports()
 	ok $n
 }
 
+# The pinned state is root's alone: the root folder and every folder
+# under it 0700, every pin 0600, all owned by root.
+t_pins_root_only()
+{
+	local n=pinned_state_readable_by_root_only ino idx bad
+	ino=$(ns_inode "$H1")
+	idx=$(ip -n "$H1" -j link show "$RX" | jq '.[0].ifindex')
+	if [ ! -e "$ROOT/${ino}_${idx}/store" ]; then
+		fail $n "no instance at $ROOT/${ino}_${idx}"
+		return
+	fi
+	bad=$(find "$ROOT" \( -type d ! -perm 0700 \) -o \
+		\( ! -type d ! -perm 0600 \) -o ! -uid 0 -o ! -gid 0)
+	if [ -n "$bad" ]; then
+		fail $n "$(ls -ld $bad | head -5)"
+	else
+		ok "$n ($(find "$ROOT/${ino}_${idx}" | wc -l) entries)"
+	fi
+}
+
 # Counts through XDP after the attaching process has exited, exact, and
 # next to the kernel's own rx counter.
 t_counts_survive_exit()
@@ -692,6 +712,7 @@ fresh()
 
 t_help_version
 t_attach_reports
+t_pins_root_only		# uses t_attach_reports' instance
 t_counts_survive_exit		# uses t_attach_reports' instance
 t_detach_leaves_nothing		# and detaches it
 for t in t_cycles_no_leak t_ingress_tc t_egress_tc t_clsact t_several \
