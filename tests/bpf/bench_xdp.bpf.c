@@ -22,13 +22,17 @@ struct {
 	__type(value, __u32);
 } targets SEC(".maps");
 
-/* Flow ids in the order the frames carry them; sized at load. */
+/*
+ * Flow ids in the order the frames carry them; sized at load. 8-byte
+ * values: an array keeps its values 8 bytes apart, and userspace fills
+ * this one through mmap as a plain array.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1 << 22);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, __u64);
 } seq SEC(".maps");
 
 struct {
@@ -80,7 +84,8 @@ static __always_inline int set_flow(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	__u64 *w = data + 28, port, host;
-	__u32 p = pos++, id, *v;
+	__u32 p = pos++, id;
+	__u64 *v;
 
 	if ((void *)(w + 1) > end)
 		return -1;
