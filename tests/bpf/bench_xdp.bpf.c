@@ -1,26 +1,52 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Benchmark programs: bench_bare is the baseline (XDP_PASS and nothing
- * else); bench_rotate gives every packet of a test run a different UDP
- * source port (round-robin over rotate_mask + 1 flows) and tail-calls the
- * program under test, so rotating flows can be measured per packet;
- * bench_rotate_bare does the same into bench_bare, as its baseline.
+ * Benchmark programs (tests/bench.c): the baselines, the counting floor,
+ * and the wrapper that gives every frame of one test run its own flow.
+ *
+ * bench_bare, bench_tc_bare: return the pass verdict, nothing else.
+ * bench_counter: one add to a per-CPU array, then pass.
+ * bench_seq: writes the next flow id of a sequence into the frame and
+ * tail-calls targets[target] (bare, flowstat or naive), so that the
+ * baseline behind it pays for the wrapper too and the added cost is the
+ * target's alone.
  */
 #include <linux/bpf.h>
-#include <linux/if_ether.h>
-#include <linux/ip.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 3);
 	__type(key, __u32);
 	__type(value, __u32);
-} target SEC(".maps"), target_bare SEC(".maps");
+} targets SEC(".maps");
 
-__u32 rotate_mask;	/* number of flows - 1, a power of two minus one */
-__u32 counter;
+/*
+ * Flow ids in the order the frames carry them; sized at load. 8-byte
+ * values: an array keeps its values 8 bytes apart, and userspace fills
+ * this one through mmap as a plain array.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1 << 22);
+	__type(key, __u32);
+	__type(value, __u64);
+} seq SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} counter SEC(".maps");
+
+__u32 pos;		/* the next frame's place in the sequence */
+__u32 seq_mask;		/* seq entries - 1 */
+__u32 target;		/* index into targets */
+__u32 count_base;	/* counting: id = count_base + pos */
+__u32 counting;		/* ids count up instead of coming from seq */
 
 SEC("xdp")
 int bench_bare(struct xdp_md *ctx)
@@ -28,40 +54,63 @@ int bench_bare(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+SEC("tc")
+int bench_tc_bare(struct __sk_buff *skb)
+{
+	return TC_ACT_UNSPEC;
+}
+
+SEC("xdp")
+int bench_counter(struct xdp_md *ctx)
+{
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&counter, &zero);
+
+	if (c)
+		*c += 1;
+	return XDP_PASS;
+}
+
 /*
- * Rewrite the source port with one 8-byte store of frame bytes 28..35
- * (end of the source address, destination address, source port): the
- * program under test then loads what was stored at the same place and
- * size, or a part of it, as it would load bytes a NIC wrote, instead of
- * stalling on a store of two bytes that its wider load cannot take from
- * the store buffer.
+ * Put flow id (24 bits) into the IPv4 UDP frame: the low 16 bits as the
+ * source port, the high 8 as the last byte of the source address. The
+ * stores have the offsets and sizes of the parser's loads (source
+ * address: 4 bytes at 26, source port: 2 at 34), so the parsing program
+ * under test takes the bytes from the store buffer, not stalling on a
+ * load that spans two stores; a NIC's frame would not stall it at all.
+ * (flowstat's fast path, which loads 8-byte words, is rarely taken when
+ * flows vary on every frame.)
  */
-static __always_inline int rotate(struct xdp_md *ctx)
+static __always_inline int set_flow(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u64 *w = data + 28, port;
+	__be32 *saddr = data + 26;
+	__be16 *sport = data + 34;
+	__u32 p = pos++, id;
+	__u64 *v;
 
-	if ((void *)(w + 1) > end)
+	if ((void *)(sport + 1) > end)
 		return -1;
-	port = bpf_htons(1024 + (counter++ & rotate_mask));
-	*w = (*w & 0x0000ffffffffffffULL) | port << 48;
+	if (counting) {
+		id = count_base + p;
+	} else {
+		p &= seq_mask;
+		v = bpf_map_lookup_elem(&seq, &p);
+		if (!v)
+			return -1;
+		id = *v;
+	}
+	*saddr = (*saddr & bpf_htonl(0xffffff00)) | bpf_htonl(id >> 16 & 0xff);
+	*sport = bpf_htons(id & 0xffff);
 	return 0;
 }
 
 SEC("xdp")
-int bench_rotate(struct xdp_md *ctx)
+int bench_seq(struct xdp_md *ctx)
 {
-	if (!rotate(ctx))
-		bpf_tail_call(ctx, &target, 0);
-	return XDP_ABORTED;
-}
-
-SEC("xdp")
-int bench_rotate_bare(struct xdp_md *ctx)
-{
-	if (!rotate(ctx))
-		bpf_tail_call(ctx, &target_bare, 0);
+	if (!set_flow(ctx))
+		bpf_tail_call(ctx, &targets, target);
 	return XDP_ABORTED;
 }
 
