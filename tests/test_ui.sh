@@ -104,6 +104,20 @@ our_rows()
 	screen | grep -E '203\.0\.113\.|2001:db8::'
 }
 
+# rows_are WORDS: the third column of our rows, top to bottom, is WORDS
+# (sets got). Polled: the view shows it within a refresh or two.
+rows_are()
+{
+	got=$(our_rows | awk '{ print $3 }' | xargs)
+	[ "$got" = "$1" ]
+}
+
+# nrows_are N: N of our rows on screen.
+nrows_are()
+{
+	[ "$(our_rows | wc -l)" = "$1" ]
+}
+
 # row_field ENDPOINT N: field N of the row whose source is ENDPOINT.
 row_field()
 {
@@ -216,18 +230,14 @@ test_sort()
 		fail "sort by packets" "footer: $(screen | tail -1)"
 		return
 	fi
-	sleep 0.6
-	got=$(our_rows | awk '{ print $3 }' | xargs)
-	if [ "$got" = "$want" ]; then
+	if poll 30 rows_are "$want"; then
 		ok "s: sorted by packets, largest first, ties in key order"
 	else
 		fail "sort by packets" "got '$got', want '$want'"
 	fi
 	tmux send-keys -t "$T" r
 	wait_for 'sort packets reversed' 20
-	sleep 0.6
-	got=$(our_rows | awk '{ print $3 }' | xargs)
-	if [ "$got" = "$rev" ]; then
+	if poll 30 rows_are "$rev"; then
 		ok "r: reversed, smallest first, ties still in key order"
 	else
 		fail "reverse" "got '$got', want '$rev'"
@@ -241,9 +251,8 @@ test_filter()
 	local got
 	tmux send-keys -t "$T" / && wait_for '^filter: ' 20
 	tmux send-keys -t "$T" 'port 80' Enter
-	if wait_for '\| filter: port 80' && sleep 0.3 &&
-	   got=$(our_rows | awk '{ print $3 }' | xargs) &&
-	   [ "$got" = "203.0.113.3:40000 203.0.113.3:40001 203.0.113.3:40002" ]
+	if wait_for '\| filter: port 80' &&
+	   poll 30 rows_are "203.0.113.3:40000 203.0.113.3:40001 203.0.113.3:40002"
 	then
 		ok "/ port 80: only the three tcp flows remain"
 	else
@@ -259,7 +268,7 @@ test_filter()
 	tmux send-keys -t "$T" Escape
 	sleep 0.2
 	tmux send-keys -t "$T" Escape
-	if wait_gone 'filter: ' && sleep 0.6 && [ "$(our_rows | wc -l)" = 6 ]
+	if wait_gone 'filter: ' && poll 30 nrows_are 6
 	then
 		ok "Esc clears the filter: every row is back"
 	else
@@ -275,11 +284,14 @@ test_host_pair()
 		fail "v: host pair" "$(screen | tail -1)"
 		return
 	fi
-	sleep 0.6
-	line=$(screen | awk '$1 == "203.0.113.3" && $2 == "203.0.113.4"')
 	# SOURCE DESTINATION FLOWS PKTS BYTES
-	if [ "$(echo "$line" | awk '{ print $3, $4, $5 }')" = "3 300 30000" ] &&
-	   [ "$(our_rows | wc -l)" = 4 ]; then
+	pair_line()
+	{
+		line=$(screen | awk '$1 == "203.0.113.3" && $2 == "203.0.113.4"')
+		[ "$(echo "$line" | awk '{ print $3, $4, $5 }')" = "3 300 30000" ] &&
+			nrows_are 4
+	}
+	if poll 30 pair_line; then
 		ok "v: host pair sums the three tcp flows (3 flows, 300, 30000)"
 	else
 		fail "host pair" "line '$line'; $(our_rows)"
@@ -437,7 +449,7 @@ test_ascii()
 		return
 	fi
 	send proto=udp,src=203.0.113.1,dst=203.0.113.2,sport=1000,dport=53,count=50
-	sleep 1.5
+	wait_for '203\.0\.113\.1:1000 .* 50 '
 	if screen | LC_ALL=C grep -q '[^ -~]'; then
 		fail "C locale" "non-ASCII on screen: $(screen | head -3)"
 	else
