@@ -282,132 +282,82 @@ struct fast_shape {
  * IPv4 without options or IPv6 without extension headers, behind 0 to 2
  * VLAN tags, carrying TCP, UDP or UDP-Lite, SCTP, ICMP or ICMPv6, not a
  * fragment. Masks over the 8-byte words from frame byte 12 (loaded
- * little-endian): tags (TPID, VLAN id), ethertype, IPv4 version and
- * header length, fragment field, protocol and addresses, or the IPv6
- * version, next header and addresses, then the ports or ICMP type and
- * code. Index: family * 12 + tags * 4 + kind.
+ * little-endian), generated from the header offsets below: exactly the
+ * bits the parser (parse.bpf.h) reads into the key, so that a frame that
+ * differs in any of them takes the slow path and one that differs
+ * elsewhere does not. Index: family * 12 + tags * 4 + kind.
  */
+
+/* Bits of word i covered by the n bytes at frame offset off (shift
+ * counts kept in range, also in the branch not taken). */
+#define FAST_W0(i)	(12 + 8 * (i))
+#define FAST_LO(i, off)	((off) > FAST_W0(i) ? (off) : FAST_W0(i))
+#define FAST_HI(i, off, n) \
+	((off) + (n) < FAST_W0(i) + 8 ? (off) + (n) : FAST_W0(i) + 8)
+#define FAST_BYTES(i, off, n)						\
+	(FAST_HI(i, off, n) <= FAST_LO(i, off) ? 0ULL :		\
+	 (~0ULL >> ((64 - 8 * (FAST_HI(i, off, n) - FAST_LO(i, off))) & 63)) \
+		 << ((8 * (FAST_LO(i, off) - FAST_W0(i))) & 63))
+/* The bits v of the one byte at off, if it is in word i. */
+#define FAST_BITS(i, off, v)						\
+	((off) >= FAST_W0(i) && (off) < FAST_W0(i) + 8 ?		\
+	 (__u64)(v) << ((8 * ((off) - FAST_W0(i))) & 63) : 0ULL)
+
+/* Tag k (from 0): the TPID, and the VLAN id (12 bits of the TCI). */
+#define FAST_TAG(i, tags, k)						\
+	((k) < (tags) ? FAST_BYTES(i, 12 + 4 * (k), 2) |		\
+			FAST_BITS(i, 14 + 4 * (k), 0x0f) |		\
+			FAST_BYTES(i, 15 + 4 * (k), 1) : 0ULL)
+#define FAST_L3(tags)	(14 + 4 * (tags))
+/* IPv4: version and header length; MF and the fragment offset (not DF
+ * or the reserved bit); protocol; both addresses. */
+#define FAST_IPV4(i, l3)						\
+	(FAST_BYTES(i, l3, 1) | FAST_BITS(i, (l3) + 6, 0x3f) |		\
+	 FAST_BYTES(i, (l3) + 7, 1) | FAST_BYTES(i, (l3) + 9, 1) |	\
+	 FAST_BYTES(i, (l3) + 12, 8))
+/* IPv6: next header, both addresses. */
+#define FAST_IPV6(i, l3)						\
+	(FAST_BYTES(i, (l3) + 6, 1) | FAST_BYTES(i, (l3) + 8, 32))
+#define FAST_L4(v6, tags)	(FAST_L3(tags) + ((v6) ? 40 : 20))
+/* kind 3 (ICMP): type and code; others: both ports. */
+#define FAST_PORTS(v6, tags, kind) ((kind) == 3 ? 2 : 4)
+#define FAST_MASK(i, v6, tags, kind)					\
+	(FAST_TAG(i, tags, 0) | FAST_TAG(i, tags, 1) |			\
+	 FAST_BYTES(i, 12 + 4 * (tags), 2) |				\
+	 ((v6) ? FAST_IPV6(i, FAST_L3(tags)) :				\
+		 FAST_IPV4(i, FAST_L3(tags))) |				\
+	 FAST_BYTES(i, FAST_L4(v6, tags), FAST_PORTS(v6, tags, kind)))
+/* Words to compare: 4, 6 or 7 (fast_count reads them so), enough to
+ * cover the last key byte. */
+#define FAST_NEED(v6, tags, kind)					\
+	((FAST_L4(v6, tags) + FAST_PORTS(v6, tags, kind) - 12 + 7) / 8)
+#define FAST_WORDS_OF(v6, tags, kind)					\
+	(FAST_NEED(v6, tags, kind) <= 4 ? 4 :				\
+	 FAST_NEED(v6, tags, kind) <= 6 ? 6 : 7)
+/* The transport header the parser needs whole (parse_l4): tcp 20, udp
+ * 8, sctp 12, icmp 4; and the words compared. */
+#define FAST_L4_NEED(kind)						\
+	((kind) == 0 ? 20 : (kind) == 1 ? 8 : (kind) == 2 ? 12 : 4)
+#define FAST_MIN_LEN(v6, tags, kind)					\
+	(FAST_L4(v6, tags) + FAST_L4_NEED(kind) >			\
+	 12 + 8 * FAST_WORDS_OF(v6, tags, kind) ?			\
+	 FAST_L4(v6, tags) + FAST_L4_NEED(kind) :			\
+	 12 + 8 * FAST_WORDS_OF(v6, tags, kind))
+#define FAST_SHAPE(v6, tags, kind)					\
+	{ { FAST_MASK(0, v6, tags, kind), FAST_MASK(1, v6, tags, kind),	\
+	    FAST_MASK(2, v6, tags, kind), FAST_MASK(3, v6, tags, kind),	\
+	    FAST_MASK(4, v6, tags, kind), FAST_MASK(5, v6, tags, kind),	\
+	    FAST_MASK(6, v6, tags, kind) },				\
+	  FAST_WORDS_OF(v6, tags, kind),				\
+	  (kind) == 0 ? FAST_L4(v6, tags) + 13 : 0,			\
+	  FAST_MIN_LEN(v6, tags, kind) }
+#define FAST_SHAPES_OF(v6, tags)					\
+	FAST_SHAPE(v6, tags, 0), FAST_SHAPE(v6, tags, 1),		\
+	FAST_SHAPE(v6, tags, 2), FAST_SHAPE(v6, tags, 3)
+
 static const struct fast_shape fast_shapes[24] = {
-	/* IPv4, 0 tags, tcp */
-	{ { 0xffffffULL, 0xffff0000ff00ffffULL, 0xffffffffffffffffULL,
-	    0xffffULL, 0x0ULL,
-	    0x0ULL, 0x0ULL },
-	  4, 47, 54 },
-	/* IPv4, 0 tags, udp */
-	{ { 0xffffffULL, 0xffff0000ff00ffffULL, 0xffffffffffffffffULL,
-	    0xffffULL, 0x0ULL,
-	    0x0ULL, 0x0ULL },
-	  4, 0, 44 },
-	/* IPv4, 0 tags, sctp */
-	{ { 0xffffffULL, 0xffff0000ff00ffffULL, 0xffffffffffffffffULL,
-	    0xffffULL, 0x0ULL,
-	    0x0ULL, 0x0ULL },
-	  4, 0, 46 },
-	/* IPv4, 0 tags, icmp */
-	{ { 0xffffffULL, 0xffff0000ff00ffffULL, 0xffffffffffffffffULL,
-	    0x0ULL, 0x0ULL,
-	    0x0ULL, 0x0ULL },
-	  4, 0, 44 },
-	/* IPv4, 1 tag, tcp */
-	{ { 0xffffffff0fffffULL, 0xff00ffff00000000ULL, 0xffffffffffff0000ULL,
-	    0xffffffffffffULL, 0x0ULL,
-	    0x0ULL, 0x0ULL },
-	  4, 51, 58 },
-	/* IPv4, 1 tag, udp */
-	{ { 0xffffffff0fffffULL, 0xff00ffff00000000ULL, 0xffffffffffff0000ULL,
-	    0xffffffffffffULL, 0x0ULL,
-	    0x0ULL, 0x0ULL },
-	  4, 0, 46 },
-	/* IPv4, 1 tag, sctp */
-	{ { 0xffffffff0fffffULL, 0xff00ffff00000000ULL, 0xffffffffffff0000ULL,
-	    0xffffffffffffULL, 0x0ULL,
-	    0x0ULL, 0x0ULL },
-	  4, 0, 50 },
-	/* IPv4, 1 tag, icmp */
-	{ { 0xffffffff0fffffULL, 0xff00ffff00000000ULL, 0xffffffffffff0000ULL,
-	    0xffffffffULL, 0x0ULL,
-	    0x0ULL, 0x0ULL },
-	  4, 0, 44 },
-	/* IPv4, 2 tags, tcp */
-	{ { 0xff0fffffff0fffffULL, 0xffffffULL, 0xffff0000ff00ffffULL,
-	    0xffffffffffffffffULL, 0xffffULL,
-	    0x0ULL, 0x0ULL },
-	  6, 55, 62 },
-	/* IPv4, 2 tags, udp */
-	{ { 0xff0fffffff0fffffULL, 0xffffffULL, 0xffff0000ff00ffffULL,
-	    0xffffffffffffffffULL, 0xffffULL,
-	    0x0ULL, 0x0ULL },
-	  6, 0, 60 },
-	/* IPv4, 2 tags, sctp */
-	{ { 0xff0fffffff0fffffULL, 0xffffffULL, 0xffff0000ff00ffffULL,
-	    0xffffffffffffffffULL, 0xffffULL,
-	    0x0ULL, 0x0ULL },
-	  6, 0, 60 },
-	/* IPv4, 2 tags, icmp */
-	{ { 0xff0fffffff0fffffULL, 0xffffffULL, 0xffff0000ff00ffffULL,
-	    0xffffffffffffffffULL, 0x0ULL,
-	    0x0ULL, 0x0ULL },
-	  4, 0, 46 },
-	/* IPv6, 0 tags, tcp */
-	{ { 0xf0ffffULL, 0xffffffffffff00ffULL, 0xffffffffffffffffULL,
-	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
-	    0xffffffffffffULL, 0x0ULL },
-	  6, 67, 74 },
-	/* IPv6, 0 tags, udp */
-	{ { 0xf0ffffULL, 0xffffffffffff00ffULL, 0xffffffffffffffffULL,
-	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
-	    0xffffffffffffULL, 0x0ULL },
-	  6, 0, 62 },
-	/* IPv6, 0 tags, sctp */
-	{ { 0xf0ffffULL, 0xffffffffffff00ffULL, 0xffffffffffffffffULL,
-	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
-	    0xffffffffffffULL, 0x0ULL },
-	  6, 0, 66 },
-	/* IPv6, 0 tags, icmp */
-	{ { 0xf0ffffULL, 0xffffffffffff00ffULL, 0xffffffffffffffffULL,
-	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
-	    0xffffffffULL, 0x0ULL },
-	  6, 0, 60 },
-	/* IPv6, 1 tag, tcp */
-	{ { 0xf0ffffff0fffffULL, 0xffff00ff00000000ULL, 0xffffffffffffffffULL,
-	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
-	    0xffffffffffffffffULL, 0xffffULL },
-	  7, 71, 78 },
-	/* IPv6, 1 tag, udp */
-	{ { 0xf0ffffff0fffffULL, 0xffff00ff00000000ULL, 0xffffffffffffffffULL,
-	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
-	    0xffffffffffffffffULL, 0xffffULL },
-	  7, 0, 68 },
-	/* IPv6, 1 tag, sctp */
-	{ { 0xf0ffffff0fffffULL, 0xffff00ff00000000ULL, 0xffffffffffffffffULL,
-	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
-	    0xffffffffffffffffULL, 0xffffULL },
-	  7, 0, 70 },
-	/* IPv6, 1 tag, icmp */
-	{ { 0xf0ffffff0fffffULL, 0xffff00ff00000000ULL, 0xffffffffffffffffULL,
-	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
-	    0xffffffffffffffffULL, 0x0ULL },
-	  6, 0, 62 },
-	/* IPv6, 2 tags, tcp */
-	{ { 0xff0fffffff0fffffULL, 0xf0ffffULL, 0xffffffffffff00ffULL,
-	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
-	    0xffffffffffffffffULL, 0xffffffffffffULL },
-	  7, 75, 82 },
-	/* IPv6, 2 tags, udp */
-	{ { 0xff0fffffff0fffffULL, 0xf0ffffULL, 0xffffffffffff00ffULL,
-	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
-	    0xffffffffffffffffULL, 0xffffffffffffULL },
-	  7, 0, 70 },
-	/* IPv6, 2 tags, sctp */
-	{ { 0xff0fffffff0fffffULL, 0xf0ffffULL, 0xffffffffffff00ffULL,
-	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
-	    0xffffffffffffffffULL, 0xffffffffffffULL },
-	  7, 0, 74 },
-	/* IPv6, 2 tags, icmp */
-	{ { 0xff0fffffff0fffffULL, 0xf0ffffULL, 0xffffffffffff00ffULL,
-	    0xffffffffffffffffULL, 0xffffffffffffffffULL,
-	    0xffffffffffffffffULL, 0xffffffffULL },
-	  7, 0, 68 },
+	FAST_SHAPES_OF(0, 0), FAST_SHAPES_OF(0, 1), FAST_SHAPES_OF(0, 2),
+	FAST_SHAPES_OF(1, 0), FAST_SHAPES_OF(1, 1), FAST_SHAPES_OF(1, 2),
 };
 
 enum fast_kind { FAST_TCP, FAST_UDP, FAST_SCTP, FAST_ICMP, FAST_NONE };

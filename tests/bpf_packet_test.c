@@ -863,6 +863,125 @@ static void run_eviction(void)
 }
 
 
+/* ---- the fast path's shapes, bit by bit ---- */
+
+/*
+ * The key of one frame run alone from a fresh start, on the slow path
+ * (a frame once cannot take the fast path). 0, or -1 when it made no
+ * flow (untracked or none).
+ */
+static int slow_key(struct inst *in, const __u8 *f, int len,
+		    struct flow_key *k, struct got *one)
+{
+	struct got g[MAX_GOT];
+	int verdict, n;
+
+	inst_reset(in);
+	if (run(in, P_XDP, f, len, 1, &verdict))
+		return -1;
+	n = read_flows(in, g);
+	if (n != 1)
+		return -1;
+	*k = g[0].key;
+	*one = g[0];
+	return 0;
+}
+
+/*
+ * Each of the 24 shapes the fast path takes (IPv4, IPv6; 0, 1, 2 tags;
+ * TCP, UDP, SCTP, ICMP): a frame of it run three times takes the fast
+ * path on the third, then a copy with one bit flipped follows. For every
+ * bit of the frame up to the end of its transport header: when the
+ * flipped frame's key (from the slow path, alone) differs, the fast path
+ * must not count it, and it lands in its own flow; when the key is the
+ * same, the fast path must count it, with the same counts the slow path
+ * gives (bytes, IP bytes, TCP flags).
+ */
+static void run_fast_shapes(struct inst *in)
+{
+	static const __u8 protos[2][4] = {
+		{ IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, IPPROTO_ICMP },
+		{ IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, IPPROTO_ICMPV6 },
+	};
+	static const char *const kinds[] = { "tcp", "udp", "sctp", "icmp" };
+	int v6, tags, kind, flips = 0, keyed = 0;
+
+	tl_begin("xdp: fast path, 24 shapes, every header bit flipped: a key "
+		 "bit misses it, any other bit takes it with exact counts");
+	for (v6 = 0; v6 < 2; v6++)
+	for (tags = 0; tags < 3; tags++)
+	for (kind = 0; kind < 4; kind++) {
+		struct pkt_spec sp = { .ethertype = v6 ? 0x86dd : 0x0800,
+			.src = v6 ? "2001:db8::1" : "192.0.2.1",
+			.dst = v6 ? "2001:db8:1::2" : "198.51.100.2",
+			.proto = protos[v6][kind], .sport = 40001,
+			.dport = 443, .tcp_flags = 0x10, .payload = 12 };
+		__u8 f[256], x[256];
+		struct flow_key k, kx;
+		struct got base, one, g[MAX_GOT], *e;
+		struct totals t;
+		int len, hdr, bit, verdict, n, bad = 0;
+
+		if (kind == 3) {
+			sp.sport = 8;
+			sp.dport = 0;
+		}
+		sp.ntags = tags;
+		sp.tpid[0] = 0x88a8;
+		sp.tpid[1] = 0x8100;
+		sp.vid[0] = 100;
+		sp.vid[1] = 200;
+		len = pkt_build(&sp, f);
+		hdr = 14 + 4 * tags + (v6 ? 40 : 20) + l4_hdr_len(sp.proto);
+		if (slow_key(in, f, len, &k, &base)) {
+			CHECK(0, "v%d %d tags %s: no flow", v6 ? 6 : 4, tags,
+			      kinds[kind]);
+			continue;
+		}
+		for (bit = 0; bit < hdr * 8 && bad < 3; bit++) {
+			memcpy(x, f, len);
+			x[bit / 8] ^= 1 << (bit % 8);
+			if (slow_key(in, x, len, &kx, &one))
+				memset(&kx, 0xff, sizeof(kx));	/* none */
+			inst_reset(in);
+			run(in, P_XDP, f, len, 3, &verdict);
+			run(in, P_XDP, x, len, 1, &verdict);
+			t = read_totals(in, FLOW_DIR_INGRESS);
+			n = read_flows(in, g);
+			flips++;
+			if (memcmp(&kx, &k, sizeof(k))) {
+				keyed++;
+				e = got_find(g, n, &k);
+				if (t.fast_hits != 1 || !e || e->packets != 3) {
+					CHECK(0, "v%d %d tags %s, byte %d bit %d "
+					      "(in the key): fast hits %llu, "
+					      "flow %llu packets", v6 ? 6 : 4,
+					      tags, kinds[kind], bit / 8,
+					      bit % 8, t.fast_hits,
+					      e ? e->packets : 0ULL);
+					bad++;
+				}
+				continue;
+			}
+			e = got_find(g, n, &k);
+			if (t.fast_hits != 2 || n != 1 || !e ||
+			    e->packets != 4 ||
+			    e->bytes != 3 * base.bytes + one.bytes ||
+			    e->ip_bytes != 3 * base.ip_bytes + one.ip_bytes ||
+			    e->tcp_flags != (base.tcp_flags | one.tcp_flags)) {
+				CHECK(0, "v%d %d tags %s, byte %d bit %d (not "
+				      "in the key): fast hits %llu, %d flows, "
+				      "%llu packets", v6 ? 6 : 4, tags,
+				      kinds[kind], bit / 8, bit % 8,
+				      t.fast_hits, n, e ? e->packets : 0ULL);
+				bad++;
+			}
+		}
+	}
+	printf("# %d bits flipped, %d of them in a key\n", flips, keyed);
+	tl_end();
+}
+
 /* ---- fuzz: random and mutated frames, the invariant after each batch ---- */
 
 #define FUZZ_BATCH 1000
@@ -1077,6 +1196,7 @@ int main(void)
 			run_seq(&in, &seqs[i], p);
 	for (p = 0; p < P_KINDS; p++)
 		run_sweep(&in, p);
+	run_fast_shapes(&in);
 	inst_close(&in);
 	run_map_full(P_XDP);
 	run_map_full(P_TC_EG);
