@@ -863,6 +863,93 @@ static void run_eviction(void)
 }
 
 
+/* CPUs whose own totals (current epoch) counted frames in dir. */
+static int busy_cpus(struct inst *in, __u32 dir)
+{
+	struct flow_totals *t = calloc(ncpus, sizeof(*t));
+	int c, n = 0;
+
+	if (t && !bpf_map_lookup_elem(in->fi.totals_fd[current_gen(in) & 1],
+				      &dir, t))
+		for (c = 0; c < ncpus; c++)
+			n += t[c].packets > 0;
+	free(t);
+	return n;
+}
+
+/* Run the calling thread on one CPU; 0, or -errno. */
+static int on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+/*
+ * One flow's frames spread over every online CPU in turn (per-CPU hash
+ * values, per-CPU cache slots and per-CPU totals), in each program: the
+ * fold's per-CPU merge gives the exact sum, and the fast path counted
+ * on each CPU.
+ */
+static void run_cpus(struct inst *in, enum prog_kind p)
+{
+	struct pkt_spec a = { V4, TCP(0x18), .payload = 100 };
+	struct pkt_spec b = { V6, UDP, .payload = 30 };
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	__u8 fa[2048], fb[2048];
+	int la = pkt_build(&a, fa), lb = pkt_build(&b, fb), verdict, n, cpu;
+	int round, used = 0, busy;
+	struct got exp[2], g[MAX_GOT];
+	struct totals t;
+	__u64 packets = 0;
+
+	tl_begin("%s: one flow's frames on each of %ld CPUs: the per-CPU "
+		 "merge is exact", prog_names[p], online);
+	if (online < 2) {
+		tl_skip("one CPU online");
+		return;
+	}
+	inst_reset(in);
+	memset(exp, 0, sizeof(exp));
+	pkt_expect(&a, &exp[0].key, prog_dir(p));
+	pkt_expect(&b, &exp[1].key, prog_dir(p));
+	for (round = 0; round < 3; round++)
+		for (cpu = 0; cpu < online && cpu < 64; cpu++) {
+			int ra = 3 + cpu + round, rb = 1 + round;
+
+			if (on_cpu(cpu))
+				continue;	/* offline or not ours */
+			used += !round;
+			run(in, p, fa, la, ra, &verdict);
+			run(in, p, fb, lb, rb, &verdict);
+			exp[0].packets += ra;
+			exp[0].bytes += (__u64)ra * la;
+			exp[0].ip_bytes += (__u64)ra * frame_ip_bytes(fa, la,
+								      &exp[0].key);
+			exp[1].packets += rb;
+			exp[1].bytes += (__u64)rb * lb;
+			exp[1].ip_bytes += (__u64)rb * frame_ip_bytes(fb, lb,
+								      &exp[1].key);
+			packets += ra + rb;
+		}
+	on_cpu(0);
+	busy = busy_cpus(in, prog_dir(p));
+	exp[0].tcp_flags = 0x18;
+	n = read_flows(in, g);
+	compare_flows(exp, 2, g, n);
+	t = read_totals(in, prog_dir(p));
+	CHECK(used >= 2 && busy == used, "ran on %d CPUs, %d counted",
+	      used, busy);
+	CHECK_EQ(t.packets, packets);
+	/* flow A repeats on every CPU: each CPU's cache takes it there */
+	CHECK(t.fast_hits >= (__u64)used, "%llu fast-path hits on %d CPUs",
+	      t.fast_hits, used);
+	check_invariant(in, g, n);
+	tl_end();
+}
+
 /* ---- the fast path's shapes, bit by bit ---- */
 
 /*
@@ -1196,6 +1283,8 @@ int main(void)
 			run_seq(&in, &seqs[i], p);
 	for (p = 0; p < P_KINDS; p++)
 		run_sweep(&in, p);
+	for (p = 0; p < P_KINDS; p++)
+		run_cpus(&in, p);
 	run_fast_shapes(&in);
 	inst_close(&in);
 	run_map_full(P_XDP);
