@@ -57,11 +57,17 @@ TEST_SRCS := $(wildcard tests/*_test.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/bench*.c))
 
-# libFuzzer targets: tests/fuzz/NAME_fuzz.c fuzzes cmd/NAME.c (clang;
-# Debian's libclang-rt-dev); tests/test_fuzz.sh runs them.
+# libFuzzer targets: tests/fuzz/NAME_fuzz.c fuzzes the source that
+# FUZZ_SRC_NAME names (clang; Debian's libclang-rt-dev); tests/test_fuzz.sh
+# runs them.
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/*_fuzz.c))
-FUZZ_FLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icmd \
+FUZZ_FLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+	      -Icommon -Icore -Iexport -Icmd -Iflowgen -Itests/fuzz \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SRC_agent_config := cmd/agent_config.c
+FUZZ_SRC_filter := core/filter.c
+FUZZ_SRC_spec := flowgen/spec.c
+FUZZ_SRC_http := export/http.c
 FUZZ_SECONDS ?= 60
 
 # make install: /etc/default/flowstat only where there is none (it is
@@ -120,7 +126,9 @@ PARSE_SAN := -fsanitize=address,undefined -fno-sanitize=alignment
 $(BUILD)/obj/tests/parse_test.o: XCFLAGS += $(PARSE_SAN)
 $(BUILD)/tests/parse_test: SAN = $(PARSE_SAN)
 
-$(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c cmd/%.c $(wildcard cmd/*.h) | deps
+.SECONDEXPANSION:
+$(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $$(FUZZ_SRC_$$*) tests/fuzz/fuzz.h \
+		$(wildcard cmd/*.h core/*.h export/*.h flowgen/*.h common/*.h) | deps
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) -o $@

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
+#include "text.h"
 #include "commands.h"
 #include "json.h"
 #include "log.h"
@@ -24,13 +25,21 @@ int log_enabled(enum log_level level)
 	return (int)level <= log_threshold;
 }
 
+/* A message as one line of text: what the user typed is quoted in it. */
+static void format_line(char *msg, size_t len, const char *fmt, va_list ap)
+{
+	vsnprintf(msg, len, fmt, ap);
+	text_printable(msg);
+}
+
 static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
+	char msg[1024];
+
 	if (!log_enabled(level))
 		return;
-	fputs("flowstat: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	format_line(msg, sizeof(msg), fmt, ap);
+	fprintf(stderr, "flowstat: %s\n", msg);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -117,7 +126,7 @@ void log_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	format_line(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (globals.json) {
 		struct json_writer w;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <net/if.h>
 #include "filter.h"
+#include "text.h"
 
 enum node_kind {
 	N_AND, N_OR, N_NOT,
@@ -45,7 +46,16 @@ struct parser {
 	int tok_pos, tok_len;
 	struct filter *f;
 	struct filter_error *err;
+	int depth;		/* nots and parentheses open around here */
 };
+
+/*
+ * Bounds on what a filter may be, so that parsing and matching (both
+ * recursive) stay shallow whatever is typed: nesting of not and
+ * parentheses, and terms in all.
+ */
+#define FILTER_MAX_DEPTH 64
+#define FILTER_MAX_NODES 1024
 
 static const struct {
 	const char *name;
@@ -84,6 +94,7 @@ static int fail(struct parser *p, int pos, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(p->err->msg, sizeof(p->err->msg), fmt, ap);
 	va_end(ap);
+	text_printable(p->err->msg);
 	return -EINVAL;
 }
 
@@ -143,6 +154,9 @@ static int new_node(struct parser *p, enum node_kind kind, int left,
 {
 	struct filter *f = p->f;
 
+	if (f->n >= FILTER_MAX_NODES)
+		return fail(p, p->tok_pos, "more than %d terms and operators",
+			    FILTER_MAX_NODES);
 	if (f->n == f->cap) {
 		int cap = f->cap ? f->cap * 2 : 8;
 		struct node *nodes = realloc(f->nodes, cap * sizeof(*nodes));
@@ -327,8 +341,22 @@ static int parse_primary(struct parser *p)
 }
 
 static int parse_or(struct parser *p);
+static int parse_unary_in(struct parser *p);
 
 static int parse_unary(struct parser *p)
+{
+	int idx;
+
+	if (p->depth >= FILTER_MAX_DEPTH)
+		return fail(p, p->tok_pos, "nested more than %d deep",
+			    FILTER_MAX_DEPTH);
+	p->depth++;
+	idx = parse_unary_in(p);
+	p->depth--;
+	return idx;
+}
+
+static int parse_unary_in(struct parser *p)
 {
 	int idx, err;
 

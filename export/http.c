@@ -507,7 +507,7 @@ static int header_ok(const char *line, size_t len)
  * Returns the status to answer with, 0 when the handler should answer;
  * *path then points at the NUL-terminated path (the query cut off).
  */
-static int parse_request(char *req, size_t len, int *head_only, char **path)
+int http_parse_request(char *req, size_t len, int *head_only, char **path)
 {
 	char *p = req, *end = req + len, *line, *method, *sp1, *sp2, *q;
 	size_t n = next_line(&p, end, &method);
@@ -543,7 +543,7 @@ static int parse_request(char *req, size_t len, int *head_only, char **path)
 }
 
 /* The end of the headers (an empty line) in req, searching from 'from'. */
-static int request_complete(const char *req, size_t len, size_t from)
+int http_request_complete(const char *req, size_t len, size_t from)
 {
 	size_t i;
 
@@ -565,7 +565,7 @@ static void conn_request(struct http_server *s, struct http_conn *c,
 	char *path;
 
 	c->req[c->req_len] = 0;
-	status = parse_request(c->req, c->req_len, &head_only, &path);
+	status = http_parse_request(c->req, c->req_len, &head_only, &path);
 	if (!status) {
 		status = h(ctx, path, &c->body);
 		if (status != 200 && status != 404)
@@ -597,7 +597,7 @@ static void conn_read(struct http_server *s, struct http_conn *c,
 		}
 		from = c->req_len > 2 ? c->req_len - 2 : 0;
 		c->req_len += n;
-		if (request_complete(c->req, c->req_len, from)) {
+		if (http_request_complete(c->req, c->req_len, from)) {
 			conn_request(s, c, now_ms, h, ctx);
 			return;
 		}

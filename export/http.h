@@ -108,4 +108,17 @@ void http_get_stats(const struct http_server *s, struct http_stats *st);
 /* Closes every connection and the listener. NULL is fine. */
 void http_close(struct http_server *s);
 
+/*
+ * The request parser, on its own for tests and the fuzzer. req[0..len)
+ * is a request head that ends with an empty line, NUL-terminated at
+ * req[len]; it is cut up in place. Returns 0 for a GET or HEAD the
+ * handler should answer (*path: the NUL-terminated path, from '/', the
+ * query cut off; *head_only for HEAD), else the status to answer with:
+ * 400 malformed, 405 another method.
+ */
+int http_parse_request(char *req, size_t len, int *head_only, char **path);
+/* 1 when req[0..len) holds the end of a request head (an empty line,
+ * LF or CRLF), looking from offset from on; 0 while it does not. */
+int http_request_complete(const char *req, size_t len, size_t from);
+
 #endif /* FLOWSTAT_HTTP_H */

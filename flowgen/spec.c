@@ -15,6 +15,7 @@
 #include <linux/if_ether.h>
 
 #include "spec.h"
+#include "text.h"
 
 #define ETH_P_FLOWGEN 0x88b5	/* IEEE local experimental: default raw */
 
@@ -42,6 +43,7 @@ static int bad(struct spec_parser *p, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	snprintf(p->err, p->err_len, "%s: %s", p->key, why);
+	text_printable(p->err);
 	return -EINVAL;
 }
 

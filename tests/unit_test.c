@@ -136,6 +136,51 @@ static void test_filter_match(void)
 	tl_end();
 }
 
+/* The bounds: 64 levels of not and parentheses, 1024 nodes; within
+ * them a filter parses and matches as it should. */
+static void limits_ok(void)
+{
+	struct flow_key k = key4("192.0.2.1", "198.51.100.7", 6, 1234, 80, 0);
+	char text[16384] = "";
+	struct filter_error fe;
+	struct filter *f;
+	int i, err;
+
+	for (i = 0; i < 63; i++)
+		strcat(text, "(");
+	strcat(text, "port 80");
+	for (i = 0; i < 63; i++)
+		strcat(text, ")");
+	err = filter_parse(text, &f, &fe);
+	CHECK(!err && filter_match(f, "x", &k), "63 parentheses: %s", fe.msg);
+	filter_free(f);
+	memmove(text + 1, text, strlen(text) + 1);
+	text[0] = '(';
+	strcat(text, ")");
+	err = filter_parse(text, &f, &fe);
+	CHECK(err == -EINVAL && strstr(fe.msg, "nested more than 64 deep") &&
+	      fe.pos == 65, "64 parentheses: %d, %d '%s'", err, fe.pos,
+	      fe.msg);
+	text[0] = '\0';
+	for (i = 0; i < 64; i++)
+		strcat(text, "not ");
+	strcat(text, "port 81");
+	err = filter_parse(text, &f, &fe);
+	CHECK(err == -EINVAL && strstr(fe.msg, "nested more than 64"),
+	      "64 nots: '%s'", fe.msg);
+	/* 512 terms and 511 ands: 1023 nodes; one term more is too many */
+	text[0] = '\0';
+	for (i = 0; i < 512; i++)
+		strcat(text, i ? " and port 80" : "port 80");
+	err = filter_parse(text, &f, &fe);
+	CHECK(!err && filter_match(f, "x", &k), "512 terms: %s", fe.msg);
+	filter_free(f);
+	strcat(text, " port 80");
+	err = filter_parse(text, &f, &fe);
+	CHECK(err == -EINVAL && strstr(fe.msg, "more than 1024 terms"),
+	      "513 terms: '%s'", fe.msg);
+}
+
 static void test_filter_errors(void)
 {
 	static const struct {
@@ -178,6 +223,7 @@ static void test_filter_errors(void)
 	int err;
 
 	tl_begin("filter: malformed expressions name the column and the fault");
+	limits_ok();
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		err = filter_parse(cases[i].expr, &f, &fe);
 		CHECK(err == -EINVAL && !f, "'%s' parsed", cases[i].expr);

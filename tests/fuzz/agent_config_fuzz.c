@@ -12,23 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agent_config.h"
-
-#define MUST(cond)                                                         \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, \
-				#cond);                                    \
-			abort();                                           \
-		}                                                          \
-	} while (0)
-
-static int printable(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-			return 0;
-	return 1;
-}
+#include "fuzz.h"
 
 static int same_list(char **a, int na, char **b, int nb)
 {
@@ -146,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				 sizeof(err));
 	if (ret) {
 		MUST(ret == -EINVAL || ret == -ENOMEM);
-		MUST(printable(err));
+		MUST(fuzz_printable(err));
 		MUST(ret == -ENOMEM || !strncmp(err, "line ", 5));
 		MUST(same(&c, &before));
 	} else {
