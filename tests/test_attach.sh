@@ -694,6 +694,77 @@ t_help_version()
 	fi
 }
 
+# whole NS DEV: flowstat holds DEV with both hooks and counts on it
+# exactly (100 frames), or holds nothing of it at all.
+whole_or_nothing()
+{
+	local held p0 p1
+	held=$("$FS" --netns "$1" status --json "$2" 2>/dev/null |
+		jq -r '.[0] | "\(.ingress.prog_id != null) \(.egress.prog_id != null)"' 2>/dev/null)
+	case "$held" in
+	"true true")
+		p0=$(status_field "$1" "$2" .counters.ingress.packets)
+		send_udp 100
+		p1=$(status_field "$1" "$2" .counters.ingress.packets)
+		[ $((p1 - p0)) -eq 100 ] ||
+			{ echo "# counted $((p1 - p0)) of 100"; return 1; }
+		echo held ;;
+	""|"null null")
+		nothing_left "$1" "$2" || return 1
+		echo nothing ;;
+	*)	echo "# half attached: $held"; return 1 ;;
+	esac
+}
+
+# Two attaches at once, ten times: one wins, the other says the
+# interface is held (exit 1); never half attached. Then attach racing
+# detach, ten times: either wins whole.
+t_races()
+{
+	local n=two_attaches_at_once_one_wins_never_half i r1 r2 state
+	local held=0 gone=0
+	for ((i = 0; i < 10; i++)); do
+		"$FS" --netns "$H1" attach "$RX" >/dev/null 2>"$tmp/e1" &
+		local a=$!
+		"$FS" --netns "$H1" attach "$RX" >/dev/null 2>"$tmp/e2" &
+		local b=$!
+		wait $a; r1=$?
+		wait $b; r2=$?
+		if [ "$r1$r2" != 01 ] && [ "$r1$r2" != 10 ]; then
+			fail $n "round $i: exits $r1 and $r2" "$(cat "$tmp/e1" "$tmp/e2")"
+			return
+		fi
+		if [ "$(cat "$tmp/e1" "$tmp/e2" | wc -l)" != 1 ] ||
+		   ! grep -q "already" "$tmp/e1" "$tmp/e2"; then
+			fail $n "round $i: the loser said: $(cat "$tmp/e1" "$tmp/e2")"
+			return
+		fi
+		state=$(whole_or_nothing "$H1" "$RX")
+		if [ "$state" != held ]; then
+			fail $n "round $i: $state"
+			return
+		fi
+		"$FS" --netns "$H1" detach "$RX" >/dev/null ||
+			{ fail $n "round $i: detach"; return; }
+	done
+	ok $n
+	n=attach_racing_detach_either_wins_whole
+	for ((i = 0; i < 10; i++)); do
+		"$FS" --netns "$H1" attach "$RX" >/dev/null ||
+			{ fail $n "round $i: attach"; return; }
+		"$FS" --netns "$H1" detach "$RX" >/dev/null 2>&1 &
+		local d=$!
+		"$FS" --netns "$H1" attach --force "$RX" >/dev/null 2>&1 &
+		local f=$!
+		wait $d $f
+		state=$(whole_or_nothing "$H1" "$RX") ||
+			{ fail $n "round $i: $state"; return; }
+		[ "$state" = held ] && held=$((held + 1)) || gone=$((gone + 1))
+		"$FS" --netns "$H1" detach "$RX" >/dev/null 2>&1
+	done
+	ok "$n (attach last $held times, detach last $gone)"
+}
+
 # ---- run ----
 
 if ! testbed_up --pairs 2 --gro >"$tmp/tb" 2>&1; then
@@ -720,7 +791,7 @@ for t in t_cycles_no_leak t_ingress_tc t_egress_tc t_clsact t_several \
 	 t_bad_privileges t_bad_already_attached t_bad_foreign_xdp \
 	 t_bad_native_unsupported t_bad_detach_not_held t_bad_max_flows \
 	 t_bad_usage t_json_error t_bpffs_missing t_detach_all_gone_netns \
-	 t_stale_pins t_load_failure_says_why; do
+	 t_stale_pins t_load_failure_says_why t_races; do
 	fresh $t
 done
 exit $failed
