@@ -87,7 +87,7 @@ PROGS := $(BUILD)/flowstat $(if $(GEN_OBJS),$(BUILD)/flowgen)
 .PHONY: all deps test bench demo fuzz install uninstall clean
 # Keep the objects of the test programs (make deletes chained ones).
 .SECONDARY:
-all: $(PROGS) $(TEST_BINS) $(BENCH_BINS) $(FUZZ_BINS)
+all: $(PROGS) $(BPF_OBJS) $(TEST_BINS) $(BENCH_BINS) $(FUZZ_BINS)
 
 deps:
 	$(Q)scripts/install-deps.sh

@@ -765,6 +765,68 @@ t_races()
 	ok "$n (attach last $held times, detach last $gone)"
 }
 
+# The frames the foreign tc program of DIR on RX has seen (its 'seen').
+foreign_hits()	# DIR
+{
+	local prog map
+	prog=$(tc -n "$H1" -j filter show dev "$RX" "$1" |
+		jq '[.[] | .options.prog.id? // empty] | first')
+	map=$(bpftool -j prog show id "$prog" | jq '.map_ids[0]')
+	# eight bytes, little-endian, as hex strings
+	local v=0 b bytes
+	bytes=$(bpftool -j map lookup id "$map" key 0 0 0 0 | jq -r '.value[]')
+	for b in $(echo $bytes | tr ' ' '\n' | tac); do
+		v=$((v * 256 + b))
+	done
+	echo $v
+}
+
+# Another tool's tc program (tests/bpf/foreign_tc.bpf.c, loaded by tc
+# into clsact) on both directions of RX, with flowstat attached beside
+# it (XDP or tcx ingress, tcx egress): the foreign program sees every
+# frame after flowstat's (which let later programs run), flowstat counts
+# them too, and a detach leaves the filters as they were.
+t_foreign_tc()
+{
+	local n=foreign_tc_program_runs_after_flowstat_and_stays mode before
+	local obj=$BUILD/foreign_tc.bpf.o i0 e0 i1 e1 c0 c1 why
+	for mode in xdp tc; do
+		why=
+		if ! tc -n "$H1" qdisc add dev "$RX" clsact ||
+		   ! tc -n "$H1" filter add dev "$RX" ingress bpf direct-action obj "$obj" sec tc ||
+		   ! tc -n "$H1" filter add dev "$RX" egress bpf direct-action obj "$obj" sec tc; then
+			fail "$n ($mode)" "could not load $obj with tc"
+			tc -n "$H1" qdisc del dev "$RX" clsact 2>/dev/null
+			return
+		fi
+		before=$(tc -n "$H1" filter show dev "$RX" ingress; tc -n "$H1" filter show dev "$RX" egress)
+		if ! "$FS" --netns "$H1" attach --ingress "$mode" "$RX" >/dev/null; then
+			why+="attach --ingress $mode failed "
+		else
+			i0=$(foreign_hits ingress) e0=$(foreign_hits egress)
+			c0=$(status_field "$H1" "$RX" .counters.egress.packets)
+			send_udp 100
+			ip netns exec "$H1" ping -q -c 5 -i 0.2 -W 2 192.0.2.5 >/dev/null 2>&1
+			i1=$(foreign_hits ingress) e1=$(foreign_hits egress)
+			c1=$(status_field "$H1" "$RX" .counters.egress.packets)
+			[ $((i1 - i0)) -ge 100 ] ||
+				why+="the foreign ingress program saw $((i1 - i0)) of 100+ "
+			[ $((e1 - e0)) -ge 5 ] && [ $((e1 - e0)) -eq $((c1 - c0)) ] ||
+				why+="egress: the foreign program saw $((e1 - e0)), flowstat counted $((c1 - c0)) (5+, the same) "
+			"$FS" --netns "$H1" detach "$RX" >/dev/null ||
+				why+="detach failed "
+			[ "$(tc -n "$H1" filter show dev "$RX" ingress; tc -n "$H1" filter show dev "$RX" egress)" = "$before" ] ||
+				why+="the foreign filters changed "
+		fi
+		tc -n "$H1" qdisc del dev "$RX" clsact 2>/dev/null
+		if [ -n "$why" ]; then
+			fail "$n ($mode)" "$why"
+		else
+			ok "$n ($mode ingress; saw $((i1 - i0)) in, $((e1 - e0)) out)"
+		fi
+	done
+}
+
 # ---- run ----
 
 if ! testbed_up --pairs 2 --gro >"$tmp/tb" 2>&1; then
@@ -791,7 +853,7 @@ for t in t_cycles_no_leak t_ingress_tc t_egress_tc t_clsact t_several \
 	 t_bad_privileges t_bad_already_attached t_bad_foreign_xdp \
 	 t_bad_native_unsupported t_bad_detach_not_held t_bad_max_flows \
 	 t_bad_usage t_json_error t_bpffs_missing t_detach_all_gone_netns \
-	 t_stale_pins t_load_failure_says_why t_races; do
+	 t_stale_pins t_load_failure_says_why t_races t_foreign_tc; do
 	fresh $t
 done
 exit $failed
