@@ -207,12 +207,19 @@ int aggregate(const struct snapshot *s, enum agg_mode mode, int iface,
 			row_add(group_row(t, fr->iface, &g, fields), fr);
 			continue;
 		}
+		/* one flow: its own counts, no sums (most of a refresh) */
 		r = &t->rows[t->n++];
-		memset(r, 0, sizeof(*r));
 		r->key = fr->key;
 		r->iface = fr->iface;
 		r->fields = fields;
-		row_add(r, fr);
+		r->n_flows = 1;
+		r->packets = fr->packets;
+		r->bytes = fr->bytes;
+		memcpy(r->pps, fr->pps, sizeof(r->pps));
+		memcpy(r->bps, fr->bps, sizeof(r->bps));
+		r->first_seen = fr->first_seen;
+		r->last_seen = fr->last_seen;
+		r->tcp_flags = fr->tcp_flags;
 	}
 	return 0;
 }
@@ -336,16 +343,19 @@ struct order_ctx {
 	const struct agg_row *rows;
 };
 
-static int item_cmp(const struct agg_sort_item *x,
-		    const struct agg_sort_item *y, const struct order_ctx *c)
+/* Rows are read only on a tie of value and prefix (rare): the items
+ * alone decide almost every comparison. */
+static inline int item_cmp(const struct agg_sort_item *x,
+			   const struct agg_sort_item *y,
+			   const struct order_ctx *c)
 {
 	const struct agg_row *a = &c->rows[x->row], *b = &c->rows[y->row];
 	int r = x->numeric ? CMP(y->value, x->value) :
 			     column_cmp(c->ob, a, b);
 
-	r *= c->ob->sign;
-	if (!r)
-		r = CMP(x->tie, y->tie);
+	if (r)
+		return r * c->ob->sign;
+	r = CMP(x->tie, y->tie);
 	return r ? r : tie_cmp(a, b);
 }
 
