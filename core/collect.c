@@ -552,8 +552,8 @@ static int build_flows(struct collector *c, struct snapshot *snap,
 			h->dead = 1;
 			continue;
 		}
+		/* every field is set below: no clearing (100,000 a scan) */
 		r = &snap->flows[snap->n_flows++];
-		memset(r, 0, sizeof(*r));
 		r->key = h->key;
 		r->iface = iface;
 		r->birth = h->birth;
