@@ -91,18 +91,6 @@ static void group_key(const struct flow_key *k, enum agg_mode mode,
 	}
 }
 
-/*
- * What qsort moves: a row number with the row's sort value and the start
- * of its tie order (tie_prefix()), so that most comparisons touch no row
- * (rows are big and scattered; with 100,000 that is most of the cost).
- */
-struct agg_sort_item {
-	double value;		/* numeric columns, larger first */
-	__u64 tie;		/* tie_prefix() */
-	__u32 row;
-	__u32 numeric;
-};
-
 static __u32 group_hash(int iface, const struct flow_key *k)
 {
 	const __u32 *w = (const __u32 *)k;
@@ -134,7 +122,6 @@ static int table_reserve(struct agg_table *t, size_t n, bool index)
 
 	if (n > t->cap) {
 		if (grow((void **)&t->rows, n * sizeof(*t->rows)) ||
-		    grow((void **)&t->spare, n * sizeof(*t->spare)) ||
 		    grow((void **)&t->order, n * sizeof(*t->order)))
 			return -ENOMEM;
 		t->cap = n;
@@ -206,6 +193,7 @@ int aggregate(const struct snapshot *s, enum agg_mode mode, int iface,
 	if (table_reserve(t, s->n_flows ? s->n_flows : 1, grouped))
 		return -ENOMEM;
 	t->n = 0;
+	t->settled_lo = t->settled_hi = 0;
 	for (i = 0; i < s->n_flows; i++) {
 		const struct flow_rec *fr = &s->flows[i];
 
@@ -219,12 +207,19 @@ int aggregate(const struct snapshot *s, enum agg_mode mode, int iface,
 			row_add(group_row(t, fr->iface, &g, fields), fr);
 			continue;
 		}
+		/* one flow: its own counts, no sums (most of a refresh) */
 		r = &t->rows[t->n++];
-		memset(r, 0, sizeof(*r));
 		r->key = fr->key;
 		r->iface = fr->iface;
 		r->fields = fields;
-		row_add(r, fr);
+		r->n_flows = 1;
+		r->packets = fr->packets;
+		r->bytes = fr->bytes;
+		memcpy(r->pps, fr->pps, sizeof(r->pps));
+		memcpy(r->bps, fr->bps, sizeof(r->bps));
+		r->first_seen = fr->first_seen;
+		r->last_seen = fr->last_seen;
+		r->tcp_flags = fr->tcp_flags;
 	}
 	return 0;
 }
@@ -232,7 +227,6 @@ int aggregate(const struct snapshot *s, enum agg_mode mode, int iface,
 void agg_free(struct agg_table *t)
 {
 	free(t->rows);
-	free(t->spare);
 	free(t->order);
 	free(t->index);
 	memset(t, 0, sizeof(*t));
@@ -262,14 +256,6 @@ double agg_bps(const struct agg_row *r, int window, double now)
 	return r->bytes * 8.0 / lifetime(r, now);
 }
 
-struct sort_ctx {
-	enum agg_sort by;
-	int window;
-	int sign;		/* -1: reversed */
-	double now;
-	const struct agg_row *rows;
-};
-
 #define CMP(a, b) ((a) < (b) ? -1 : (a) > (b) ? 1 : 0)
 
 static int addr_cmp(const struct agg_row *a, const struct agg_row *b,
@@ -287,7 +273,7 @@ static int addr_cmp(const struct agg_row *a, const struct agg_row *b,
 }
 
 /* Natural order of a column: names ascending, numbers descending. */
-static int column_cmp(const struct sort_ctx *c, const struct agg_row *a,
+static int column_cmp(const struct agg_order_by *c, const struct agg_row *a,
 		      const struct agg_row *b)
 {
 	switch (c->by) {
@@ -352,21 +338,34 @@ static __u64 tie_prefix(const struct agg_row *r)
 	return t | a[6] >> 1;
 }
 
-static int row_cmp(const void *pa, const void *pb, void *arg)
-{
-	const struct agg_sort_item *x = pa, *y = pb;
-	const struct sort_ctx *c = arg;
-	const struct agg_row *a = &c->rows[x->row], *b = &c->rows[y->row];
-	int r = x->numeric ? CMP(y->value, x->value) : column_cmp(c, a, b);
+struct order_ctx {
+	const struct agg_order_by *ob;
+	const struct agg_row *rows;
+};
 
-	r *= c->sign;
-	if (!r)
-		r = CMP(x->tie, y->tie);
+/* Rows are read only on a tie of value and prefix (rare): the items
+ * alone decide almost every comparison. */
+static inline int item_cmp(const struct agg_sort_item *x,
+			   const struct agg_sort_item *y,
+			   const struct order_ctx *c)
+{
+	const struct agg_row *a = &c->rows[x->row], *b = &c->rows[y->row];
+	int r = x->numeric ? CMP(y->value, x->value) :
+			     column_cmp(c->ob, a, b);
+
+	if (r)
+		return r * c->ob->sign;
+	r = CMP(x->tie, y->tie);
 	return r ? r : tie_cmp(a, b);
 }
 
+static int item_qsort_cmp(const void *pa, const void *pb, void *arg)
+{
+	return item_cmp(pa, pb, arg);
+}
+
 /* The value of a numeric column; false for the others. */
-static bool sort_value(const struct sort_ctx *c, const struct agg_row *r,
+static bool sort_value(const struct agg_order_by *c, const struct agg_row *r,
 		       double *v)
 {
 	switch (c->by) {
@@ -379,40 +378,169 @@ static bool sort_value(const struct sort_ctx *c, const struct agg_row *r,
 	}
 }
 
-void agg_sort(struct agg_table *t, enum agg_sort by, int window,
-	      bool reverse, double now)
+void agg_order(struct agg_table *t, enum agg_sort by, int window,
+	       bool reverse, double now)
 {
-	struct sort_ctx c = { .by = by, .window = window,
-			      .sign = reverse ? -1 : 1, .now = now,
-			      .rows = t->rows };
-	struct agg_row *tmp;
+	struct agg_order_by ob = { .by = by, .window = window,
+				   .sign = reverse ? -1 : 1, .now = now };
 	size_t i;
 
-	if (t->n < 2)
-		return;
+	t->ob = ob;
+	t->settled_lo = t->settled_hi = 0;
 	for (i = 0; i < t->n; i++) {
 		struct agg_sort_item *it = &t->order[i];
 
 		it->row = (__u32)i;
-		it->numeric = sort_value(&c, &t->rows[i], &it->value);
+		it->numeric = sort_value(&ob, &t->rows[i], &it->value);
 		it->tie = tie_prefix(&t->rows[i]);
 	}
-	qsort_r(t->order, t->n, sizeof(*t->order), row_cmp, &c);
-	for (i = 0; i < t->n; i++)
-		t->spare[i] = t->rows[t->order[i].row];
-	tmp = t->rows;
-	t->rows = t->spare;
-	t->spare = tmp;
+}
+
+static void item_swap(struct agg_sort_item *a, size_t i, size_t j)
+{
+	struct agg_sort_item tmp = a[i];
+
+	a[i] = a[j];
+	a[j] = tmp;
+}
+
+/* The index of the median of a[i], a[j], a[k]. */
+static size_t median3(struct agg_sort_item *a, size_t i, size_t j, size_t k,
+		      const struct order_ctx *c)
+{
+	if (item_cmp(&a[i], &a[j], c) < 0)
+		return item_cmp(&a[j], &a[k], c) < 0 ? j :
+		       item_cmp(&a[i], &a[k], c) < 0 ? k : i;
+	return item_cmp(&a[i], &a[k], c) < 0 ? i :
+	       item_cmp(&a[j], &a[k], c) < 0 ? k : j;
+}
+
+/*
+ * Partial selection (Hoare's quickselect): rearrange a[lo, hi) so that
+ * a[k] holds the item of that rank, those before it come first and those
+ * after it last. Items are distinct (the order is total). Expected O(n);
+ * the pivot is a median of three spread by a cheap generator, so sorted
+ * or adversarial rows do not make it quadratic in practice.
+ */
+static void select_nth(struct agg_sort_item *a, size_t lo, size_t hi,
+		       size_t k, const struct order_ctx *c)
+{
+	__u32 seed = 2463534242u;
+	size_t i, store, p;
+
+	while (hi - lo > 8) {
+		seed ^= seed << 13;
+		seed ^= seed >> 17;
+		seed ^= seed << 5;
+		p = median3(a, lo, lo + seed % (hi - lo), hi - 1, c);
+		item_swap(a, p, hi - 1);
+		for (i = store = lo; i < hi - 1; i++)
+			if (item_cmp(&a[i], &a[hi - 1], c) < 0)
+				item_swap(a, i, store++);
+		item_swap(a, store, hi - 1);
+		if (store == k)
+			return;
+		if (k < store)
+			hi = store;
+		else
+			lo = store + 1;
+	}
+	qsort_r(a + lo, hi - lo, sizeof(*a), item_qsort_cmp, (void *)c);
+}
+
+/* Ranks [lo, hi) to their place within a[from, to), which holds them. */
+static void place(struct agg_table *t, size_t from, size_t to, size_t lo,
+		  size_t hi)
+{
+	struct order_ctx c = { .ob = &t->ob, .rows = t->rows };
+
+	if (lo > from)
+		select_nth(t->order, from, to, lo, &c);
+	if (hi < to)
+		select_nth(t->order, lo, to, hi, &c);
+	qsort_r(t->order + lo, hi - lo, sizeof(*t->order), item_qsort_cmp,
+		&c);
+}
+
+/*
+ * Invariant: the items before settled_lo all come before those in the
+ * settled range, and those after settled_hi after it. A range next to or
+ * overlapping the settled one only adds its new part (page down costs a
+ * selection in what lies below the screen).
+ */
+void agg_settle(struct agg_table *t, size_t lo, size_t hi)
+{
+	size_t slo = t->settled_lo, shi = t->settled_hi;
+
+	if (hi > t->n)
+		hi = t->n;
+	if (lo >= hi || (lo >= slo && hi <= shi))
+		return;
+	if (slo == shi || hi < slo || lo > shi) {
+		place(t, lo > shi && slo < shi ? shi : 0,
+		      hi < slo ? slo : t->n, lo, hi);
+		t->settled_lo = lo;
+		t->settled_hi = hi;
+		return;
+	}
+	if (lo < slo) {
+		place(t, 0, slo, lo, slo);
+		t->settled_lo = lo;
+	}
+	if (hi > shi) {
+		place(t, shi, t->n, shi, hi);
+		t->settled_hi = hi;
+	}
+}
+
+void agg_sort(struct agg_table *t, enum agg_sort by, int window,
+	      bool reverse, double now)
+{
+	agg_order(t, by, window, reverse, now);
+	agg_settle(t, 0, t->n);
+}
+
+/* The row number of the group of like, or -1. */
+static long find_row(const struct agg_table *t, const struct agg_row *like)
+{
+	size_t mask = t->index_cap - 1, i;
+	const struct agg_row *r;
+
+	if (like->fields == agg_mode_fields(AGG_FLOW) || !t->index_cap) {
+		for (i = 0; i < t->n; i++)
+			if (t->rows[i].iface == like->iface &&
+			    t->rows[i].fields == like->fields &&
+			    !memcmp(&t->rows[i].key, &like->key,
+				    sizeof(like->key)))
+				return (long)i;
+		return -1;
+	}
+	for (i = group_hash(like->iface, &like->key) & mask; t->index[i];
+	     i = (i + 1) & mask) {
+		r = &t->rows[t->index[i] - 1];
+		if (r->iface == like->iface && r->fields == like->fields &&
+		    !memcmp(&r->key, &like->key, sizeof(like->key)))
+			return (long)t->index[i] - 1;
+	}
+	return -1;
 }
 
 long agg_find(const struct agg_table *t, const struct agg_row *like)
 {
-	size_t i;
+	struct order_ctx c = { .ob = &t->ob, .rows = t->rows };
+	const struct agg_sort_item *it = NULL;
+	long row = find_row(t, like);
+	size_t i, rank = 0;
 
+	if (row < 0)
+		return -1;
+	for (i = 0; i < t->n && !it; i++)
+		if (t->order[i].row == (__u32)row)
+			it = &t->order[i];
+	if (!it)
+		return -1;
+	/* its rank: the items before it in the order */
 	for (i = 0; i < t->n; i++)
-		if (t->rows[i].iface == like->iface &&
-		    t->rows[i].fields == like->fields &&
-		    !memcmp(&t->rows[i].key, &like->key, sizeof(like->key)))
-			return (long)i;
-	return -1;
+		rank += item_cmp(&t->order[i], it, &c) < 0;
+	return (long)rank;
 }

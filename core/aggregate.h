@@ -3,8 +3,13 @@
  * Aggregation of a snapshot's flows into rows: one row per flow, or flows
  * summed by host pair, source host, destination host, service port,
  * protocol or interface. Rows are plain data for the live view (and for
- * tests); sorting is stable (ties fall back to the key), so rows do not
+ * tests); the order is total (ties fall back to the key), so rows do not
  * jump between refreshes.
+ *
+ * Ordering is lazy: agg_order() notes the order and the sort value of
+ * each row (O(n)); agg_settle() puts the rows of a range of ranks in
+ * place by partial selection, so a view that shows 50 of 100,000 rows
+ * pays for a selection, not a full sort.
  */
 #ifndef FLOWSTAT_AGGREGATE_H
 #define FLOWSTAT_AGGREGATE_H
@@ -50,16 +55,34 @@ struct agg_row {
 	__u8 tcp_flags;		/* OR over its flows */
 };
 
-struct agg_sort_item;
+/*
+ * What ordering moves: a row number with the row's sort value and the
+ * start of its tie order, so that most comparisons touch no row (rows
+ * are big and scattered; with 100,000 that is most of the cost).
+ */
+struct agg_sort_item {
+	double value;		/* numeric columns, larger first */
+	__u64 tie;		/* the first 64 bits of the tie order */
+	__u32 row;
+	__u32 numeric;
+};
+
+struct agg_order_by {
+	int by;			/* enum agg_sort */
+	int window;
+	int sign;		/* -1: reversed */
+	double now;
+};
 
 struct agg_table {
-	struct agg_row *rows;
+	struct agg_row *rows;	/* in aggregation order */
 	size_t n;
 	size_t cap;
 	__u32 *index;		/* open addressing: row number + 1, 0 free */
 	size_t index_cap;	/* power of two */
-	struct agg_row *spare;	/* sorting: rows are permuted into it */
-	struct agg_sort_item *order;	/* sorting: row numbers and keys */
+	struct agg_sort_item *order;	/* by rank once settled */
+	struct agg_order_by ob;	/* the order of the latest agg_order() */
+	size_t settled_lo, settled_hi;	/* ranks in place: [lo, hi) */
 };
 
 /*
@@ -82,20 +105,33 @@ enum agg_sort {
 extern const char *const agg_sort_names[AGG_SORTS];
 
 /*
- * Sort rows: names ascending, counts and rates largest first (reverse
+ * Order rows: names ascending, counts and rates largest first (reverse
  * flips that); window is RATE_2S..RATE_40S or AGG_CUMULATIVE; now is the
  * snapshot time (for lifetime averages). Ties: interface, then key.
+ * No rank is in place yet (agg_settle()).
  */
+void agg_order(struct agg_table *t, enum agg_sort by, int window,
+	       bool reverse, double now);
+/* Put ranks [lo, hi) in place (hi is cut to the rows there are). */
+void agg_settle(struct agg_table *t, size_t lo, size_t hi);
+/* agg_order() and every rank in place. */
 void agg_sort(struct agg_table *t, enum agg_sort by, int window,
 	      bool reverse, double now);
+/* The row at rank i, which must be settled (i < t->n). */
+static inline const struct agg_row *agg_at(const struct agg_table *t,
+					   size_t i)
+{
+	return &t->rows[t->order[i].row];
+}
 
 /* A row's packet and bit rates in a window (AGG_CUMULATIVE: average
  * since its first packet). */
 double agg_pps(const struct agg_row *r, int window, double now);
 double agg_bps(const struct agg_row *r, int window, double now);
 
-/* Index of the row with the same group as key (iface, key, fields), or
- * -1. Linear; for keeping a selection across refreshes. */
+/* Rank of the row with the same group as like (iface, key, fields), or
+ * -1; needs agg_order(), not agg_settle(). O(n): for keeping a
+ * selection across refreshes. */
 long agg_find(const struct agg_table *t, const struct agg_row *like);
 
 #endif /* FLOWSTAT_AGGREGATE_H */

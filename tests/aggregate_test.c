@@ -237,34 +237,35 @@ static void test_sort(struct snapshot *s)
 	CHECK(aggregate(s, AGG_FLOW, -1, NULL, &t) == 0, "aggregate");
 	agg_sort(&t, AGG_SORT_PACKETS, RATE_2S, false, NOW);
 	for (i = 1; i < t.n; i++)
-		desc &= t.rows[i - 1].packets >= t.rows[i].packets;
+		desc &= agg_at(&t, i - 1)->packets >= agg_at(&t, i)->packets;
 	CHECK(desc, "packets descending");
-	CHECK_EQ(t.rows[0].packets, 50);
+	CHECK_EQ(agg_at(&t, 0)->packets, 50);
 	agg_sort(&t, AGG_SORT_PACKETS, RATE_2S, true, NOW);
 	for (i = 1; i < t.n; i++)
-		asc &= t.rows[i - 1].packets <= t.rows[i].packets;
+		asc &= agg_at(&t, i - 1)->packets <= agg_at(&t, i)->packets;
 	CHECK(asc, "reversed: ascending");
-	CHECK_EQ(t.rows[0].packets, 4);
+	CHECK_EQ(agg_at(&t, 0)->packets, 4);
 	agg_sort(&t, AGG_SORT_RATE, RATE_2S, false, NOW);
-	CHECK(t.rows[0].pps[RATE_2S] == 9, "rate: the v6 flow first");
+	CHECK(agg_at(&t, 0)->pps[RATE_2S] == 9, "rate: the v6 flow first");
 	agg_sort(&t, AGG_SORT_SRC, RATE_2S, false, NOW);
-	CHECK_EQ(t.rows[0].key.ethertype, 0x0800);
-	CHECK_EQ(t.rows[t.n - 1].key.ethertype, 0x86dd);
+	CHECK_EQ(agg_at(&t, 0)->key.ethertype, 0x0800);
+	CHECK_EQ(agg_at(&t, t.n - 1)->key.ethertype, 0x86dd);
 	/* ties (iface sort: 4 rows on eth0): source address, then port */
 	agg_sort(&t, AGG_SORT_IFACE, RATE_2S, false, NOW);
 	for (i = 1; i < 4; i++) {
-		int c = memcmp(t.rows[i - 1].key.src, t.rows[i].key.src, 16);
+		int c = memcmp(agg_at(&t, i - 1)->key.src,
+			       agg_at(&t, i)->key.src, 16);
 
-		CHECK(c < 0 || (c == 0 && t.rows[i - 1].key.sport <
-					  t.rows[i].key.sport),
+		CHECK(c < 0 || (c == 0 && agg_at(&t, i - 1)->key.sport <
+					  agg_at(&t, i)->key.sport),
 		      "tie order %zu", i);
 	}
 	agg_sort(&t, AGG_SORT_IFACE, RATE_2S, true, NOW);
-	CHECK_EQ(t.rows[0].iface, 1);
-	keep = t.rows[3];
+	CHECK_EQ(agg_at(&t, 0)->iface, 1);
+	keep = *agg_at(&t, 3);
 	agg_sort(&t, AGG_SORT_BYTES, RATE_2S, false, NOW);
 	i = (size_t)agg_find(&t, &keep);
-	CHECK(i < t.n && t.rows[i].packets == keep.packets, "find");
+	CHECK(i < t.n && agg_at(&t, i)->packets == keep.packets, "find");
 	tl_end();
 	agg_free(&t);
 }
@@ -291,8 +292,8 @@ static void test_tie_order(void)
 	for (r = 0; r < 2; r++) {
 		agg_sort(&t, AGG_SORT_PACKETS, RATE_2S, r, NOW);
 		for (i = 0; i < 6; i++)
-			CHECK(!memcmp(&t.rows[i].key, &s->flows[want[i]].key,
-				      sizeof(t.rows[i].key)),
+			CHECK(!memcmp(&agg_at(&t, i)->key, &s->flows[want[i]].key,
+				      sizeof(agg_at(&t, i)->key)),
 			      "%s: row %d is not flow %d",
 			      r ? "reversed" : "sorted", i, want[i]);
 	}
@@ -317,7 +318,7 @@ static void test_cumulative(struct snapshot *s)
 	/* a flow seen just now: at least one second of lifetime */
 	CHECK(agg_pps(&t.rows[0], AGG_CUMULATIVE, 900.2) == 10, "young");
 	agg_sort(&t, AGG_SORT_RATE, AGG_CUMULATIVE, false, NOW);
-	CHECK_EQ(t.rows[0].bytes, 5000);	/* 5000 B in 20 s */
+	CHECK_EQ(agg_at(&t, 0)->bytes, 5000);	/* 5000 B in 20 s */
 	tl_end();
 	agg_free(&t);
 }
@@ -367,6 +368,72 @@ static void test_many(void)
 	snapshot_free(s);
 }
 
+/* Flows with few distinct counts (ties everywhere), in a random order. */
+static struct snapshot *tie_heavy(size_t n)
+{
+	struct snapshot *s = make_snapshot(flows, 1);
+	__u32 seed = 12345;
+	size_t i;
+
+	s->flows = realloc(s->flows, n * sizeof(*s->flows));
+	for (i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		s->flows[i] = s->flows[0];
+		s->flows[i].iface = (seed >> 8) & 1;
+		s->flows[i].key.src[2] = (__u8)(seed >> 16);
+		s->flows[i].key.src[3] = (__u8)(i % 251);
+		s->flows[i].key.sport = (__u16)(i / 251);
+		s->flows[i].packets = (seed >> 20) % 7;
+		s->flows[i].bps[RATE_2S] = (seed >> 12) % 3 ? 0 : i % 5;
+	}
+	s->n_flows = n;
+	return s;
+}
+
+/*
+ * Settling ranges of ranks (a screen, page down, up, End, a jump) gives
+ * exactly the rows a full sort puts there, for every order.
+ */
+static void test_settle(void)
+{
+	static const size_t ranges[][2] = {
+		{ 0, 45 }, { 44, 89 }, { 88, 133 }, { 60, 105 }, { 0, 1 },
+		{ 4955, 5000 }, { 4900, 4960 }, { 2000, 2045 }, { 1990, 2100 },
+		{ 0, 5000 }, { 30, 75 }, { 4999, 5040 },
+	};
+	struct snapshot *s = tie_heavy(5000);
+	struct agg_table full = {}, t = {};
+	int by, rev, failed = 0;
+	size_t r, i;
+	long at;
+
+	tl_begin("partial ordering: any range of ranks as a full sort has it");
+	CHECK(aggregate(s, AGG_FLOW, -1, NULL, &full) == 0, "aggregate");
+	CHECK(aggregate(s, AGG_FLOW, -1, NULL, &t) == 0, "aggregate");
+	for (by = 0; by < AGG_SORTS; by++)
+		for (rev = 0; rev < 2; rev++) {
+			agg_sort(&full, by, RATE_2S, rev, NOW);
+			agg_order(&t, by, RATE_2S, rev, NOW);
+			for (r = 0; r < sizeof(ranges) / sizeof(ranges[0]);
+			     r++) {
+				agg_settle(&t, ranges[r][0], ranges[r][1]);
+				for (i = ranges[r][0];
+				     i < ranges[r][1] && i < t.n; i++)
+					failed += agg_at(&t, i) !=
+						  &t.rows[agg_at(&full, i) -
+							  full.rows];
+			}
+			at = agg_find(&t, agg_at(&full, 1234));
+			CHECK(at == 1234, "sort %d%s: find gives rank %ld",
+			      by, rev ? " reversed" : "", at);
+		}
+	CHECK_EQ(failed, 0);
+	tl_end();
+	agg_free(&full);
+	agg_free(&t);
+	snapshot_free(s);
+}
+
 int main(void)
 {
 	struct snapshot *s = make_snapshot(flows, N_FLOWS);
@@ -381,6 +448,7 @@ int main(void)
 	test_cumulative(s);
 	test_empty();
 	test_many();
+	test_settle();
 	snapshot_free(s);
 	return tl_exit();
 }

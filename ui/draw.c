@@ -356,7 +356,7 @@ static void measure_addresses(struct view *v, int page)
 		v->addr_width = 15;
 	for (i = v->top; i < end && i < v->rows.n; i++) {
 		for (side = 0; side < 2; side++) {
-			cell_endpoint(v, &v->rows.rows[i], side, buf,
+			cell_endpoint(v, agg_at(&v->rows, i), side, buf,
 				      sizeof(buf));
 			n = (int)strlen(buf);
 			n = n > ADDR_MAX_WIDTH ? ADDR_MAX_WIDTH : n;
@@ -544,6 +544,7 @@ static void draw_table(struct view *v, int y0, int y1)
 	/* after a resize the selection must still be on screen */
 	if (v->selected >= v->top + (size_t)v->page)
 		v->top = v->selected - v->page + 1;
+	agg_settle(&v->rows, v->top, v->top + (size_t)v->page);
 	measure_addresses(v, v->page);
 	plan_columns(v, &l);
 	draw_heading(v, &l, y0);
@@ -554,7 +555,7 @@ static void draw_table(struct view *v, int y0, int y1)
 		return;
 	}
 	for (i = v->top, y = y0 + 1; y < y1 && i < v->rows.n; i++, y++)
-		draw_row(v, &l, &v->rows.rows[i], y, i == v->selected);
+		draw_row(v, &l, agg_at(&v->rows, i), y, i == v->selected);
 }
 
 /* ---- footer ---- */
@@ -695,7 +696,7 @@ static void time_text(double t, double now, char *buf, size_t len)
 
 static void draw_detail(const struct view *v)
 {
-	const struct agg_row *r = &v->rows.rows[v->selected];
+	const struct agg_row *r = agg_at(&v->rows, v->selected);
 	const struct flow_key *k = &r->key;
 	char lines[16][BOX_LINE], src[ADDR_TEXT_LEN], dst[ADDR_TEXT_LEN];
 	char proto[24], eth[24], flags[FLAGS_TEXT_LEN], first[64], last[64];

@@ -92,6 +92,7 @@ static void hist_record(struct view *v, const struct snapshot *s)
 
 /* ---- rows and selection ---- */
 
+/* Only the rows on screen are put in order (see agg_settle()). */
 static void clamp_selection(struct view *v)
 {
 	size_t n = v->rows.n, page = v->page > 0 ? (size_t)v->page : 1;
@@ -108,13 +109,14 @@ static void clamp_selection(struct view *v)
 		v->top = v->selected - page + 1;
 	if (v->top + page > n)
 		v->top = n > page ? n - page : 0;
+	agg_settle(&v->rows, v->top, v->top + page);
 }
 
 static void remember_selection(struct view *v)
 {
 	v->have_sel_key = v->selected < v->rows.n;
 	if (v->have_sel_key)
-		v->sel_key = v->rows.rows[v->selected];
+		v->sel_key = *agg_at(&v->rows, v->selected);
 }
 
 void view_rebuild(struct view *v)
@@ -127,7 +129,7 @@ void view_rebuild(struct view *v)
 		snprintf(v->message, sizeof(v->message), "out of memory");
 		return;
 	}
-	agg_sort(&v->rows, v->sort, v->window, v->reverse, v->snap->time);
+	agg_order(&v->rows, v->sort, v->window, v->reverse, v->snap->time);
 	/* htop keeps the cursor on the same process; we keep the row */
 	if (v->have_sel_key) {
 		at = agg_find(&v->rows, &v->sel_key);
