@@ -25,6 +25,7 @@
 
 #define STRIDE(type) ((sizeof(type) + 7) & ~(size_t)7)
 #define MAX_FLOW_CHUNK 65536	/* a hash bucket never holds more */
+#define PREFETCH_AHEAD 8	/* flows between a hint and its use */
 
 static __u64 mono_ns(void)
 {
@@ -342,6 +343,12 @@ static int walk_flows(struct fold_buf *b, int fd, bool del,
 			return err;
 		}
 		for (i = 0; !del && i < count; i++) {
+			if (i + 2 * PREFETCH_AHEAD < count)
+				store_prefetch(st, &b->keys[i +
+					       2 * PREFETCH_AHEAD], 0);
+			if (i + PREFETCH_AHEAD < count)
+				store_prefetch(st, &b->keys[i +
+					       PREFETCH_AHEAD], 1);
 			sum_flow(b, i, &f);
 			if (f.packets)
 				store_add(st, s, &b->keys[i], &f);

@@ -249,6 +249,20 @@ static __u32 index_slot(const struct store *st, const struct flow_key *k,
 	return pos;
 }
 
+void store_prefetch(const struct store *st, const struct flow_key *k,
+		    int stage)
+{
+	__u32 pos = key_hash(k) & (st->hdr->index_size - 1), e;
+
+	if (!stage) {
+		__builtin_prefetch(&st->index[pos]);
+		return;
+	}
+	e = st->index[pos];
+	if (e)
+		__builtin_prefetch(&st->recs[e - 1], 1);
+}
+
 static void index_insert(struct store *st, const struct flow_key *k,
 			 __u32 rec)
 {

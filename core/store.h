@@ -182,6 +182,13 @@ struct store_flow {
 int store_add(struct store *st, __u64 s, const struct flow_key *k,
 	      const struct store_flow *f);
 /*
+ * A hint before store_add of k, a few flows ahead: stage 0 brings in
+ * k's index bucket, stage 1 (later, once the bucket is in) its record,
+ * so that adding a chunk of flows waits for memory once, not per flow.
+ */
+void store_prefetch(const struct store *st, const struct flow_key *k,
+		    int stage);
+/*
  * End every LIVE flow last seen at or before cutoff (all of them with
  * cutoff ~0), for reason. Returns the number ended; per direction, their
  * packets and bytes are added to packets[] and bytes[] when given.

@@ -275,7 +275,7 @@ int main(void)
 	}
 	/* every flow moved: the floor, then our read, in turn */
 	for (r = 0; r < ROUNDS && !err; r++) {
-		double t0, t;
+		double t0, t, fold_t;
 
 		err = fill(in, 0, 1, n_flows, r + 1);
 		if (err)
@@ -286,7 +286,16 @@ int main(void)
 		t = cpu_ns() - t0;
 		if (!err && floor_flows == n_flows)
 			floor_ns = min_of(floor_ns, t / n_flows);
+		/* the fold alone, then the rest of the scan */
+		t0 = cpu_ns();
+		err = fold_instance(in, NULL, NULL);
+		fold_t = cpu_ns() - t0;
+		if (err)
+			break;
 		t = scan(c, &got);
+		printf("  round %d: fold %.0f ns/flow, scan after it %.0f "
+		       "ns/flow\n", r, fold_t / n_flows, t / n_flows);
+		t += fold_t;
 		if (got != n_flows)
 			fprintf(stderr, "bench_collect: read %zu flows of "
 				"%u\n", got, n_flows);
