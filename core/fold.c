@@ -451,9 +451,10 @@ static int journal_walk(struct fold_buf *b, int fd, struct store *st,
 		err = bpf_map_lookup_and_delete_batch(fd, first ? NULL : batch,
 						      batch, j.keys, j.values,
 						      &count, &opts);
-		/* whatever the kernel wrote left the hash: add it */
+		/* what the kernel wrote left the hash: add it (the marks
+		 * tell, as after a crash, when it failed half way) */
 		add_rows(st, *s, j.keys, j.values, b->ncpus,
-			 journal_rows(&j));
+			 !err || err == -ENOENT ? count : journal_rows(&j));
 		if (err == -ENOENT)
 			return 0;
 		if (err)
