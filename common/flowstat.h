@@ -34,6 +34,7 @@ enum flow_key_flags {
  * in host order. For ICMP and ICMPv6, sport is the type and dport the code.
  * ethertype is the innermost ethertype after any VLAN tags.
  * The layout keeps the key at 48 bytes, compared as six u64 words.
+ * pad stays zero: the fold's journal marks rows it has not filled there.
  */
 struct flow_key {
 	__u8 src[16];

@@ -85,6 +85,7 @@ struct monitor {
 struct collector {
 	struct collect_opts opts;
 	bool stores_only;		/* collector_new_stores() */
+	bool fixed;			/* collector_new_instances() */
 	struct iface_state *ifs;
 	int n_ifaces, cap_ifaces;
 	__u64 next_uid;
@@ -862,7 +863,7 @@ int collector_poll(struct collector *c)
 
 	if (c->stores_only)
 		return read_stores(c);
-	err = follow(c);
+	err = c->fixed ? 0 : follow(c);
 	if (err)
 		return err;
 	insts = collector_instances(c, &n);
@@ -915,6 +916,22 @@ int collector_new_stores(const struct flowstat_meta *metas,
 	(*out)->stores_only = true;
 	for (i = 0; !err && i < n; i++)
 		err = iface_add(*out, NULL, stores[i], &metas[i]);
+	if (err)
+		collector_free(*out);
+	return err;
+}
+
+int collector_new_instances(struct instance **insts, int n,
+			    const struct collect_opts *opts,
+			    struct collector **out)
+{
+	int i, err = collector_alloc(opts, out);
+
+	if (err)
+		return err;
+	(*out)->fixed = true;
+	for (i = 0; !err && i < n; i++)
+		err = iface_add(*out, insts[i], NULL, &insts[i]->meta);
 	if (err)
 		collector_free(*out);
 	return err;

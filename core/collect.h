@@ -54,6 +54,14 @@ int collector_new_stores(const struct flowstat_meta *metas,
 			 struct store *const *stores, int n,
 			 struct collector **out);
 /*
+ * A collector over instances the caller opened (not found through pins,
+ * not followed: for tests and benchmarks), taken over: collector_free()
+ * closes and frees them. opts as for collector_new (ifnames unused).
+ */
+int collector_new_instances(struct instance **insts, int n,
+			    const struct collect_opts *opts,
+			    struct collector **out);
+/*
  * Fold every instance now, read it, and return a new snapshot in *out,
  * which the caller owns and frees with snapshot_free(). 0 or -errno (the
  * collector reported nothing; the caller reports).

@@ -25,6 +25,7 @@
 
 #define STRIDE(type) ((sizeof(type) + 7) & ~(size_t)7)
 #define MAX_FLOW_CHUNK 65536	/* a hash bucket never holds more */
+#define PREFETCH_AHEAD 8	/* flows between a hint and its use */
 
 static __u64 mono_ns(void)
 {
@@ -284,14 +285,16 @@ static void buf_free(struct fold_buf *b)
 	free(b->totals);
 }
 
-static void sum_flow(const struct fold_buf *b, size_t i, struct store_flow *f)
+/* Row i of a batch read's values (ncpus each): the per-CPU sums. */
+static void sum_flow(int ncpus, const void *values, size_t i,
+		     struct store_flow *f)
 {
 	const size_t stride = STRIDE(struct flow_value);
-	const char *row = (const char *)b->values + i * stride * b->ncpus;
+	const char *row = (const char *)values + i * stride * ncpus;
 	int cpu;
 
 	memset(f, 0, sizeof(*f));
-	for (cpu = 0; cpu < b->ncpus; cpu++) {
+	for (cpu = 0; cpu < ncpus; cpu++) {
 		const struct flow_value *v = (const void *)(row + cpu * stride);
 
 		f->packets += v->packets;
@@ -307,6 +310,27 @@ static void sum_flow(const struct fold_buf *b, size_t i, struct store_flow *f)
 }
 
 /*
+ * Add n rows of a batch read to the store, with hints a few rows ahead
+ * so that the chunk waits for memory once, not per flow.
+ */
+static void add_rows(struct store *st, __u64 s, const struct flow_key *keys,
+		     const void *values, int ncpus, size_t n)
+{
+	struct store_flow f;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (i + 2 * PREFETCH_AHEAD < n)
+			store_prefetch(st, &keys[i + 2 * PREFETCH_AHEAD], 0);
+		if (i + PREFETCH_AHEAD < n)
+			store_prefetch(st, &keys[i + PREFETCH_AHEAD], 1);
+		sum_flow(ncpus, values, i, &f);
+		if (f.packets)
+			store_add(st, s, &keys[i], &f);
+	}
+}
+
+/*
  * Every entry of a quiet hash, a chunk at a time: fn per entry, or, with
  * del, each chunk deleted as it is read (clearing).
  */
@@ -316,8 +340,6 @@ static int walk_flows(struct fold_buf *b, int fd, bool del,
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u64 batch[8];		/* the hash's cursor: a bucket number */
 	bool first = true;
-	struct store_flow f;
-	size_t i;
 	int err;
 
 	for (;;) {
@@ -341,13 +363,106 @@ static int walk_flows(struct fold_buf *b, int fd, bool del,
 			}
 			return err;
 		}
-		for (i = 0; !del && i < count; i++) {
-			sum_flow(b, i, &f);
-			if (f.packets)
-				store_add(st, s, &b->keys[i], &f);
-		}
+		if (!del)
+			add_rows(st, s, b->keys, b->values, b->ncpus, count);
 		if (err == -ENOENT)
 			return 0;
+		first = false;
+	}
+}
+
+/* ---- the journal: one pass that reads and clears ---- */
+
+unsigned int fold_journal_rows;
+
+/* Rows of the journal: keys first, then every row's per-CPU values. */
+struct journal {
+	struct flow_key *keys;
+	void *values;
+	__u32 rows;
+};
+
+/* A key's padding is zero in the data plane's maps: this marks no row. */
+#define JOURNAL_MARK 0xff
+
+static void journal_of(const struct store *st, int ncpus, struct journal *j)
+{
+	__u32 fit = STORE_JOURNAL_BYTES / flow_row(ncpus);
+
+	j->keys = store_journal(st);
+	j->values = j->keys + fit;
+	j->rows = fold_journal_rows && fold_journal_rows < fit ?
+		  fold_journal_rows : fit;
+}
+
+/* Mark every row empty, then hand the journal to fold s. */
+static void journal_arm(struct store *st, const struct journal *j, __u64 s)
+{
+	__u32 i;
+
+	for (i = 0; i < j->rows; i++)
+		memset(j->keys[i].pad, JOURNAL_MARK, sizeof(j->keys[i].pad));
+	__atomic_store_n(&st->hdr->journal_seq, s, __ATOMIC_RELEASE);
+}
+
+/* The rows the kernel wrote: those before the first still marked. */
+static __u32 journal_rows(const struct journal *j)
+{
+	__u32 n = 0;
+
+	while (n < j->rows && j->keys[n].pad[0] != JOURNAL_MARK)
+		n++;
+	return n;
+}
+
+/*
+ * Every entry of the handed-over hash fd, read and deleted a chunk at a
+ * time straight into the store's journal (one pass where a read and a
+ * clear took two), each chunk committed as a part of the fold before
+ * the next is taken: a folder that dies leaves at most one chunk out of
+ * the hash and uncommitted, and the next fold adds it from the journal.
+ * The last chunk waits for the fold's own commit; *s is the fold's
+ * sequence number now. 0: the hash is empty; 1: a bucket holds more
+ * than the journal (the rest is to be read the other way).
+ */
+static int journal_walk(struct fold_buf *b, int fd, struct store *st,
+			__u64 *s)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u64 batch[8];		/* the hash's cursor: a bucket number */
+	bool first = true;
+	struct journal j;
+	__u32 count;
+	int err;
+
+	journal_of(st, b->ncpus, &j);
+	if (!j.rows)
+		return 1;	/* a row is more than the journal (CPUs) */
+	if (st->hdr->journal_seq > st->hdr->committed) {
+		/* a dead folder's chunk: out of the hash, not committed */
+		add_rows(st, *s, j.keys, j.values, b->ncpus,
+			 journal_rows(&j));
+		store_commit_part(st, *s);
+		*s = store_begin(st, st->min_ack);
+	}
+	for (;;) {
+		journal_arm(st, &j, *s);
+		count = j.rows;
+		err = bpf_map_lookup_and_delete_batch(fd, first ? NULL : batch,
+						      batch, j.keys, j.values,
+						      &count, &opts);
+		/* what the kernel wrote left the hash: add it (the marks
+		 * tell, as after a crash, when it failed half way) */
+		add_rows(st, *s, j.keys, j.values, b->ncpus,
+			 !err || err == -ENOENT ? count : journal_rows(&j));
+		if (err == -ENOENT)
+			return 0;
+		if (err)
+			return err == -ENOSPC ? 1 : err;
+		if (!count)
+			return 1;	/* no progress: the other way */
+		store_commit_part(st, *s);
+		*s = store_begin(st, st->min_ack);
 		first = false;
 	}
 }
@@ -441,7 +556,8 @@ static int prepare(struct fold_buf *b, struct instance *inst, __u64 s)
 		__atomic_store_n(&h->pending_gen, 0, __ATOMIC_RELEASE);
 	}
 	gen = __atomic_load_n(&inst->ctl->gen, __ATOMIC_ACQUIRE);
-	h->pending_seq = s;
+	/* folded once the fold that reads all of it commits (fold_epoch) */
+	h->pending_seq = ~0ULL;
 	if (!h->pending_gen)
 		__atomic_store_n(&h->pending_gen, gen, __ATOMIC_RELEASE);
 	if (gen == h->pending_gen) {
@@ -469,9 +585,11 @@ static int fold_epoch(struct fold_buf *b, struct instance *inst, __u64 s,
 {
 	struct store *st = &inst->st;
 	__u64 gen = st->hdr->pending_gen, cutoff;
-	int e = gen & 1, err;
+	int e = gen & 1, fd = inst->flows_fd[e], err, rest;
 
-	err = walk_flows(b, inst->flows_fd[e], false, st, s);
+	rest = err = journal_walk(b, fd, st, &s);
+	if (rest == 1)
+		err = walk_flows(b, fd, false, st, s);
 	if (!err)
 		err = walk_cache(b, inst->cache_fd[e], inst->meta.cache_slots,
 				 gen, st, s);
@@ -490,10 +608,11 @@ static int fold_epoch(struct fold_buf *b, struct instance *inst, __u64 s,
 				      r->packets, r->bytes);
 	}
 	store_reclaim(st, s);
+	st->hdr->pending_seq = s;
 	store_commit(st, s);
 	r->seq = s;
-	/* committed: clear the old hash for the epoch's next turn */
-	err = walk_flows(b, inst->flows_fd[e], true, st, s);
+	/* committed: what a bucket too big for the journal left, cleared */
+	err = rest ? walk_flows(b, fd, true, st, s) : 0;
 	if (!err)
 		__atomic_store_n(&st->hdr->pending_gen, 0, __ATOMIC_RELEASE);
 	return err;

@@ -75,6 +75,10 @@ int fold_register(struct instance *inst);
 /* The latest fold this reader has read. */
 void fold_ack(struct instance *inst, __u64 seq);
 
+/* Test hook: at most this many rows per journal chunk (0: all that
+ * fit STORE_JOURNAL_BYTES). */
+extern unsigned int fold_journal_rows;
+
 /* Take the instance's lock: exclusive for a fold, shared for a read. */
 int fold_lock(struct instance *inst, bool exclusive);
 void fold_unlock(struct instance *inst);

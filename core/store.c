@@ -47,7 +47,8 @@ static __u32 reserve_for(__u32 max_flows)
 
 struct layout {
 	__u32 n_records, index_size, change_size;
-	size_t off_records, off_index, off_free, off_fifo, off_changes, size;
+	size_t off_records, off_index, off_free, off_fifo, off_changes;
+	size_t off_journal, size;
 };
 
 static void layout(__u32 max_flows, struct layout *l)
@@ -61,7 +62,8 @@ static void layout(__u32 max_flows, struct layout *l)
 	l->off_free = page_up(l->off_index + (size_t)l->index_size * 4);
 	l->off_fifo = page_up(l->off_free + (size_t)l->n_records * 4);
 	l->off_changes = page_up(l->off_fifo + (size_t)l->n_records * 4);
-	l->size = page_up(l->off_changes + (size_t)l->change_size * 4);
+	l->off_journal = page_up(l->off_changes + (size_t)l->change_size * 4);
+	l->size = page_up(l->off_journal + STORE_JOURNAL_BYTES);
 }
 
 size_t store_bytes(__u32 max_flows)
@@ -105,6 +107,7 @@ int store_format(void *mem, size_t size, __u32 max_flows)
 	h->off_free = l.off_free;
 	h->off_fifo = l.off_fifo;
 	h->off_changes = l.off_changes;
+	h->off_journal = l.off_journal;
 	point(&st, mem);
 	/* pop order: record 0 first */
 	for (i = 0; i < l.n_records; i++)
@@ -128,7 +131,8 @@ int store_bind(struct store *st, void *mem, size_t size)
 	    h->change_size != l.change_size ||
 	    h->off_records != l.off_records || h->off_index != l.off_index ||
 	    h->off_free != l.off_free || h->off_fifo != l.off_fifo ||
-	    h->off_changes != l.off_changes)
+	    h->off_changes != l.off_changes ||
+	    h->off_journal != l.off_journal)
 		return -EPROTO;
 	point(st, mem);
 	return 0;
@@ -247,6 +251,20 @@ static __u32 index_slot(const struct store *st, const struct flow_key *k,
 	}
 	*found = false;
 	return pos;
+}
+
+void store_prefetch(const struct store *st, const struct flow_key *k,
+		    int stage)
+{
+	__u32 pos = key_hash(k) & (st->hdr->index_size - 1), e;
+
+	if (!stage) {
+		__builtin_prefetch(&st->index[pos]);
+		return;
+	}
+	e = st->index[pos];
+	if (e)
+		__builtin_prefetch(&st->recs[e - 1], 1);
 }
 
 static void index_insert(struct store *st, const struct flow_key *k,
@@ -555,14 +573,23 @@ void store_reclaim(struct store *st, __u64 s)
 	}
 }
 
+void *store_journal(const struct store *st)
+{
+	return (char *)st->hdr + st->hdr->off_journal;
+}
+
 void store_commit(struct store *st, __u64 s)
 {
+	store_hwrite(st, s)->folds++;
+	crash_point();
+	store_commit_part(st, s);
+}
+
+void store_commit_part(struct store *st, __u64 s)
+{
 	struct store_header *h = st->hdr;
-	struct store_hver *hw = store_hwrite(st, s);
 	__u32 i;
 
-	hw->folds++;
-	crash_point();
 	STORE_ONCE(h->committed, s);
 	crash_point();
 	/* what the fold freed may be used by the next one */

@@ -36,9 +36,10 @@
 #include "flowstat.h"
 
 #define STORE_MAGIC 0x31726f7473776c66ULL	/* "flwstor1" */
-#define STORE_VERSION 2
+#define STORE_VERSION 3
 #define STORE_READERS 32
 #define STORE_PAGE 4096
+#define STORE_JOURNAL_BYTES (1 << 20)	/* see journal_seq */
 
 enum rec_state { REC_FREE = 0, REC_LIVE = 1, REC_ENDED = 2 };
 
@@ -115,6 +116,7 @@ struct store_header {
 	__u32 pad0;
 	__u64 size;		/* bytes of the whole store */
 	__u64 off_records, off_index, off_free, off_fifo, off_changes;
+	__u64 off_journal;
 
 	/* the commit word and the hand-over of the data plane's epochs */
 	__u64 committed;	/* the latest committed fold */
@@ -122,6 +124,14 @@ struct store_header {
 	__u64 gen;		/* the data plane's generation */
 	__u64 pending_gen;	/* handed over, its maps not yet cleared */
 	__u64 pending_seq;	/* the fold that folds pending_gen */
+	/*
+	 * The journal: a chunk of the handed-over hash, read and deleted
+	 * from it in one system call straight into this memory, so that a
+	 * folder's death cannot lose it. It belongs to fold journal_seq:
+	 * once that fold is committed the chunk is in the records, before
+	 * that the next folder adds it again (core/fold.c).
+	 */
+	__u64 journal_seq;
 	struct store_hver v[2];
 
 	/* derived from the records: rebuilt after a dead folder */
@@ -182,6 +192,13 @@ struct store_flow {
 int store_add(struct store *st, __u64 s, const struct flow_key *k,
 	      const struct store_flow *f);
 /*
+ * A hint before store_add of k, a few flows ahead: stage 0 brings in
+ * k's index bucket, stage 1 (later, once the bucket is in) its record,
+ * so that adding a chunk of flows waits for memory once, not per flow.
+ */
+void store_prefetch(const struct store *st, const struct flow_key *k,
+		    int stage);
+/*
  * End every LIVE flow last seen at or before cutoff (all of them with
  * cutoff ~0), for reason. Returns the number ended; per direction, their
  * packets and bytes are added to packets[] and bytes[] when given.
@@ -199,6 +216,13 @@ __u64 store_end_if(struct store *st, __u64 s, __u64 cutoff, __u8 tcp_mask,
 void store_reclaim(struct store *st, __u64 s);
 /* Commit fold s, then tidy the derived tables. */
 void store_commit(struct store *st, __u64 s);
+/*
+ * Commit part of a fold: s is committed, but not counted in folds; the
+ * fold goes on as store_begin's next sequence number.
+ */
+void store_commit_part(struct store *st, __u64 s);
+/* The journal (STORE_JOURNAL_BYTES, page aligned). */
+void *store_journal(const struct store *st);
 
 /* Rebuild the derived tables from the valid records (after a crash). */
 void store_rebuild(struct store *st);
