@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Benchmark programs: bench_bare is the baseline (XDP_PASS and nothing
- * else); bench_rotate gives every packet of a test run a different UDP
- * source port (round-robin over rotate_mask + 1 flows) and tail-calls the
+ * else; bench_bare_drop is its XDP_DROP twin for the live benchmark);
+ * bench_rotate gives every packet of a test run a different UDP source
+ * port (round-robin over rotate_mask + 1 flows) and tail-calls the
  * program under test, so rotating flows can be measured per packet;
  * bench_rotate_bare does the same into bench_bare, as its baseline.
  */
@@ -26,6 +27,13 @@ SEC("xdp")
 int bench_bare(struct xdp_md *ctx)
 {
 	return XDP_PASS;
+}
+
+/* The baseline of the live benchmark's drop case. */
+SEC("xdp")
+int bench_bare_drop(struct xdp_md *ctx)
+{
+	return XDP_DROP;
 }
 
 /*
