@@ -303,6 +303,8 @@ pmacct_stop()
 	sleep 1.5	# one more refresh
 	kill -INT "$tool_pid"
 	wait "$tool_pid"
+	# pmacctd's own capture figures: received_packets=N dropped_packets=M
+	grep -h -o 'received_packets=.*' "$tmp/pmacct.err" | sed 's/^/pmacctd: /' >&2
 	[ -f "$tmp/pm.csv" ] || { warn "pmacctd wrote nothing:" \
 				  "$(tail -3 "$tmp/pmacct.err")"; return; }
 	awk -F, -v dst="$DST" '/PACKETS/ {
