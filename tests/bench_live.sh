@@ -332,7 +332,9 @@ accuracy_run()
 	c0=$([ -n "$tool_pid" ] && ticks "$tool_pid" || echo 0)
 	t0=$(date +%s.%N)
 	out=$(send "$SPEC,count=$ACC_N,flows=$flows")
-	sleep 0.5
+	# libpcap hands over a ring block when it fills or after its 1 s
+	# timeout: a tool stopped sooner would never see the last block.
+	sleep 1.5
 	c1=$([ -n "$tool_pid" ] && ticks "$tool_pid" || echo 0)
 	t1=$(date +%s.%N)
 	[ "$tool" != none ] && got=$("${tool}_stop")
