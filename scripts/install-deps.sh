@@ -8,7 +8,7 @@ packages=(
 	libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev
 	libnl-3-dev libnl-route-3-dev libncurses-dev
 	iproute2 ethtool tcpdump iperf3 iputils-ping tmux jq strace systemd
-	prometheus curl nfdump pmacct tshark python3
+	prometheus curl nfdump pmacct softflowd iftop tshark python3
 )
 
 missing=()

@@ -9,6 +9,8 @@
  * tail-calls targets[target] (bare, flowstat or naive), so that the
  * baseline behind it pays for the wrapper too and the added cost is the
  * target's alone.
+ * bench_bare_drop: XDP_DROP and nothing else, the live benchmark's
+ * baseline for its drop case.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -69,6 +71,13 @@ int bench_counter(struct xdp_md *ctx)
 	if (c)
 		*c += 1;
 	return XDP_PASS;
+}
+
+/* The baseline of the live benchmark's drop case. */
+SEC("xdp")
+int bench_bare_drop(struct xdp_md *ctx)
+{
+	return XDP_DROP;
 }
 
 /*
