@@ -440,7 +440,9 @@ static int gc_all(struct instance **insts, int n, const struct report_opts *o)
 	if (!res)
 		return -ENOMEM;
 	err = fold_instances(insts, n, &fo, res);
-	if (err)
+	if (err == -EPERM)	/* a fold waits a grace period: a BPF map */
+		log_error("gc: missing privileges: needs CAP_BPF (run as root)");
+	else if (err)
 		log_error("gc: %s", strerror(-err));
 	if (!err && o->fmt == OUT_JSON) {
 		json_init(&jw, stdout, false);

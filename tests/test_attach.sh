@@ -450,6 +450,17 @@ t_bad_privileges()
 	run setpriv --bounding-set=-net_admin --inh-caps=-net_admin \
 		"$FS" --netns "$H1" attach "$RX"
 	expect_error $n 1 "needs CAP_NET_ADMIN" &&
+		unchanged $n "$H1" "$RX" || return
+	# every other command names what it lacks too
+	run setpriv --bounding-set=-all --inh-caps=-all --ambient-caps=-all \
+		"$FS" --netns "$H1" dump "$RX"
+	expect_error $n 1 "needs CAP_SYS_ADMIN" || return
+	run setpriv --bounding-set=-all --inh-caps=-all --ambient-caps=-all \
+		"$FS" gc
+	expect_error $n 1 "gc: missing privileges: needs CAP_BPF" || return
+	run setpriv --bounding-set=-all --inh-caps=-all --ambient-caps=-all \
+		"$FS" detach --all
+	expect_error $n 1 "needs CAP_BPF and CAP_NET_ADMIN" &&
 		unchanged $n "$H1" "$RX" && ok $n
 }
 
