@@ -39,11 +39,12 @@ static bool has_cap(int cap)
 	return data[cap / 32].effective & (1u << (cap % 32));
 }
 
-/* Name the missing capabilities, once, before anything is tried. */
-static int require_caps(const char *cmd)
+/* Name the missing capabilities, once, before anything is tried:
+ * CAP_BPF (or CAP_SYS_ADMIN) always, CAP_NET_ADMIN when need_net. */
+int require_caps(const char *cmd, bool need_net)
 {
 	bool bpf = has_cap(CAP_BPF) || has_cap(CAP_SYS_ADMIN);
-	bool net = has_cap(CAP_NET_ADMIN);
+	bool net = !need_net || has_cap(CAP_NET_ADMIN);
 
 	if (bpf && net)
 		return 0;
@@ -429,7 +430,7 @@ int do_attach(int argc, char **argv)
 	}
 	if (check_duplicates("attach", a.ifnames, a.n))
 		return EXIT_USAGE;
-	if (require_caps("attach"))
+	if (require_caps("attach", true))
 		return EXIT_FAIL;
 	metas = calloc(a.n, sizeof(*metas));
 	if (!metas) {
@@ -641,7 +642,7 @@ int do_detach(int argc, char **argv)
 		return rc < 0 ? EXIT_OK : rc;
 	if (!all && check_duplicates("detach", argv + optind, argc - optind))
 		return EXIT_USAGE;
-	if (require_caps("detach"))
+	if (require_caps("detach", true))
 		return EXIT_FAIL;
 	lock = pin_lock(true);	/* no root: no pins, orphans still */
 	err = all ? resolve_all(&ds) :

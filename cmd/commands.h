@@ -26,6 +26,9 @@ extern struct globals globals;
 enum exit_code { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 int do_attach(int argc, char **argv);	/* cmd/attach_cmd.c */
+/* 0, or names the missing capabilities (CAP_BPF; CAP_NET_ADMIN too when
+ * need_net) as cmd's error and returns -EPERM (cmd/attach_cmd.c). */
+int require_caps(const char *cmd, bool need_net);
 int do_detach(int argc, char **argv);
 int do_status(int argc, char **argv);
 int do_dump(int argc, char **argv);	/* cmd/dump.c */

@@ -440,9 +440,7 @@ static int gc_all(struct instance **insts, int n, const struct report_opts *o)
 	if (!res)
 		return -ENOMEM;
 	err = fold_instances(insts, n, &fo, res);
-	if (err == -EPERM)	/* a fold waits a grace period: a BPF map */
-		log_error("gc: missing privileges: needs CAP_BPF (run as root)");
-	else if (err)
+	if (err)
 		log_error("gc: %s", strerror(-err));
 	if (!err && o->fmt == OUT_JSON) {
 		json_init(&jw, stdout, false);
@@ -472,6 +470,9 @@ int do_gc(int argc, char **argv)
 	err = parse_report_args(argc, argv, allowed, gc_usage, &o);
 	if (err)
 		return err > 0 ? EXIT_OK : EXIT_USAGE;
+	/* a fold waits a grace period through a BPF map of its own */
+	if (require_caps("gc", false))
+		return EXIT_FAIL;
 	err = collector_new(&o.collect, &c);
 	if (err) {
 		if (!o.collect.n_ifnames)
