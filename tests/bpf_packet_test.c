@@ -104,6 +104,28 @@ static int prog_fd(struct inst *in, enum prog_kind p)
 	return dp_prog_fd(&in->dp, p == P_XDP ? 0 : p == P_TC_IN ? 1 : 2);
 }
 
+/*
+ * The skb test run (tc) refuses, with EINVAL and before any program
+ * runs, an untagged IPv4 frame without a whole 20-byte header and an
+ * IPv6 one without its 40 bytes: the kernel pulls them to set the
+ * socket's family. Such frames reach tc programs on a real interface
+ * (the XDP case and the truncation sweep's tagged frames cover the
+ * parser there), but cannot be fed to them here.
+ */
+static bool skb_run_refuses(const __u8 *f, int len)
+{
+	__u16 type = f[12] << 8 | f[13];
+
+	return (type == 0x0800 && len < 14 + 20) ||
+	       (type == 0x86dd && len < 14 + 40);
+}
+
+/* What each program returns for every frame: pass it on. */
+static __u32 pass_verdict(enum prog_kind p)
+{
+	return p == P_XDP ? XDP_PASS : (__u32)-1;	/* TC_ACT_UNSPEC */
+}
+
 static __u8 prog_dir(enum prog_kind p)
 {
 	return p == P_TC_EG ? FLOW_DIR_EGRESS : FLOW_DIR_INGRESS;
@@ -511,8 +533,8 @@ static void run_case(struct inst *in, const struct pcase *c, enum prog_kind p)
 			frames[i][c->mangle_off] = c->mangle_val;
 		pad_frame(frames[i], &len[i], c->pad_to);
 		err = run(in, p, frames[i], len[i], repeat, &verdict);
-		if (err == -EINVAL && p != P_XDP && len[i] < 14 + 20) {
-			/* bpf_prog_test_run_skb wants a whole IPv4 header */
+		if (err == -EINVAL && p != P_XDP &&
+		    skb_run_refuses(frames[i], len[i])) {
 			tl_skip("the kernel's skb test run refuses it");
 			return;
 		}
@@ -521,7 +543,7 @@ static void run_case(struct inst *in, const struct pcase *c, enum prog_kind p)
 			tl_end();
 			return;
 		}
-		CHECK_EQ((__u32)verdict, p == P_XDP ? XDP_PASS : (__u32)-1);
+		CHECK_EQ((__u32)verdict, pass_verdict(p));
 		packets += repeat;
 		bytes += (__u64)repeat * len[i];
 	}
@@ -1128,22 +1150,6 @@ static int fuzz_frame(__u8 *f)
 	return len;
 }
 
-/*
- * The skb test run (tc) refuses, with EINVAL and before any program
- * runs, an untagged IPv4 frame without a whole 20-byte header and an
- * IPv6 one without its 40 bytes: the kernel pulls them to set the
- * socket's family. Such frames reach tc programs on a real interface
- * (the XDP case and the truncation sweep's tagged frames cover the
- * parser there), but cannot be fed to them here.
- */
-static bool skb_run_refuses(const __u8 *f, int len)
-{
-	__u16 type = f[12] << 8 | f[13];
-
-	return (type == 0x0800 && len < 14 + 20) ||
-	       (type == 0x86dd && len < 14 + 40);
-}
-
 /* Packets and bytes of the live flows of one direction, from the store. */
 static void live_sums(struct inst *in, __u8 dir, __u64 *packets,
 		      __u64 *bytes)
@@ -1207,8 +1213,7 @@ static void run_fuzz(enum prog_kind p, __u64 seed, long frames)
 				bad++;
 				break;
 			}
-			if ((__u32)verdict != (p == P_XDP ? XDP_PASS :
-					       (__u32)-1)) {
+			if ((__u32)verdict != pass_verdict(p)) {
 				CHECK(0, "frame %ld: verdict %d", done,
 				      verdict);
 				bad++;
@@ -1251,16 +1256,13 @@ int main(void)
 	__u64 fuzz_seed = seed_env ? strtoull(seed_env, NULL, 0) : 20261201;
 	long fuzz_frames = frames_env ? strtol(frames_env, NULL, 0) : 100000;
 	struct inst in;
-	cpu_set_t cpu0;
 	size_t i;
 	int p;
 
 	/* Per-CPU maps: keep every test run on one CPU, so the cache
-	 * behaves as the cases expect.
+	 * behaves as the cases expect (run_cpus moves on and comes back).
 	 */
-	CPU_ZERO(&cpu0);
-	CPU_SET(0, &cpu0);
-	sched_setaffinity(0, sizeof(cpu0), &cpu0);
+	on_cpu(0);
 
 	libbpf_set_print(silent_print);
 	setvbuf(stdout, NULL, _IOLBF, 0);
