@@ -57,6 +57,13 @@ gone()	# PID: the process has ended
 	! kill -0 "$1" 2>/dev/null
 }
 
+exited()	# PID: a child of ours has ended (gone, or a zombie not yet waited)
+{
+	local st
+	st=$(cut -d')' -f2 "/proc/$1/stat" 2>/dev/null | cut -d' ' -f2)
+	[ -z "$st" ] || [ "$st" = Z ]
+}
+
 udp_bound()	# PORT: something listens on it (UDP)
 {
 	[ -n "$(ss -Hlun "sport = :$1")" ]

@@ -15,6 +15,7 @@ dumps=0
 bad_dumps=0
 tmp=$(mktemp -d)
 pids=()
+caps=()		# capture files, for capture_stop
 
 need_built "$FS" "$GEN"
 need_tools jq tcpdump iperf3 ping
@@ -216,10 +217,19 @@ t_exact_flows()
 		eth=0x88cc,count=2,size=300 eth=0x1234,vlan=7,count=5
 }
 
+# The frames NS DEV counted in DIR (in: rx, out: tx), by its own counters.
+dev_frames()	# NS DEV DIR
+{
+	ip -n "$1" -s -j link show "$2" | jq -r --arg d "$3" \
+		'.[0].stats64[if $d == "in" then "rx" else "tx" end].packets'
+}
+
 # tcpdump -Q DIR on NS DEV into FILE, in the background
 capture_start()	# NS DEV DIR FILE
 {
 	local i
+	echo "$1 $2 $3 $(dev_frames "$1" "$2" "$3")" >"$4.from"
+	caps+=("$4")
 	ip netns exec "$1" tcpdump -i "$2" -Q "$3" -B 32768 -nn -U \
 		--immediate-mode -w "$4" 2>"$4.err" &
 	pids+=($!)
@@ -230,11 +240,26 @@ capture_start()	# NS DEV DIR FILE
 	return 1
 }
 
-# Stop every background process; fails if tcpdump dropped frames.
+# captured FILE: the capture holds every frame its device counted since
+# capture_start (the device's counter is read first, so a frame counted
+# but not yet seen by tcpdump still makes it wait).
+captured()
+{
+	local ns dev dir c0
+	read -r ns dev dir c0 <"$1.from"
+	[ "$(tcpdump -r "$1" 2>/dev/null | wc -l)" -ge \
+	  "$(( $(dev_frames "$ns" "$dev" "$dir") - c0 ))" ]
+}
+
+# Stop every background process once each capture holds what its device
+# counted (at most 30 s); fails if tcpdump dropped frames.
 capture_stop()
 {
-	local pid
-	sleep 0.3
+	local pid f
+	for f in "${caps[@]}"; do
+		poll 30 captured "$f"
+	done
+	caps=()
 	for pid in "${pids[@]}"; do
 		kill -INT "$pid" 2>/dev/null
 	done

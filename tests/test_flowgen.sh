@@ -40,12 +40,15 @@ rx_counters()
 # frames per second then fits the ring. -e still shows each frame's full
 # length. A caller that checks payloads (checksums, padding) sets a local
 # snaplen for the whole frame.
-capture_start()
+# COUNT: tcpdump ends by itself after that many frames, so that
+# capture_stop knows when every frame is in the file.
+capture_start()	# COUNT
 {
 	local i
 	rm -f "$tmp/td.err"
 	ip netns exec "$H1" tcpdump -i "$RX" -Q in -B 65536 -s "${snaplen:-128}" \
-		-nn -U --immediate-mode -w "$tmp/cap.pcap" 2>"$tmp/td.err" &
+		-c "$1" -nn -U --immediate-mode -w "$tmp/cap.pcap" \
+		2>"$tmp/td.err" &
 	td_pid=$!
 	for ((i = 0; i < 300; i++)); do
 		grep -qs "listening on" "$tmp/td.err" && return 0
@@ -54,10 +57,10 @@ capture_start()
 	return 1
 }
 
+# Waits for tcpdump to have its COUNT frames (at most 30 s: fewer came).
 capture_stop()
 {
-	sleep 0.2
-	kill -INT "$td_pid"
+	poll 30 exited "$td_pid" || kill -INT "$td_pid"
 	wait "$td_pid"
 	td_pid=
 	grep -q " 0 packets dropped by kernel" "$tmp/td.err"
@@ -80,7 +83,8 @@ send_exact()
 	local name=$1 want_pkts=$2 want_bytes=$3 r0 r1 got cap
 	shift 3
 	testbed_settle || { fail "$name" "testbed does not settle"; return; }
-	capture_start || { fail "$name" "tcpdump did not start"; return; }
+	capture_start "$want_pkts" ||
+		{ fail "$name" "tcpdump did not start"; return; }
 	r0=$(rx_counters)
 	"$GEN" --netns "$H0" --dev veth1 --json "$@" >"$tmp/gen.json" \
 		2>"$tmp/gen.err"

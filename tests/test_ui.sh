@@ -265,9 +265,9 @@ test_filter()
 	else
 		fail "bad filter" "$(screen | tail -1)"
 	fi
-	tmux send-keys -t "$T" Escape
-	sleep 0.2
-	tmux send-keys -t "$T" Escape
+	tmux send-keys -t "$T" Escape	# leaves the filter line
+	wait_gone '^filter: ' 20
+	tmux send-keys -t "$T" Escape	# clears the filter
 	if wait_gone 'filter: ' && poll 30 nrows_are 6
 	then
 		ok "Esc clears the filter: every row is back"
@@ -352,6 +352,29 @@ test_details()
 	wait_gone 'details' 20
 }
 
+# kernel_has N: flowstat's counts (not the view's) show N packets of
+# 203.0.113.1:1000.
+kernel_has()
+{
+	"$FS" --netns "$H1" dump --json --filter 'port 1000' 2>/dev/null |
+		jq -e --argjson n "$1" \
+		'[.. | objects | select(.packets? == $n and .sport? == 1000)] |
+		 length > 0' >/dev/null
+}
+
+# held: the refreshes the paused view held back, from its footer.
+held()
+{
+	local n
+	n=$(screen | sed -nE 's/.*PAUSED, ([0-9]+) refresh.*/\1/p' | tail -1)
+	echo "${n:-0}"
+}
+
+held_past()
+{
+	[ "$(held)" -ge "$1" ]
+}
+
 test_pause()
 {
 	local before after
@@ -362,7 +385,14 @@ test_pause()
 	fi
 	before=$(our_rows)
 	send proto=udp,src=203.0.113.1,dst=203.0.113.2,sport=1000,dport=53,count=500,size=100
-	sleep 1.5
+	# Frozen through two refreshes taken after the kernel counted them.
+	if ! poll 60 kernel_has 1000 || ! held=$(held) ||
+	   ! poll 60 held_past $((held + 2)); then
+		fail "pause" "no refresh held after the kernel counted 1000:" \
+			"$(screen | tail -1)"
+		tmux send-keys -t "$T" p
+		return
+	fi
 	after=$(our_rows)
 	tmux send-keys -t "$T" p
 	if [ "$before" = "$after" ] && wait_gone PAUSED 20 &&

@@ -587,7 +587,9 @@ static void draw_footer(const struct view *v, int y)
 	}
 	curs_set(0);
 	if (v->paused)
-		x = put(y, 0, ROLE_WARN, " PAUSED ");
+		x = v->held ? putf(y, 0, ROLE_WARN, " PAUSED, %lu refresh%s held ",
+				   v->held, v->held == 1 ? "" : "es") :
+			      put(y, 0, ROLE_WARN, " PAUSED ");
 	if (v->message[0]) {
 		put(y, x + 1, ROLE_WARN, v->message);
 		return;

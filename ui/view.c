@@ -168,7 +168,8 @@ int view_take(struct view *v, struct snapshot *s)
 	}
 	if (v->paused) {
 		snapshot_free(s);
-		return ACT_NONE;
+		v->held++;	/* the footer says how many: time passes */
+		return ACT_REDRAW;
 	}
 	hist_record(v, s);
 	v->iface = iface_follow(v->snap, v->iface, s);
@@ -377,6 +378,7 @@ static int view_key_main(struct view *v, int key)
 	case '?': case 'h': v->overlay = OVL_HELP; return ACT_REDRAW;
 	case ' ': case 'p': case 'P':
 		v->paused = !v->paused;
+		v->held = 0;
 		return ACT_REDRAW;
 	case 's': case '>': return cycle_sort(v, 1);
 	case '<': return cycle_sort(v, -1);

@@ -44,6 +44,7 @@ struct view {
 	bool bytes;		/* rates in bytes/s, not bits/s */
 	int iface;		/* -1: all interfaces */
 	bool paused;
+	unsigned long held;	/* snapshots dropped while paused */
 	bool rdns;		/* names for addresses */
 	double interval;	/* seconds between scans */
 	enum view_overlay overlay;
@@ -75,7 +76,7 @@ struct view {
 void view_init(struct view *v, double interval);
 void view_free(struct view *v);
 /* Show snapshot s (the view takes ownership) unless paused, in which
- * case s is freed. Returns the actions to do. */
+ * case s is freed and counted as held. Returns the actions to do. */
 int view_take(struct view *v, struct snapshot *s);
 /* Aggregate, sort, and keep the selection on the same row. */
 void view_rebuild(struct view *v);
