@@ -9,6 +9,9 @@
 #  - `flowstat gc` run again and again while an agent runs and
 #    interfaces are attached and detached: the agent's instances are never
 #    reaped, the totals stay exact, and nothing is left orphaned;
+#  - a flood of new flows for 2 minutes into a 64-entry flows map,
+#    under a watch and an agent: the totals stay exact, the watch writes
+#    on time and every scrape is answered within 2 s;
 #  - the agent's /metrics under garbage, huge headers, slow clients and
 #    200 connections at once (tests/http_abuse.py, loopback only): it
 #    stays up, answers every scrape within 2 s, and leaks no descriptor.
@@ -22,6 +25,8 @@ tmp=$(mktemp -d)
 pids=()
 apid=
 ROUNDS=${ROUNDS:-20}	# gc against the agent: rounds
+FLOOD_CHUNKS=${FLOOD_CHUNKS:-12}	# the flood: 10 s chunks
+FLOOD_PPS=${FLOOD_PPS:-4000}	# new flows a second
 
 need_built "$FS" "$GEN"
 need_tools jq tmux bpftool curl ss python3
@@ -361,10 +366,115 @@ t_http_abuse()
 	agent_stop || fail $n "the agent did not stop on SIGTERM"
 }
 
+# ---- 3. a new-flow flood into a small, full flows map ----
+
+kernel_rx()	# NS DEV: the kernel's rx packet count
+{
+	ip -n "$1" -j -s link show dev "$2" | jq '.[0].stats64.rx.packets'
+}
+
+# scrape_loop PORT OUT STOP: every 0.5 s until STOP exists (at most
+# 600 times), one line per scrape of /metrics: HTTP code, seconds taken
+scrape_loop()
+{
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[ -e "$3" ] && break
+		curl -s -o /dev/null -w '%{http_code} %{time_total}\n' \
+			--max-time 10 "http://127.0.0.1:$1/metrics" >>"$2"
+		sleep 0.5
+	done
+}
+
+# veth1 attached with --max-flows 64, a watch (0.5 s) and an agent
+# (idle timeout 1 s, scraped every 0.5 s) on it, and FLOOD_CHUNKS chunks
+# of FLOOD_PPS new flows a second for 10 s each (each frame a flow of its
+# own): the map is full in every chunk (untracked grows), the totals stay
+# exact (the hook's count is the kernel's; totals == flows + untracked +
+# retired), watch writes a record at least every 2 s, and every scrape is
+# answered 200 within 2 s.
+t_flood()
+{
+	local n=full_map_under_a_new_flow_flood_totals_exact_readers_on_time
+	local port log=$tmp/agent3.log w=$tmp/w3.json h1 i k0 k1 u0 u why=
+	local full=0 p0 p1 sent=0 gaps slow codes total kern
+	h1=$(testbed_ns h1)
+	"$FS" --netns "$H0" attach --max-flows 64 veth1 >/dev/null ||
+		{ fail $n "attach"; return; }
+	"$FS" --netns "$H0" watch --json --interval 0.5 veth1 >"$w" \
+		2>"$w.err" &
+	pids+=($!)
+	local wpid=$!
+	port=$(free_port)
+	agent_start "$port" "$log" --idle-timeout 1 &&
+		poll 15 said "$log" "following veth1" ||
+		{ fail $n "agent: $(cat "$log")"; return; }
+	testbed_settle >/dev/null
+	"$FS" --netns "$H0" dump --json veth1 >"$tmp/f0.json"
+	k0=$(kernel_rx "$H0" veth1)
+	p0=$(jq '.interfaces[0].ingress.packets' "$tmp/f0.json")
+	rm -f "$tmp/stop"
+	: >"$tmp/scrapes"
+	scrape_loop "$port" "$tmp/scrapes" "$tmp/stop" &
+	pids+=($!)
+	local spid=$!
+	for ((i = 0; i < FLOOD_CHUNKS; i++)); do
+		u0=$(metric "$port" flowstat_interface_untracked_packets_total veth1 ingress)
+		if ! "$GEN" --netns "$h1" --dev veth0 --json --rate "$FLOOD_PPS" \
+			"proto=udp,src=203.0.113.$((10 + i)),dst=203.0.113.2,sport=1024,dport=9,count=$((FLOOD_PPS * 10)),flows=$((FLOOD_PPS * 10))" \
+			>"$tmp/flood.json" 2>"$tmp/gen.err"; then
+			why="chunk $i: flowgen: $(cat "$tmp/gen.err")"
+			break
+		fi
+		sent=$((sent + $(jq .packets "$tmp/flood.json")))
+		poll 5 eval 'u=$(metric "$port" flowstat_interface_untracked_packets_total veth1 ingress);
+			[ -n "$u" ] && [ "$u" -gt "${u0:-0}" ]' && full=$((full + 1))
+	done
+	touch "$tmp/stop"
+	wait "$spid"
+	testbed_settle >/dev/null
+	"$FS" --netns "$H0" dump --json veth1 >"$tmp/f1.json"
+	k1=$(kernel_rx "$H0" veth1)
+	p1=$(jq '.interfaces[0].ingress.packets' "$tmp/f1.json")
+	total=$((p1 - p0)) kern=$((k1 - k0))
+	# the gaps between watch's records, in seconds, over 2 s
+	gaps=$(head -n "$(nrec_w "$w")" "$w" | jq -s '[. as $r |
+		range(1; length) | $r[.].time - $r[. - 1].time | select(. > 2)]')
+	slow=$(awk '$1 != 200 || $2 > 2' "$tmp/scrapes" | sort | uniq -c | head -5)
+	codes=$(wc -l <"$tmp/scrapes")
+	kill -INT "$wpid" 2>/dev/null
+	agent_stop
+	"$FS" --netns "$H0" detach veth1 >/dev/null
+	if [ -n "$why" ]; then
+		fail $n "$why"
+	elif [ "$full" -ne "$FLOOD_CHUNKS" ]; then
+		fail $n "the map was full in $full of $FLOOD_CHUNKS chunks"
+	elif [ "$total" != "$kern" ] || [ "$total" -lt "$sent" ]; then
+		fail $n "the hook counted $total, the kernel $kern, flowgen sent $sent"
+	elif ! jq -e "$INVARIANT" "$tmp/f1.json" >/dev/null; then
+		fail $n "totals != flows + untracked + retired:" \
+			"$(jq -c .interfaces "$tmp/f1.json")"
+	elif [ "$gaps" != "[]" ]; then
+		fail $n "watch's records more than 2 s apart: $gaps"
+	elif [ -n "$slow" ] || [ "$codes" -lt $((FLOOD_CHUNKS * 10)) ]; then
+		fail $n "of $codes scrapes, failed or over 2 s: $slow"
+	else
+		ok "$n ($sent frames in $FLOOD_CHUNKS chunks, $(jq \
+			'.interfaces[0].ingress | "\(.untracked_packets) untracked, \(.retired_packets) retired"' \
+			"$tmp/f1.json"), $(nrec_w "$w") records, $codes scrapes)"
+	fi
+}
+
+nrec_w()	# OUT: whole records so far
+{
+	wc -l <"$1" | tr -d ' '
+}
+
 ns_testbed_up inos "${NSS[@]}" -- --pairs 4
 testbed_settle >/dev/null
 
 t_gc_races_agent
+t_flood
 t_http_abuse
 t_link_events
 exit $failed
