@@ -474,10 +474,14 @@ static void track_ifaces(struct agent *a, const struct snapshot *s,
 				  r->meta.netns[0] ? ", netns " : "",
 				  r->meta.netns);
 		else if (old->present && !r->present)
-			agent_log("%s has gone away", iface_rec_name(r));
+			agent_log("%s has gone away (deleted, or moved to "
+				  "another netns)", iface_rec_name(r));
 		else if (strcmp(iface_rec_name(old), iface_rec_name(r)))
 			agent_log("%s is now called %s", iface_rec_name(old),
 				  iface_rec_name(r));
+		if (old && r->present && old->up != r->up)
+			agent_log("%s is %s", iface_rec_name(r),
+				  r->up ? "up again" : "down");
 	}
 	for (i = 0; p && i < p->n_ifaces; i++) {
 		const struct iface_rec *r = &p->ifaces[i];
@@ -500,6 +504,14 @@ static void track_ifaces(struct agent *a, const struct snapshot *s,
 		    !find_iface(s, a->gone[i].rec.meta.instance_id))
 			a->gone[j++] = a->gone[i];
 	a->n_gone = j;
+}
+
+static void said_removed(const struct iface_rec *r, int err, void *ctx)
+{
+	(void)ctx;
+	if (!err)
+		agent_log("%s: removed its instance (the interface is gone; "
+			  "its last counts were exported)", iface_rec_name(r));
 }
 
 static int scan_once(struct agent *a, bool shutdown)
@@ -527,6 +539,8 @@ static int scan_once(struct agent *a, bool shutdown)
 		agent_log("making flow records: %s", strerror((int)-n));
 	flush_targets(a);
 	log_send_errors(a, now_ms());
+	if (!shutdown)
+		holdset_tidy(&a->hs, s, said_removed, NULL);
 	snapshot_free(a->last);
 	a->last = s;
 	return 0;

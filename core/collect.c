@@ -72,6 +72,7 @@ struct iface_state {
 	struct rate_hist rh[FLOW_DIR_MAX];
 	/* the link, from events (monitored) or a query per scan */
 	int present, up, kernel_valid;
+	__u64 gone_ns;		/* !present: the first scan that found it so */
 	char ifname[IF_NAMESIZE];
 	struct iface_counters kernel;
 };
@@ -670,8 +671,15 @@ static int build_snapshot(struct collector *c, __u64 mono_ns, double real,
 	err = build_flows(c, snap, mono_ns, &rb, pushed);
 	if (err)
 		goto fail;
-	for (i = 0; i < c->n_ifaces; i++)
-		build_iface(c, &c->ifs[i], &snap->ifaces[i], &rb, pushed);
+	for (i = 0; i < c->n_ifaces; i++) {
+		struct iface_state *is = &c->ifs[i];
+
+		build_iface(c, is, &snap->ifaces[i], &rb, pushed);
+		if (is->present || !is->gone_ns)
+			is->gone_ns = is->present ? 0 : mono_ns;
+		snap->ifaces[i].gone_s = (mono_ns - is->gone_ns) / 1e9 *
+					 !is->present;
+	}
 	err = hist_drop_done(c);
 	if (err)
 		goto fail;

@@ -149,6 +149,13 @@ int holdset_attach(struct holdset *hs, char *const *ifnames, int n,
 	return err;
 }
 
+static void forget(struct holdset *hs, int i)
+{
+	memmove(&hs->list[i], &hs->list[i + 1],
+		(hs->n - i - 1) * sizeof(*hs->list));
+	hs->n--;
+}
+
 void holdset_release(struct holdset *hs, const char *ifname)
 {
 	int i, lock;
@@ -159,11 +166,95 @@ void holdset_release(struct holdset *hs, const char *ifname)
 		lock = hs->list[i].mine ? pin_lock(true) : -1;
 		release_one(hs, &hs->list[i]);
 		pin_unlock(lock);
-		memmove(&hs->list[i], &hs->list[i + 1],
-			(hs->n - i - 1) * sizeof(*hs->list));
-		hs->n--;
+		forget(hs, i);
 		return;
 	}
+}
+
+static int held_by_id(const struct holdset *hs, __u64 instance_id)
+{
+	int i;
+
+	for (i = 0; i < hs->n; i++)
+		if (hs->list[i].mine &&
+		    hs->list[i].meta.instance_id == instance_id)
+			return i;
+	return -1;
+}
+
+/*
+ * Remove the pinned instance with this id, whoever attached it; -ENOENT
+ * when there is none (someone removed it first).
+ */
+static int detach_by_id(__u64 instance_id)
+{
+	struct instance *list;
+	int n = instance_open_all_meta(&list), i, err = -ENOENT;
+
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++)
+		if (list[i].meta.instance_id == instance_id) {
+			err = iface_detach(&list[i]);
+			break;
+		}
+	instance_close_all(list, n);
+	return err;
+}
+
+static int remove_gone(struct holdset *hs, __u64 instance_id)
+{
+	int i = held_by_id(hs, instance_id), err;
+
+	if (i >= 0 && hs->opts.owned)
+		err = release_one(hs, &hs->list[i]);
+	else
+		err = detach_by_id(instance_id);
+	if (i >= 0)
+		forget(hs, i);
+	return err;
+}
+
+/* Owned attaches whose pins are no longer theirs: close the links. */
+static void drop_replaced(struct holdset *hs)
+{
+	struct instance inst;
+	int i;
+
+	if (!hs->opts.owned)
+		return;
+	for (i = hs->n - 1; i >= 0; i--) {
+		const struct attach_hold *hold = &hs->list[i].hold;
+
+		if (!hs->list[i].mine)
+			continue;
+		snprintf(inst.dir, sizeof(inst.dir), "%s", hold->dir);
+		inst.meta.instance_id = hold->instance_id;
+		if (instance_current(&inst))
+			continue;
+		release_one(hs, &hs->list[i]);
+		forget(hs, i);
+	}
+}
+
+void holdset_tidy(struct holdset *hs, const struct snapshot *s,
+		  void (*removed)(const struct iface_rec *r, int err,
+				  void *ctx), void *ctx)
+{
+	int i, lock = pin_lock_try(), err;
+
+	if (lock < 0)
+		return;
+	for (i = 0; s && i < s->n_ifaces; i++) {
+		if (s->ifaces[i].present ||
+		    s->ifaces[i].gone_s < HOLDSET_GONE_GRACE_S)
+			continue;
+		err = remove_gone(hs, s->ifaces[i].meta.instance_id);
+		if (removed)
+			removed(&s->ifaces[i], err, ctx);
+	}
+	drop_replaced(hs);
+	pin_unlock(lock);
 }
 
 void holdset_free(struct holdset *hs)

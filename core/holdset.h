@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include "attach.h"
+#include "snapshot.h"
 
 struct held_iface {
 	char ifname[IF_NAMESIZE];
@@ -45,6 +46,28 @@ int holdset_attach(struct holdset *hs, char *const *ifnames, int n,
 void holdset_release(struct holdset *hs, const char *ifname);
 /* Detach what this process attached, owned attaches only; free. */
 void holdset_free(struct holdset *hs);
+/*
+ * How long an instance is shown gone before it is removed: every reader
+ * that scans at least this often gets to say that it went.
+ */
+#define HOLDSET_GONE_GRACE_S 3.0
+
+/*
+ * Once per snapshot, for the long-running readers: an instance that s
+ * has shown gone for HOLDSET_GONE_GRACE_S (its interface deleted, or moved
+ * to another namespace, where flowstat does not follow it) is stale, and
+ * is removed, pins and
+ * all, whoever attached it; what this process attached, it also lets go
+ * of (its links would keep the hooks on a moved interface). And a held
+ * instance that someone else removed or replaced meanwhile has its links
+ * closed. Never blocks: while an attach or detach runs, it does nothing
+ * (the next snapshot tries again). removed(r, err, ctx) for each gone
+ * instance: err 0 when it removed it, -ENOENT when someone else had,
+ * else -errno (reported).
+ */
+void holdset_tidy(struct holdset *hs, const struct snapshot *s,
+		  void (*removed)(const struct iface_rec *r, int err,
+				  void *ctx), void *ctx);
 /* Whether ifname is in the set. */
 bool holdset_has(const struct holdset *hs, const char *ifname);
 

@@ -35,6 +35,7 @@ struct iface_rec {
 	struct dir_counts dir[FLOW_DIR_MAX];
 	__u32 flow_entries;	/* distinct flows now tracked */
 	int present;		/* 0: the interface has gone away */
+	double gone_s;		/* !present: since a scan first found it gone */
 	int up;			/* administratively up */
 	int kernel_valid;	/* the kernel counters below were read */
 	__u64 kernel_rx_packets, kernel_rx_bytes;

@@ -29,6 +29,7 @@ need_tools jq unshare setpriv mount
 cp "$FS" "$tmp/flowstat" && FS=$tmp/flowstat
 cp "$GEN" "$tmp/flowgen" && GEN=$tmp/flowgen
 source scripts/testbed
+source tests/nslib.sh	# INVARIANT
 TESTBED_PREFIX=$P
 H0=$(testbed_ns h0)
 H1=$(testbed_ns h1)
@@ -68,14 +69,6 @@ lines_at_least()	# FILE N
 {
 	[ "$(wc -l <"$1")" -ge "$2" ]
 }
-
-# The totals invariant in a dump, per interface and direction.
-INVARIANT='. as $d | [.interfaces[] as $i | ("ingress", "egress") as $dir |
-	([$d.flows[] | select(.ifname == $i.ifname and .direction == $dir)]) as $f |
-	($i[$dir].packets == ([$f[].packets] | add // 0) +
-		$i[$dir].untracked_packets + $i[$dir].retired_packets) and
-	($i[$dir].bytes == ([$f[].bytes] | add // 0) +
-		$i[$dir].untracked_bytes + $i[$dir].retired_bytes)] | all'
 
 # The kernel's own control traffic (IPv6 neighbour discovery and MLD,
 # ARP), as tests/test_counts.sh leaves it out.

@@ -22,6 +22,7 @@ need_tools jq tcpdump iperf3 ping
 # A private copy: other people's builds may relink build/flowstat.
 cp "$FS" "$tmp/flowstat" && FS=$tmp/flowstat
 source scripts/testbed
+source tests/nslib.sh	# INVARIANT
 TESTBED_PREFIX=$P
 H0=$(testbed_ns h0)
 H1=$(testbed_ns h1)
@@ -47,14 +48,6 @@ trap cleanup EXIT
 
 
 # ---- helpers ----
-
-# jq: does every interface and direction satisfy the invariant?
-INVARIANT='. as $d | [.interfaces[] as $i | ("ingress", "egress") as $dir |
-	([$d.flows[] | select(.ifname == $i.ifname and .direction == $dir)]) as $f |
-	($i[$dir].packets == ([$f[].packets] | add // 0) +
-		$i[$dir].untracked_packets + $i[$dir].retired_packets) and
-	($i[$dir].bytes == ([$f[].bytes] | add // 0) +
-		$i[$dir].untracked_bytes + $i[$dir].retired_bytes)] | all'
 
 # dump NS OUTFILE [ARGS...]: dump --json; check the invariant on every
 # unfiltered dump.

@@ -27,6 +27,7 @@ need_tools jq tmux bpftool tc
 cp "$FS" "$tmp/flowstat" && FS=$tmp/flowstat
 cp "$GEN" "$tmp/flowgen" && GEN=$tmp/flowgen
 source scripts/testbed
+source tests/nslib.sh
 TESTBED_PREFIX=$P
 H0=$(testbed_ns h0)
 H1=$(testbed_ns h1)
@@ -39,23 +40,8 @@ inos=()			# our namespaces' inodes: their pin folders are ours
 # take the testbed down, and remove any pin folder of ours that is left.
 cleanup()
 {
-	local pid ns dev ino
 	tmux kill-session -t "$T" >/dev/null 2>&1
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	wait 2>/dev/null
-	for ns in "${NSS[@]}"; do
-		ip netns list | grep -qw "^$ns" || continue
-		for dev in $("$FS" --netns "$ns" status --json 2>/dev/null |
-			     jq -r '.[].ifname' 2>/dev/null) veth3; do
-			"$FS" --netns "$ns" detach "$dev" >/dev/null 2>&1
-		done
-	done
-	testbed_down >/dev/null 2>&1
-	for ino in "${inos[@]}"; do
-		rm -rf /sys/fs/bpf/flowstat/"${ino}"_* 2>/dev/null
-	done
+	ns_teardown inos "${NSS[@]}" -- veth3
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -94,21 +80,6 @@ gen()
 }
 
 # ---- interfaces and instances ----
-
-ns_ino()	# NS
-{
-	stat -L -c %i "/run/netns/$1"
-}
-
-ifindex()	# NS DEV
-{
-	ip -n "$1" -j link show dev "$2" 2>/dev/null | jq -r '.[0].ifindex'
-}
-
-pin_dir()	# NS IFINDEX
-{
-	echo "/sys/fs/bpf/flowstat/$(ns_ino "$1")_$2"
-}
 
 attach_dev()	# NS DEV [OPTIONS]
 {
@@ -638,31 +609,6 @@ t_link_events()
 
 # ---- top, in tmux ----
 
-screen()
-{
-	tmux capture-pane -p -t "$T" 2>/dev/null
-}
-
-wait_for()	# PATTERN: the screen shows it within 10 s
-{
-	local i
-	for ((i = 0; i < 100; i++)); do
-		screen | grep -qE -- "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# view ARGS...: flowstat top ARGS in a fresh 120x40 session; its exit
-# code lands in $tmp/rc.
-view()
-{
-	rm -f "$tmp/rc"
-	tmux kill-session -t "$T" >/dev/null 2>&1
-	tmux new-session -d -s "$T" -x 120 -y 40 \
-		"$* ; echo \$? >$tmp/rc; sleep 60"
-}
-
 view_pid()
 {
 	pgrep -P "$(tmux display -p -t "$T" '#{pane_pid}')" -x flowstat
@@ -835,13 +781,7 @@ t_force_rollback_unheld()
 	fi
 }
 
-if ! testbed_up --pairs 3 >"$tmp/tb" 2>&1; then
-	echo "not ok - testbed up: $(cat "$tmp/tb")"
-	exit 1
-fi
-for ns in "${NSS[@]}"; do
-	inos+=("$(ns_ino "$ns")")
-done
+ns_testbed_up inos "${NSS[@]}" -- --pairs 3
 if ! ip -n "$H1" link add br0 type bridge || ! ip -n "$H1" link set br0 up; then
 	echo "not ok - a bridge in $H1"
 	exit 1

@@ -18,6 +18,7 @@ if ! command -v tmux >/dev/null; then
 	exit 0
 fi
 source scripts/testbed
+source tests/nslib.sh	# screen, view (its wait_for is replaced below)
 TESTBED_PREFIX=$P
 H0=$(testbed_ns h0)
 H1=$(testbed_ns h1)
@@ -34,11 +35,6 @@ cleanup()
 trap cleanup EXIT
 
 
-
-screen()
-{
-	tmux capture-pane -p -t "$T" 2>/dev/null
-}
 
 # wait_for PATTERN [TENTHS]: the screen shows PATTERN (grep -E) within
 # TENTHS tenths of a second. Every wait expects success, so a loaded
@@ -65,16 +61,6 @@ wait_gone()
 		sleep 0.1
 	done
 	return 1
-}
-
-# view ARGS...: start `flowstat top ARGS` in a fresh 120x40 tmux session;
-# its exit code lands in $tmp/rc.
-view()
-{
-	rm -f "$tmp/rc"
-	tmux kill-session -t "$T" >/dev/null 2>&1
-	tmux new-session -d -s "$T" -x 120 -y 40 \
-		"$* ; echo \$? >$tmp/rc; sleep 60"
 }
 
 # The flowstat process in the session.

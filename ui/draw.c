@@ -170,6 +170,8 @@ static int header_iface(const struct view *v, int i, int y, bool two)
 		put(y, x, ROLE_WARN, "gone: the interface was removed");
 		return 1;
 	}
+	if (!r->up)
+		x = put(y, x, ROLE_WARN, "down ");
 	dir_rates(v, r, FLOW_DIR_INGRESS, rx, sizeof(rx));
 	dir_rates(v, r, FLOW_DIR_EGRESS, tx, sizeof(tx));
 	snprintf(flows, sizeof(flows), " flows %s/%s %u%%",

@@ -176,7 +176,22 @@ static int attach_missing(struct top_opts *o)
 
 /* ---- the loop ---- */
 
-static int scan_into(struct view *v, struct collector *c)
+/* A gone interface's instance was removed: the footer says so. */
+static void said_removed(const struct iface_rec *r, int err, void *ctx)
+{
+	struct view *v = ctx;
+
+	if (err != -ENOENT)
+		snprintf(v->message, sizeof(v->message),
+			 "%s is gone (deleted, or moved to another netns): "
+			 "%s", iface_rec_name(r),
+			 err ? "removing its instance failed" :
+			       "removed its instance");
+}
+
+/* hs: what this run holds, tidied after each scan (NULL: not) */
+static int scan_into(struct view *v, struct collector *c,
+		     struct holdset *hs)
 {
 	struct snapshot *s;
 	int err = collector_scan(c, &s);
@@ -188,6 +203,8 @@ static int scan_into(struct view *v, struct collector *c)
 		v->scan_failed = true;
 		return ACT_REDRAW;
 	}
+	if (hs)
+		holdset_tidy(hs, s, said_removed, v);
 	return view_take(v, s);
 }
 
@@ -205,7 +222,8 @@ static void apply(struct view *v, int act)
  * Scan every interval; between scans of a long interval, read the
  * stores every POLL_SEC so that flows others end are read in time.
  */
-static void run_view(struct view *v, struct collector *c)
+static void run_view(struct view *v, struct collector *c,
+		     struct holdset *hs)
 {
 	double next = 0, poll = 0, now, until;
 	int act = ACT_REDRAW, key, wait_ms;
@@ -213,7 +231,7 @@ static void run_view(struct view *v, struct collector *c)
 	while (!stop_signal && !(act & ACT_QUIT)) {
 		now = mono_now();
 		if (now >= next) {
-			act |= scan_into(v, c);
+			act |= scan_into(v, c, hs);
 			/* keep the beat; after a stall, start again from now */
 			next = next + v->interval > now ? next + v->interval :
 							  now + v->interval;
@@ -249,11 +267,11 @@ static int run_bench(struct view *v, struct collector *c, unsigned long n)
 	if (err)
 		return err;
 	for (i = 0; i < BENCH_WARM; i++)	/* rates need a previous scan */
-		apply(v, scan_into(v, c));
+		apply(v, scan_into(v, c, NULL));
 	t0 = cpu_now();
 	for (i = 0; i < n; i++) {
 		t = cpu_now();
-		err = scan_into(v, c);
+		err = scan_into(v, c, NULL);
 		t_scan += cpu_now() - t;
 		apply(v, err);
 	}
@@ -302,7 +320,7 @@ static int open_collector(const struct top_opts *o, struct collector **c)
 	return n ? 0 : -ENOENT;
 }
 
-static int top_run(const struct top_opts *o)
+static int top_run(struct top_opts *o)
 {
 	struct collector *c = NULL;
 	struct view v;
@@ -319,7 +337,7 @@ static int top_run(const struct top_opts *o)
 	} else {
 		err = term_init(false, 0, 0);
 		if (!err) {
-			run_view(&v, c);
+			run_view(&v, c, &o->hs);
 			term_end();
 		}
 	}
