@@ -191,12 +191,12 @@ static __u32 get32(const __u8 *at)
  * start: crc(p ^ d) == crc(p) ^ crc(d) ^ crc(zeros) for any p and d of
  * one length, so this, XORed with crc(zeros), is what d changes.
  */
-static __u32 crc32c_port(__u32 port, size_t len)
+static __u32 crc32c_port(__u32 port, size_t at, size_t len)
 {
-	__u8 head[2] = { port >> 8, port };
+	__u8 head[4] = { 0, 0, port >> 8, port };
 	static const __u8 zeros[256];
-	__u32 crc = crc32c_update(~0U, head, 2);
-	size_t left = len - 2, n;
+	__u32 crc = crc32c_update(~0U, head + 2 - at, at + 2);
+	size_t left = len - at - 2, n;
 
 	for (; left; left -= n) {
 		n = left < sizeof(zeros) ? left : sizeof(zeros);
@@ -205,16 +205,18 @@ static __u32 crc32c_port(__u32 port, size_t len)
 	return ~crc;
 }
 
-static void plan_sctp(struct frame_plan *plan, const __u8 *l4, size_t len)
+static void plan_sctp(struct frame_plan *plan, const __u8 *l4, size_t l4_off,
+		      size_t len)
 {
-	__u32 zero = crc32c_port(0, len);
+	size_t at = plan->port_off - l4_off;	/* 0 or 2 */
+	__u32 zero = crc32c_port(0, at, len);
 	int i;
 
-	plan->crc_off = plan->port_off + 8;
+	plan->crc_off = l4_off + 8;
 	plan->base_crc = l4[8] | l4[9] << 8 | l4[10] << 16 |
 			 (__u32)l4[11] << 24;
 	for (i = 0; i < 16; i++)
-		plan->crc_bits[i] = crc32c_port(1U << i, len) ^ zero;
+		plan->crc_bits[i] = crc32c_port(1U << i, at, len) ^ zero;
 }
 
 /* Sums of flow 0's headers with the varying words and checksums zeroed. */
@@ -260,6 +262,7 @@ void frame_plan(const struct flow_spec *spec, const __u8 *built,
 {
 	static __u8 frame[SPEC_MAX_SIZE];
 	size_t l3 = spec_l2_len(spec), l4, l4_len;
+	bool dst;
 
 	memset(plan, 0, sizeof(*plan));
 	if (spec->flows < 2)
@@ -272,14 +275,16 @@ void frame_plan(const struct flow_spec *spec, const __u8 *built,
 	}
 	l4 = l3 + (spec->family == 4 ? 20 : 40);
 	l4_len = spec->iplen - (l4 - l3);	/* not the padding */
-	plan->addr_off = l3 + (spec->family == 4 ? 12 : 20);
+	/* the low 32 bits of the source or destination address */
+	dst = spec->vary == SPEC_VARY_DPORT || spec->vary == SPEC_VARY_DST;
+	plan->addr_off = l3 + (spec->family == 4 ? 12 : 20) +
+			 (dst ? (spec->family == 4 ? 4 : 16) : 0);
 	plan->base_addr = get32(frame + plan->addr_off);
-	if (spec->l4 == SPEC_L4_TCP || spec->l4 == SPEC_L4_UDP ||
-	    spec->l4 == SPEC_L4_SCTP) {
-		plan->port_off = l4;
-		plan->base_port = spec->sport;
+	if (spec_vary_port(spec)) {
+		plan->port_off = l4 + (dst ? 2 : 0);
+		plan->base_port = dst ? spec->dport : spec->sport;
+		if (spec->l4 == SPEC_L4_SCTP)
+			plan_sctp(plan, frame + l4, l4, l4_len);
 	}
-	if (spec->l4 == SPEC_L4_SCTP)
-		plan_sctp(plan, frame + l4, l4_len);
 	plan_sums(spec, plan, frame, l3, l4, l4_len);
 }

@@ -21,8 +21,8 @@ void frame_build(const struct flow_spec *flow, __u8 *frame);
  * arithmetic). Offsets are from the frame's start; 0 means "not there".
  */
 struct frame_plan {
-	__u32 port_off;		/* source port: base + k (carry: addr) */
-	__u32 addr_off;		/* low 32 bits of the source address */
+	__u32 port_off;		/* the varied port: base + k (carry: addr) */
+	__u32 addr_off;		/* low 32 bits of the varied side's address */
 	__u32 mac_off;		/* low 24 bits of the source MAC */
 	__u32 ip_csum_off;	/* IPv4 header checksum */
 	__u32 l4_csum_off;	/* TCP, UDP, ICMPv6 checksum */

@@ -275,11 +275,12 @@ static int check_flow(struct sender *s, const struct flow_spec *spec,
 	return -EPROTO;
 }
 
-/* Flows 0, 1 and the last, and the first whose source port wrapped. */
+/* Flows 0, 1 and the last, and the first whose varied port wrapped. */
 static int check_rewrite(struct sender *s, const struct flow_spec *spec,
 			 const __u8 *frame)
 {
-	__u32 k[4] = { 0, 1, spec->flows - 1, 0x10000 - spec->sport }, i;
+	__u32 port = spec->vary == SPEC_VARY_DPORT ? spec->dport : spec->sport;
+	__u32 k[4] = { 0, 1, spec->flows - 1, 0x10000 - port }, i;
 	int err = 0;
 
 	for (i = 0; !err && i < 4; i++) {

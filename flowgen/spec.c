@@ -243,6 +243,23 @@ static int field_flows(struct spec_parser *p, const char *val)
 	return PARSE_INTO(p, val, SPEC_MAX_FLOWS, p->spec->flows);
 }
 
+static int field_vary(struct spec_parser *p, const char *val)
+{
+	static const char *const names[] = {
+		[SPEC_VARY_SPORT] = "sport", [SPEC_VARY_DPORT] = "dport",
+		[SPEC_VARY_SRC] = "src", [SPEC_VARY_DST] = "dst",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(val, names[i])) {
+			p->spec->vary = i;
+			return 0;
+		}
+	}
+	return bad(p, "'%s' is not sport, dport, src or dst", val);
+}
+
 /* The bit of each field in spec_parser.seen is its index here. */
 static const struct spec_field spec_fields[] = {
 	{ "proto", field_proto },	{ "eth", field_eth },
@@ -254,7 +271,7 @@ static const struct spec_field spec_fields[] = {
 	{ "inner_vlan", field_inner_vlan }, { "tpid", field_tpid },
 	{ "size", field_size },		{ "count", field_count },
 	{ "rate", field_rate },		{ "flows", field_flows },
-	{ "iplen", field_iplen },
+	{ "iplen", field_iplen },	{ "vary", field_vary },
 };
 
 enum {
@@ -262,7 +279,7 @@ enum {
 	SEEN_DST = 1 << 3, SEEN_PORTS = 3 << 6, SEEN_ICMP = 3 << 8,
 	SEEN_FLAGS = 1 << 10, SEEN_VLAN = 1 << 11, SEEN_INNER = 1 << 12,
 	SEEN_TPID = 1 << 13, SEEN_SIZE = 1 << 14, SEEN_COUNT = 1 << 15,
-	SEEN_FLOWS = 1 << 17, SEEN_IPLEN = 1 << 18,
+	SEEN_FLOWS = 1 << 17, SEEN_IPLEN = 1 << 18, SEEN_VARY = 1 << 19,
 };
 
 static int parse_field(struct spec_parser *p, char *word)
@@ -353,6 +370,16 @@ static int check_layer4(struct spec_parser *p)
 	p->key = "iplen";
 	if ((p->seen & SEEN_IPLEN) && !s->family)
 		return bad(p, "only for IP (proto=)");
+	p->key = "vary";
+	if (!(p->seen & SEEN_VARY))
+		s->vary = ports ? SPEC_VARY_SPORT :
+			  s->family ? SPEC_VARY_SRC : SPEC_VARY_SMAC;
+	else if (!s->family)
+		return bad(p, "only for IP (proto=): non-IP flows differ in "
+			   "the source MAC");
+	else if (!ports && spec_vary_port(s))
+		return bad(p, "%s only for tcp, udp, sctp",
+			   s->vary == SPEC_VARY_SPORT ? "sport" : "dport");
 	if (s->l4 == SPEC_L4_TCP && !(p->seen & SEEN_FLAGS))
 		s->tcp_flags = 0x02;	/* SYN */
 	if (s->l4 == SPEC_L4_ICMP && !(p->seen & SEEN_ICMP))
@@ -505,11 +532,15 @@ static void mac_add(__u8 *mac, __u32 n)
 	mac[5] = v;
 }
 
+bool spec_vary_port(const struct flow_spec *spec)
+{
+	return spec->vary == SPEC_VARY_SPORT || spec->vary == SPEC_VARY_DPORT;
+}
+
 /*
- * Flow k of a description differs from flow 0 in the source only: the
- * source port for tcp/udp/sctp (carrying into the source address past
- * 65535), the source address for other IP frames, the source MAC for
- * non-IP frames.
+ * Flow k of a description differs from flow 0 in one field (vary=),
+ * counting up by k: a port (carrying into the address on its side past
+ * 65535), an address, or, for non-IP frames, the source MAC.
  */
 void spec_nth_flow(const struct flow_spec *spec, __u32 k,
 		   struct flow_spec *flow)
@@ -519,19 +550,26 @@ void spec_nth_flow(const struct flow_spec *spec, __u32 k,
 	*flow = *spec;
 	flow->flows = 1;
 	flow->count = spec_flow_count(spec, k);
-	switch (spec->l4) {
-	case SPEC_L4_TCP:
-	case SPEC_L4_UDP:
-	case SPEC_L4_SCTP:
+	switch (spec->vary) {
+	case SPEC_VARY_SPORT:
 		port = spec->sport + k;
 		flow->sport = port & 0xffff;
 		addr_add(flow->src, spec->family, port >> 16);
 		break;
-	case SPEC_L4_NONE:
+	case SPEC_VARY_DPORT:
+		port = spec->dport + k;
+		flow->dport = port & 0xffff;
+		addr_add(flow->dst, spec->family, port >> 16);
+		break;
+	case SPEC_VARY_SRC:
+		addr_add(flow->src, spec->family, k);
+		break;
+	case SPEC_VARY_DST:
+		addr_add(flow->dst, spec->family, k);
+		break;
+	case SPEC_VARY_SMAC:
 		mac_add(flow->smac, k);
 		break;
-	default:
-		addr_add(flow->src, spec->family, k);
 	}
 }
 

@@ -24,6 +24,15 @@ enum spec_l4 {
 	SPEC_L4_RAW,		/* IP with a bare payload of protocol ipproto */
 };
 
+/* Which key field counts up across a description's flows (vary=). */
+enum spec_vary {
+	SPEC_VARY_SPORT,	/* tcp, udp, sctp: carries into the source */
+	SPEC_VARY_DPORT,	/* tcp, udp, sctp: carries into the destination */
+	SPEC_VARY_SRC,		/* IP: the source address's low 32 bits */
+	SPEC_VARY_DST,		/* IP: the destination address's low 32 bits */
+	SPEC_VARY_SMAC,		/* non-IP: the source MAC's low 24 bits */
+};
+
 struct flow_spec {
 	__u16 eth_type;		/* innermost ethertype */
 	__u16 tpid;		/* TPID of the outer tag */
@@ -48,6 +57,7 @@ struct flow_spec {
 	__u64 count;		/* frames over all flows */
 	__u64 rate;		/* frames per second, 0 = as fast as possible */
 	__u32 flows;		/* distinct flows to spread count over */
+	enum spec_vary vary;	/* what differs between them */
 };
 
 int spec_parse(const char *text, struct flow_spec *spec, char *err,
@@ -58,5 +68,6 @@ void spec_nth_flow(const struct flow_spec *spec, __u32 k,
 		   struct flow_spec *flow);
 __u64 spec_flow_count(const struct flow_spec *spec, __u32 k);
 const char *spec_l4_name(const struct flow_spec *spec);
+bool spec_vary_port(const struct flow_spec *spec);
 
 #endif

@@ -272,6 +272,52 @@ test_padded_tshark()
 }
 test_padded_tshark
 
+# vary= counts up the field it names: a port scan (dport over 1,000
+# flows), a destination port and a port carrying into its address
+# (IPv6 udp, sctp with its CRC), many sources, many destinations (tcp,
+# icmp). Every frame's tuple is flowgen's, frame for frame, and every
+# checksum holds (tshark: status 1 is good, 0 bad, 2 not checked).
+test_vary()
+{
+	local n="vary= dport, src, dst" want got sums
+	if ! command -v tshark >/dev/null; then
+		ok "$n: tuples and checksums (tshark) # SKIP no tshark"
+		return
+	fi
+	send_exact "$n: flowgen, rx counters, capture" 1088 108800 \
+		proto=tcp,src=192.0.2.5,dst=203.0.113.9,sport=40000,dport=1,size=100,count=1000,flows=1000,vary=dport \
+		proto=udp,src=2001:db8::1,dst=2001:db8::2,sport=53,dport=65530,size=100,count=20,flows=10,vary=dport \
+		proto=sctp,src=192.0.2.5,dst=203.0.113.9,sport=7,dport=65534,size=100,count=8,flows=4,vary=dport \
+		proto=udp,src=198.51.100.1,dst=203.0.113.1,sport=9,dport=9,size=100,count=30,flows=30,vary=src \
+		proto=tcp,src=2001:db8::1,dst=2001:db8::100,size=100,count=20,flows=20,vary=dst \
+		proto=icmp,src=192.0.2.5,dst=203.0.113.10,size=100,count=10,flows=5,vary=dst
+	want=$(jq -r '.flows[] | "\(.src) \(.dst) \(.sport // .type)" +
+		" \(.dport // .code) \(.packets)"' "$tmp/gen.json" | LC_ALL=C sort)
+	got=$(tshark -r "$tmp/cap.pcap" -T fields -E 'separator=;' \
+		-e ip.src -e ipv6.src -e ip.dst -e ipv6.dst \
+		-e tcp.srcport -e udp.srcport -e sctp.srcport -e icmp.type \
+		-e tcp.dstport -e udp.dstport -e sctp.dstport -e icmp.code \
+		2>/dev/null | tr -s ';' ' ' | LC_ALL=C sort | uniq -c |
+		awk '{ print $2, $3, $4, $5, $1 }' | LC_ALL=C sort)
+	sums=$(tshark -r "$tmp/cap.pcap" -o sctp.checksum:CRC-32C \
+		-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE \
+		-o udp.check_checksum:TRUE -T fields -E separator=, \
+		-e ip.checksum.status -e tcp.checksum.status \
+		-e udp.checksum.status -e sctp.checksum.status \
+		-e icmp.checksum.status 2>/dev/null |
+		awk '/[^,1]/ { bad++ } END { print NR, bad + 0 }')
+	if [ "$(wc -l <<<"$want")" != 1069 ] || [ "$want" != "$got" ]; then
+		fail "$n: tuples and checksums (tshark)" "flowgen/capture:" \
+			"$(diff <(echo "$want") <(echo "$got") | head -8 | tr '\n' ' ')"
+	elif [ "$sums" != "1088 0" ]; then
+		fail "$n: tuples and checksums (tshark)" \
+			"(frames, frames with a bad or unchecked sum): $sums"
+	else
+		ok "$n: tuples and checksums (tshark)"
+	fi
+}
+test_vary
+
 udp_csum_errors()
 {
 	ip netns exec "$H1" nstat -asz UdpInCsumErrors Udp6InCsumErrors |
@@ -395,6 +441,9 @@ proto=icmp,src=2001:db8::1,dst=2001:db8::2 proto: does not match
 proto=udp,size=59 size: 59 is too small
 proto=tcp,vlan=1,inner_vlan=2,size=60 size: 60 is too small
 proto=udp,count=2,flows=3 flows: must be 1 to count
+proto=udp,vary=mac vary: 'mac' is not sport, dport, src or dst
+proto=icmp,vary=dport vary: dport only for tcp, udp, sctp
+eth=0x88b5,vary=src vary: only for IP
 proto=udp,src=192.0.2.1 proto: give both src= and dst=
 proto=udp,src=192.0.2.1,dst=2001:db8::1 dst: src and dst are not
 proto=udp,type=3 type/code: only for icmp
