@@ -110,7 +110,9 @@ static int parse_mac(struct spec_parser *p, const char *val, __u8 *mac)
 	char tail;
 	int i;
 
-	if (sscanf(val, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
+	/* %x alone takes a sign and blanks: "-1:-1:-1:-1:-1:-1" was ff:... */
+	if (strspn(val, "0123456789abcdefABCDEF:") != strlen(val) ||
+	    sscanf(val, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
 		   &b[3], &b[4], &b[5], &tail) != 6)
 		return bad(p, "'%s' is not a MAC address", val);
 	for (i = 0; i < 6; i++)
