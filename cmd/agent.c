@@ -796,6 +796,11 @@ int do_agent(int argc, char **argv)
 		free(a.cli);
 		return err > 0 ? EXIT_OK : EXIT_USAGE;
 	}
+	/* CAP_BPF to read; attaching says if it needs CAP_NET_ADMIN too */
+	if (require_caps("agent", false)) {
+		free(a.cli);
+		return EXIT_FAIL;
+	}
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);

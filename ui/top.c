@@ -346,6 +346,8 @@ int do_top(int argc, char **argv)
 			  "'flowstat dump' or 'flowstat watch'");
 		return EXIT_USAGE;
 	}
+	if (require_caps("top", o.n > 0))	/* CAP_NET_ADMIN to attach */
+		return EXIT_FAIL;
 	/* signals first: Ctrl-C during the attach still detaches */
 	catch_signals();
 	if (attach_missing(&o))
