@@ -362,6 +362,7 @@ static int targets_open(const struct agent_config *cfg, struct target **out,
 			log_error("agent: ipfix %s: %s", cfg->ipfix[i],
 				  msg[0] ? msg : strerror(-err));
 	}
+	/* cppcheck-suppress selfAssignment ; GNU ?: */
 	err = origin_leave(back) ?: err;
 	if (err) {
 		for (i = 0; i < cfg->n_ipfix; i++) {
@@ -389,6 +390,7 @@ static int http_open_cfg(const struct agent_config *cfg,
 	err = origin_enter(&back);
 	if (!err)
 		err = http_open(out, cfg->prometheus, &ho, msg, sizeof(msg));
+	/* cppcheck-suppress selfAssignment ; GNU ?: */
 	err = origin_leave(back) ?: err;
 	if (err)
 		log_error("agent: prometheus %s: %s", cfg->prometheus,
@@ -807,6 +809,11 @@ int do_agent(int argc, char **argv)
 	if (err) {
 		free(a.cli);
 		return err > 0 ? EXIT_OK : EXIT_USAGE;
+	}
+	/* CAP_BPF to read; attaching says if it needs CAP_NET_ADMIN too */
+	if (require_caps("agent", false)) {
+		free(a.cli);
+		return EXIT_FAIL;
 	}
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);

@@ -85,7 +85,7 @@ static struct quoted quote(const char *s)
 	struct quoted q;
 	size_t i;
 
-	for (i = 0; s[i] && i < QUOTE_MAX; i++) {
+	for (i = 0; i < QUOTE_MAX && s[i]; i++) {
 		unsigned char ch = s[i];
 
 		q.s[i] = ch >= 0x20 && ch < 0x7f ? ch : '?';

@@ -171,8 +171,8 @@ static void attach_usage(void)
 	       "  --no-egress             no tc egress program\n"
 	       "  --tc auto|tcx|clsact    tc attach kind (auto: tcx if the\n"
 	       "                          kernel has it, else clsact)\n"
-	       "  --max-flows N           flow table size (%u..%u,\n"
-	       "                          default %u)\n"
+	       "  --max-flows N           flow table size (%d..%d,\n"
+	       "                          default %d)\n"
 	       "  --force                 re-attach where flowstat already is\n"
 	       "  -j, --json              JSON report\n"
 	       "Examples:\n"
@@ -939,6 +939,8 @@ int do_status(int argc, char **argv)
 	rc = status_parse(argc, argv);
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
+	if (require_caps("status", false))	/* else: "not attached" */
+		return EXIT_FAIL;
 	attach_reap();
 	lock = pin_lock(false);	/* no attach or detach half done */
 	opts.netns = globals.netns;

@@ -372,9 +372,9 @@ int do_watch(int argc, char **argv)
 	int err;
 
 	err = parse_report_args(argc, argv, allowed, watch_usage, &o);
-	if (err) {
+	if (err || require_caps("watch", false)) {
 		filter_free(o.filter);
-		return err > 0 ? EXIT_OK : EXIT_USAGE;
+		return err > 0 ? EXIT_OK : err ? EXIT_USAGE : EXIT_FAIL;
 	}
 	o.collect.follow = true;
 	o.collect.age = true;

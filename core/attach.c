@@ -754,6 +754,7 @@ int attach_release(struct attach_hold *hold, const struct flowstat_meta *m)
 			err = tc_teardown((int)m->ifindex, hold->dir, m);
 			netns_return(saved);
 		}
+		/* cppcheck-suppress selfAssignment ; GNU ?: */
 		err = pin_remove_dir(hold->dir) ?: err;
 	}
 	close_fd(&hold->owner_fd);
@@ -1067,15 +1068,18 @@ int attach_stash(struct instance *inst, struct attach_stash *sh)
 	/* the hooks off; a clsact qdisc stays until the stash is dropped */
 	if (m->tc_kind == TC_KIND_TCX) {
 		err = tcx_detach(sh->stash, true);
+		/* cppcheck-suppress selfAssignment ; GNU ?: */
 		err = tcx_detach(sh->stash, false) ?: err;
 	} else if (m->tc_kind == TC_KIND_CLSACT) {
 		for (d = 0; d < 2; d++)
 			if (sh->tc_fd[d] >= 0)
+				/* cppcheck-suppress selfAssignment ; GNU ?: */
 				err = attach_clsact_detach((int)m->ifindex,
 						    d ? m->prog_id_tc_egress :
 							m->prog_id_tc_ingress,
 						    d) ?: err;
 	}
+	/* cppcheck-suppress selfAssignment ; GNU ?: */
 	err = xdp_teardown((int)m->ifindex, m) ?: err;
 	return err;
 }
@@ -1100,8 +1104,10 @@ int attach_unstash(struct attach_stash *sh)
 		if (sh->tc_fd[d] < 0)
 			continue;
 		if (m->tc_kind == TC_KIND_TCX)
+			/* cppcheck-suppress selfAssignment ; GNU ?: */
 			err = tcx_attach(&st, sh->tc_fd[d], d) ?: err;
 		else
+			/* cppcheck-suppress selfAssignment ; GNU ?: */
 			err = clsact_attach(&st, sh->tc_fd[d], d) ?: err;
 	}
 	if (sh->xdp_fd >= 0 &&

@@ -71,6 +71,11 @@ int netns_inode(const char *name, __u64 *ino)
 	struct stat st;
 	int err;
 
+	/*
+	 * Set on failure too: clang 14's analyzer does not know -errno is
+	 * non-zero after a failed stat, and saw callers read *ino unset.
+	 */
+	*ino = 0;
 	err = netns_path(name, path, sizeof(path));
 	if (err)
 		return err;

@@ -334,7 +334,7 @@ int orphan_list(bool all_netns, struct orphan **list)
 	}
 	if (d)
 		closedir(d);
-	if (err) {
+	if (err < 0) {	/* "< 0": the analyzer took a positive -errno */
 		free(acc.list);
 		return err;
 	}

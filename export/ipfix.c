@@ -340,7 +340,7 @@ static int parse_target(const char *target, char *host, size_t hostlen,
 	memcpy(host, h, n);
 	host[n] = '\0';
 	if (!p) {
-		snprintf(port, portlen, "%u", IPFIX_DEFAULT_PORT);
+		snprintf(port, portlen, "%d", IPFIX_DEFAULT_PORT);
 		return 0;
 	}
 	errno = 0;

@@ -190,7 +190,8 @@ static int parse_options(int argc, char **argv, struct gen_opts *o)
 			break;
 		case 'b':
 			err = parse_number("batch", optarg, 256, &v);
-			o->batch = v;
+			if (!err)
+				o->batch = v;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
 	make gcc clang llvm libclang-rt-dev pkg-config bpftool
+	clang-tools cppcheck
 	libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev
 	libnl-3-dev libnl-route-3-dev libncurses-dev
 	iproute2 procps ethtool tcpdump iperf3 iputils-ping tmux jq strace systemd

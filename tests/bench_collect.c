@@ -211,6 +211,7 @@ static double scan(struct collector *c, size_t *n)
 	double t0 = cpu_ns(), t;
 	int err = collector_scan(c, &s);
 
+	*n = 0;
 	t = cpu_ns() - t0;
 	if (err) {
 		fprintf(stderr, "bench_collect: scan: %s\n", strerror(-err));
@@ -264,8 +265,12 @@ int main(void)
 	ncpus = libbpf_num_possible_cpus();
 	fill_keys = calloc(FILL_CHUNK, sizeof(*fill_keys));
 	fill_vals = calloc((size_t)FILL_CHUNK * ncpus, sizeof(*fill_vals));
-	if (!in || !fill_keys || !fill_vals || !mkdtemp(lock_dir))
+	if (!in || !fill_keys || !fill_vals || !mkdtemp(lock_dir)) {
+		free(in);
+		free(fill_keys);
+		free(fill_vals);
 		return 1;
+	}
 	err = dp_open(&dp, true, false, n_flows, 0);
 	if (!err)
 		err = dp_load_xdp(&dp, false);
@@ -277,6 +282,7 @@ int main(void)
 		fprintf(stderr, "bench_collect: cannot load the data plane: "
 			"%s\n", strerror(-err));
 		remove_dir(lock_dir);
+		free(in);
 		return 1;
 	}
 	printf("collection of %u flows, %d CPUs (thread CPU time)\n",

@@ -161,8 +161,8 @@ static int run(struct inst *in, enum prog_kind p, const void *frame, int len,
 	int err = bpf_prog_test_run_opts(prog_fd(in, p), &opts);
 
 	in->ran = true;
-	if (err)
-		return -errno;
+	if (err)	/* libbpf 1.x: a negative errno */
+		return err < 0 ? err : -EIO;
 	*verdict = (int)opts.retval;
 	return 0;
 }
@@ -1050,8 +1050,10 @@ static void run_fast_shapes(struct inst *in)
 		for (bit = 0; bit < hdr * 8 && bad < 3; bit++) {
 			memcpy(x, f, len);
 			x[bit / 8] ^= 1 << (bit % 8);
-			if (slow_key(in, x, len, &kx, &one))
+			if (slow_key(in, x, len, &kx, &one)) {
 				memset(&kx, 0xff, sizeof(kx));	/* none */
+				memset(&one, 0, sizeof(one));
+			}
 			inst_reset(in);
 			run(in, P_XDP, f, len, 3, &verdict);
 			run(in, P_XDP, x, len, 1, &verdict);

@@ -388,6 +388,16 @@ static void rx_message(struct rx *c, const __u8 *p, size_t len)
 	c->nm++;
 }
 
+/* Twice is fine: rx_open closes what it opened when it fails. */
+static void rx_close(struct rx *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	free(c->r);
+	c->r = NULL;
+}
+
 static int rx_open(struct rx *c, char *target, size_t len)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
@@ -397,13 +407,15 @@ static int rx_open(struct rx *c, char *target, size_t len)
 	memset(c, 0, sizeof(*c));
 	c->r = calloc(MAX_RECS, sizeof(*c->r));
 	c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (!c->r || c->fd < 0)
-		return -1;
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (c->fd >= 0)	/* a bigger buffer where allowed */
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(c->fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    getsockname(c->fd, (struct sockaddr *)&a, &alen))
+	if (!c->r || c->fd < 0 ||
+	    bind(c->fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(c->fd, (struct sockaddr *)&a, &alen)) {
+		rx_close(c);
 		return -1;
+	}
 	snprintf(target, len, "127.0.0.1:%u", ntohs(a.sin_port));
 	return 0;
 }
@@ -416,13 +428,6 @@ static void rx_drain(struct rx *c)
 
 	while ((n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0)
 		rx_message(c, buf, (size_t)n);
-}
-
-static void rx_close(struct rx *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c->r);
 }
 
 static struct ipfix_exporter *open_to(const char *target, unsigned int mtu,

@@ -405,6 +405,9 @@ static void test_crash(void)
 
 	tl_begin("store: a folder killed at every write; recovery is exact");
 	if (!mem || !m) {
+		free(m);
+		if (mem)
+			munmap(mem, size);
 		CHECK(0, "memory");
 		tl_end();
 		return;

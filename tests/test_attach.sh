@@ -458,6 +458,16 @@ t_bad_privileges()
 	run setpriv --bounding-set=-all --inh-caps=-all --ambient-caps=-all \
 		"$FS" gc
 	expect_error $n 1 "gc: missing privileges: needs CAP_BPF" || return
+	# the readers too (status said "not attached", watch printed empty
+	# intervals, the agent served nothing); timeout: had one run on
+	local cmd
+	for cmd in status "watch --count 1" "top --bench 1" \
+		   "agent --prometheus 127.0.0.1:1"; do
+		run timeout 20 setpriv --bounding-set=-all --inh-caps=-all \
+			--ambient-caps=-all "$FS" $cmd
+		expect_error $n 1 \
+			"${cmd%% *}: missing privileges: needs CAP_BPF" || return
+	done
 	run setpriv --bounding-set=-all --inh-caps=-all --ambient-caps=-all \
 		"$FS" detach --all
 	expect_error $n 1 "needs CAP_BPF and CAP_NET_ADMIN" &&

@@ -79,6 +79,9 @@ give interfaces or --all	detach --all lo
 -d '0.05'	top -d 0.05 lo
 --idle '-5' is not a number of seconds from 0 to 31536000	top --idle -5 lo
 option needs an argument '-d'	top -d
+--bench needs a count from 1 to 1000000	top --bench -1 lo
+--bench needs a count from 1 to 1000000	top --bench 99999999999999999999 lo
+--bench needs a count from 1 to 1000000	top --bench 5x lo
 nothing to export	agent lo
 --mtu: 10 is out of range \(512\.\.65507\)	agent --mtu 10 --prometheus 127.0.0.1:9599
 'nohost' has no port	agent --ipfix nohost

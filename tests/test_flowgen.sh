@@ -457,6 +457,8 @@ proto=udp,,count count: expected key=value
 proto=udp,count=1,count=2 count: given twice
 inner_vlan=3,proto=udp inner_vlan: needs vlan=
 smac=00:11,eth=0x88b5 smac: '00:11' is not a MAC
+smac=-1:-1:-1:-1:-1:-1,eth=0x88b5 smac: '-1:-1:-1:-1:-1:-1' is not a MAC
+dmac=0:1:2:3:4:+5,eth=0x88b5 dmac: '0:1:2:3:4:+5' is not a MAC
 count=5 proto: missing
 proto=tcp,size=60,iplen=39,flags=A iplen: 39 is too small
 proto=udp,iplen=27 iplen: 27 is too small

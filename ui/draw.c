@@ -503,9 +503,11 @@ static void draw_heading(const struct view *v, const struct layout *l, int y)
 		if (c >= COL_R2 && c <= COL_RAVG)
 			snprintf(title, sizeof(title), "%s %s", col_titles[c],
 				 rate_unit(v));
-		else
+		else	/* c < COL_N (the loop): cppcheck thinks it may not be */
+			/* cppcheck-suppress arrayIndexOutOfBoundsCond */
 			snprintf(title, sizeof(title), "%s", col_titles[c]);
 		memset(cell, 0, sizeof(cell));
+		/* cppcheck-suppress arrayIndexOutOfBoundsCond ; as above */
 		cell_put(cell, 0, title, l->width[c] < 63 ? l->width[c] : 63,
 			 col_right[c], false);
 		cell[l->width[c] < 63 ? l->width[c] : 63] = '\0';

@@ -141,9 +141,12 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 				return EXIT_USAGE;
 			break;
 		case 'B':	/* make bench: time the draw path, no tty */
+			errno = 0;
 			o->bench = strtoul(optarg, &end, 10);
-			if (*end || !o->bench) {
-				log_error("top: --bench needs a count");
+			if (errno || *end || optarg[0] < '1' ||
+			    optarg[0] > '9' || o->bench > 1000000) {
+				log_error("top: --bench needs a count from 1 "
+					  "to 1000000");
 				return EXIT_USAGE;
 			}
 			break;
@@ -361,6 +364,8 @@ int do_top(int argc, char **argv)
 			  "'flowstat dump' or 'flowstat watch'");
 		return EXIT_USAGE;
 	}
+	if (require_caps("top", o.n > 0))	/* CAP_NET_ADMIN to attach */
+		return EXIT_FAIL;
 	/* signals first: Ctrl-C during the attach still detaches */
 	catch_signals();
 	if (attach_missing(&o))
