@@ -7,7 +7,7 @@ packages=(
 	make gcc clang llvm libclang-rt-dev pkg-config bpftool
 	libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev
 	libnl-3-dev libnl-route-3-dev libncurses-dev
-	iproute2 ethtool tcpdump iperf3 iputils-ping tmux jq strace systemd
+	iproute2 ethtool tcpdump iperf3 iputils-ping tmux jq strace valgrind systemd
 	prometheus curl nfdump pmacct softflowd iftop tshark python3
 )
 
