@@ -5,10 +5,10 @@
 # live view's batch mode (top --bench) and the agent (serving a scrape,
 # then SIGTERM). The caller sets FS, GEN, tmp, P (the testbed prefix),
 # CHECKER (its name), RUN (an array: what flowstat runs under, may be
-# empty), SLOW (seconds
-# to allow a start under the checker) and defines reports NAME, which
-# says whether the checker reported anything since its last call
-# (details on stdout, return 1).
+# empty), SLOW (seconds to allow a start under the checker) and defines
+# reports NAME, which says whether the checker reported anything since
+# its last call (details on stdout, return 1). Sourcing it sets the
+# traps that clean up the testbed and $tmp.
 
 source scripts/testbed
 TESTBED_PREFIX=$P
@@ -23,7 +23,10 @@ cmdrun_cleanup()
 	wait 2>/dev/null
 	"$FS" --netns "$H1" detach veth0 >/dev/null 2>&1
 	testbed_down >/dev/null 2>&1
+	rm -rf "$tmp"
 }
+trap cmdrun_cleanup EXIT
+trap 'exit 1' INT TERM HUP
 
 # cmdrun_check NAME RC WHY...: one case from the command's exit code, the
 # facts (a WHY that is not empty is a failure) and the checker's reports

@@ -21,13 +21,6 @@ CHECKER=ASan+UBSan
 RUN=()
 SLOW=30
 source tests/cmdrun.sh
-cleanup()
-{
-	cmdrun_cleanup
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
 mkdir -p "$tmp/san" "$tmp/seen"
 export ASAN_OPTIONS="log_path=$tmp/san/asan:detect_leaks=1"
 export UBSAN_OPTIONS="log_path=$tmp/san/ubsan:print_stacktrace=1:halt_on_error=1"

@@ -19,13 +19,6 @@ RUN=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect
      --log-file="$tmp/vg/%p")
 mkdir -p "$tmp/vg" "$tmp/seen"
 source tests/cmdrun.sh
-cleanup()
-{
-	cmdrun_cleanup
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
 
 # reports NAME: the errors and leaks memcheck reported since the last
 # call (-q: nothing else but its notes on bpf(2) commands it does not
