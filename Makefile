@@ -6,6 +6,8 @@
 #   make demo    testbed + generated traffic + the live view
 #   make fuzz    build, then run each libFuzzer target FUZZ_SECONDS (60)
 #   make lint    scan-build and cppcheck over the userspace C
+#   make check-asan  flowstat, flowgen and the C suites with ASan+UBSan in
+#                $(BUILD)/asan, then their tests (tests/test_asan.sh)
 #   make install / uninstall   [DESTDIR=...] [PREFIX=/usr/local]
 #   make clean   remove $(BUILD)
 #   V=1          show full commands
@@ -85,7 +87,7 @@ INSTALLED := $(SBINDIR)/flowstat $(MANDIR)/man8/flowstat.8 \
 
 PROGS := $(BUILD)/flowstat $(if $(GEN_OBJS),$(BUILD)/flowgen)
 
-.PHONY: all deps test bench demo fuzz lint install uninstall clean
+.PHONY: all deps test bench demo fuzz lint asan check-asan install uninstall clean
 # Keep the objects of the test programs (make deletes chained ones).
 .SECONDARY:
 all: $(PROGS) $(BPF_OBJS) $(TEST_BINS) $(BENCH_BINS) $(FUZZ_BINS)
@@ -181,6 +183,23 @@ lint: $(SKELS)
 		$(LINT_SRCS:%.c=$(LINT_BUILD)/obj/%.o) || s=1; \
 	printf '  %-8s %s\n' CPPCHECK "$(LINT_SRCS)" | cut -c1-78; \
 	$(CPPCHECK) $(CPPCHECK_FLAGS) $(LINT_SRCS) || s=1; exit $$s
+# make asan: flowstat, flowgen and the C suites again with ASan and UBSan
+# in $(ASAN_BUILD); check-asan runs them (tests/test_asan.sh, which
+# make test runs too). The BPF objects and skeletons are the plain
+# build's, copied with their times so the sub-make keeps them: no
+# sanitizer reaches BPF.
+ASAN_BUILD  := $(BUILD)/asan
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer \
+	       -fsanitize=address,undefined -fno-sanitize-recover=all
+asan: $(BPF_OBJS) $(SKELS)
+	$(Q)mkdir -p $(ASAN_BUILD)
+	$(Q)cp -p $(BPF_OBJS) $(SKELS) $(ASAN_BUILD)/
+	$(Q)$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
+		CFLAGS='$(ASAN_CFLAGS)' \
+		$(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(PROGS) $(TEST_BINS))
+
+check-asan: asan
+	$(Q)BUILD=$(BUILD) tests/test_asan.sh
 
 install: $(BUILD)/flowstat
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))

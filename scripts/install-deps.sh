@@ -8,7 +8,8 @@ packages=(
 	clang-tools cppcheck
 	libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev
 	libnl-3-dev libnl-route-3-dev libncurses-dev
-	iproute2 procps ethtool tcpdump iperf3 iputils-ping tmux jq strace systemd
+	iproute2 procps ethtool tcpdump iperf3 iputils-ping tmux jq strace
+	valgrind systemd
 	prometheus curl nfdump pmacct softflowd iftop tshark python3
 )
 
