@@ -9,7 +9,7 @@ packages=(
 	libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev
 	libnl-3-dev libnl-route-3-dev libncurses-dev
 	iproute2 procps ethtool tcpdump iperf3 iputils-ping tmux jq strace
-	valgrind systemd
+	valgrind systemd perl
 	prometheus curl nfdump pmacct softflowd iftop tshark python3
 )
 

@@ -50,7 +50,7 @@ unknown field 'nope'	dump --sort nope
 --top: 'abc' is not a whole number	dump --top abc
 --top: '99999999999999999999999'	dump --top 99999999999999999999999
 --count: '0' is not a whole number	watch --count 0
---interval: '0' is not a number of seconds from 0.1 to 86400	watch --interval 0
+--interval: '0' is not a number of seconds from 0.01 to 86400	watch --interval 0
 --interval: '1e9'	watch --interval 1e9
 --interval: 'nan'	watch --interval nan
 --idle: 'x' is not a number of seconds from 0 to 31536000	gc --idle x
