@@ -17,9 +17,11 @@
  * verifier inlines it (the BPF build keeps clang from merging the two
  * copies back into one call on a chosen map).
  *
- * Every frame is counted in totals first; a frame that can get no flow
- * entry is counted as untracked, so per direction and epoch:
- *   totals == sum(flows hash) + sum(pending in the cache) + untracked.
+ * Every frame is counted in totals first; a frame that sampling leaves
+ * out is counted as sampled_out, one that can get no flow entry as
+ * untracked, so per direction and epoch:
+ *   totals == sum(flows hash) + sum(pending in the cache) + untracked
+ *             + sampled_out.
  */
 #ifndef FLOWSTAT_ACCOUNT_BPF_H
 #define FLOWSTAT_ACCOUNT_BPF_H
@@ -86,6 +88,13 @@ const volatile __u32 cache_mask = FLOWSTAT_CACHE_SLOTS - 1;
  */
 const volatile __u32 ns_per_jiffy;
 
+/*
+ * 1: the instance samples (attach --sample): the rate is read from the
+ * generation word of each epoch. 0 (the default): no frame is left out,
+ * and the test costs one predictable branch on a constant.
+ */
+const volatile __u32 sampling;
+
 /* A slot whose flow has been quiet this long may be given to another. */
 #define SLOT_IDLE_NS (2 * 1000 * 1000ULL)
 
@@ -145,6 +154,8 @@ static __always_inline struct flow_totals *totals_count(const int e,
 		t->bytes = 0;
 		t->untracked_packets = 0;
 		t->untracked_bytes = 0;
+		t->sampled_out_packets = 0;
+		t->sampled_out_bytes = 0;
 		t->fast_hits = 0;
 		t->fast_tag = 0;
 		t->slow_slot = 0;
@@ -152,6 +163,28 @@ static __always_inline struct flow_totals *totals_count(const int e,
 	t->packets++;
 	t->bytes += len;
 	return t;
+}
+
+/*
+ * Sampling, before anything else looks at the frame (the fast path
+ * too): with rate N in epoch e, a frame gets a flow entry with
+ * probability 1/N, decided by a random number (not every N-th frame, so
+ * periodic traffic cannot line up with it). A frame left out is counted
+ * as sampled_out. Returns 1 when the frame is left out.
+ */
+static __always_inline int sample_out(const int e, struct flow_totals *t,
+				      __u64 len)
+{
+	__u32 rate;
+
+	if (!sampling)
+		return 0;
+	rate = *(volatile __u32 *)&ctl.sample[e];
+	if (rate <= 1 || bpf_get_prandom_u32() % rate == 0)
+		return 0;
+	t->sampled_out_packets++;
+	t->sampled_out_bytes += len;
+	return 1;
 }
 
 static __always_inline void value_add(struct flow_value *v, __u64 packets,

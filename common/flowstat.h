@@ -82,7 +82,21 @@ struct flow_value {
 
 struct flowstat_ctl {
 	__u64 gen;		/* the current generation; starts at 2 */
+	/*
+	 * Sampling (when loaded with it): 1 in sample[e] frames of epoch e,
+	 * chosen at random, get flow entries; 0 or 1: every frame. Userspace
+	 * sets the next epoch's rate before it advances gen and never
+	 * changes the rate of an epoch the data plane may be writing, so
+	 * every epoch has one rate.
+	 */
+	__u32 sample[FLOWSTAT_EPOCHS];
+	/* userspace only: the rate the next flip gives the next epoch */
+	__u32 sample_next;
+	__u32 sample_auto;	/* userspace only: 1: rate by table pressure */
 };
+
+/* --sample N: at most 1 in this many frames */
+#define FLOWSTAT_MAX_SAMPLE (1U << 20)
 
 /*
  * totals map of an epoch, indexed by enum flow_dir (per CPU). The counts
@@ -102,6 +116,8 @@ struct flow_totals {
 	__u64 bytes;
 	__u64 untracked_packets;	/* frames that got no flow entry */
 	__u64 untracked_bytes;
+	__u64 sampled_out_packets;	/* frames sampling left out */
+	__u64 sampled_out_bytes;
 	__u64 fast_hits;	/* frames counted by the fast path */
 	__u64 fast_sig[FAST_WORDS];
 	__u64 fast_mask[FAST_WORDS];

@@ -557,6 +557,7 @@ static int meta_init(struct attach_state *st, const struct attach_opts *o)
 	m->max_flows = o->max_flows;
 	m->cache_slots = o->cache_slots ? o->cache_slots :
 					  dp_default_cache_slots();
+	m->sampling = o->sample > 1 || o->sample_auto;
 	m->attached_at = time(NULL);
 	m->instance_id = new_instance_id();
 	if (o->owned) {
@@ -701,6 +702,8 @@ int iface_attach(const char *ifname, const struct attach_opts *opts,
 		err = dp_open(&st.dp, opts->ingress == HOOK_XDP,
 			      opts->ingress == HOOK_TC || opts->egress,
 			      opts->max_flows, st.meta.cache_slots);
+		if (!err && st.meta.sampling)
+			dp_set_sample(&st.dp, opts->sample, opts->sample_auto);
 		if (err)
 			report_error("attach %s: open the BPF objects: %s%s",
 				  ifname, strerror(-err),

@@ -52,6 +52,8 @@ struct flow_hist {
 	__u64 packets, bytes, ip_bytes;	/* cumulative, from the store */
 	__u64 first_seen, last_seen;	/* monotonic ns */
 	__u8 tcp_flags;
+	__u32 rate;		/* sampling rate, last counted at */
+	__u64 est_packets, est_bytes;
 	__u64 rep_packets, rep_bytes, rep_ip_bytes;	/* last reported */
 	struct rate_hist rh;
 };
@@ -333,6 +335,9 @@ static int mirror_record(struct collector *c, struct iface_state *is,
 	h->first_seen = v->first_seen;
 	h->last_seen = v->last_seen;
 	h->tcp_flags = v->tcp_flags;
+	h->rate = v->rate > 1 ? v->rate : 1;
+	h->est_packets = v->est_packets;
+	h->est_bytes = v->est_bytes;
 	if (v->state == REC_ENDED) {
 		h->ended = 1;
 		h->end_reason = v->end_reason;
@@ -409,6 +414,8 @@ static void read_counts(struct iface_state *is, struct iface_rec *ir,
 		dc->bytes = sc->bytes;
 		dc->untracked_packets = sc->untracked_packets;
 		dc->untracked_bytes = sc->untracked_bytes;
+		dc->sampled_out_packets = sc->sampled_out_packets;
+		dc->sampled_out_bytes = sc->sampled_out_bytes;
 		dc->retired_packets = sc->retired_packets;
 		dc->retired_bytes = sc->retired_bytes;
 		dc->ended_flows = sc->ended_flows;
@@ -422,6 +429,7 @@ static void read_counts(struct iface_state *is, struct iface_rec *ir,
 	}
 	ir->flow_entries = (__u32)hv->live;
 	ir->folds = hv->folds;
+	ir->sample_rate = hv->sample_rate > 1 ? hv->sample_rate : 1;
 }
 
 /* ---- links ---- */
@@ -565,6 +573,9 @@ static int build_flows(struct collector *c, struct snapshot *snap,
 		r->bytes = h->bytes;
 		r->ip_bytes = h->ip_bytes;
 		r->tcp_flags = h->tcp_flags;
+		r->sample_rate = h->rate;
+		r->est_packets = h->est_packets;
+		r->est_bytes = h->est_bytes;
 		if (!c->scans) {
 			/* the baseline: no deltas and no rates yet */
 			hist_fill(&h->rh, h->packets, h->bytes);

@@ -56,6 +56,18 @@ static int size_maps(struct bpf_map **maps, const struct dataplane *dp)
 	return err;
 }
 
+/* The generation word's sampling rates as the maps start. */
+static void set_ctl(const struct dataplane *dp, struct flowstat_ctl *ctl)
+{
+	__u32 rate = dp->sample_auto ? 1 : dp->sample;
+	int e;
+
+	for (e = 0; e < FLOWSTAT_EPOCHS; e++)
+		ctl->sample[e] = rate;
+	ctl->sample_next = rate;
+	ctl->sample_auto = dp->sample_auto;
+}
+
 /* What is fixed at load, the same in both objects. */
 static int set_xdp(struct dataplane *dp)
 {
@@ -64,6 +76,8 @@ static int set_xdp(struct dataplane *dp)
 
 	x->rodata->cache_mask = dp->cache_slots - 1;
 	x->rodata->ns_per_jiffy = dp->ns_per_jiffy;
+	x->rodata->sampling = dp->sample || dp->sample_auto;
+	set_ctl(dp, &x->data_ctl->ctl);
 	return size_maps(maps, dp);
 }
 
@@ -74,7 +88,19 @@ static int set_tc(struct dataplane *dp)
 
 	t->rodata->cache_mask = dp->cache_slots - 1;
 	t->rodata->ns_per_jiffy = dp->ns_per_jiffy;
+	t->rodata->sampling = dp->sample || dp->sample_auto;
+	set_ctl(dp, &t->data_ctl->ctl);
 	return size_maps(maps, dp);
+}
+
+void dp_set_sample(struct dataplane *dp, __u32 rate, bool sample_auto)
+{
+	dp->sample = rate;
+	dp->sample_auto = sample_auto;
+	if (dp->xdp)
+		set_xdp(dp);
+	if (dp->tc)
+		set_tc(dp);
 }
 
 int dp_open(struct dataplane *dp, bool xdp, bool tc, __u32 max_flows,
@@ -250,6 +276,7 @@ int dp_instance(const struct dataplane *dp, const char *lock_dir,
 	inst->meta.max_flows = dp->max_flows;
 	inst->meta.cache_slots = dp->cache_slots;
 	inst->meta.ns_per_jiffy = dp->ns_per_jiffy;
+	inst->meta.sampling = dp->sample || dp->sample_auto;
 	snprintf(inst->dir, sizeof(inst->dir), "%s", lock_dir);
 	for (e = 0; !err && e < FLOWSTAT_EPOCHS; e++) {
 		err = dup_fd(dp->fds[DP_FLOWS0 + e], &inst->flows_fd[e]);

@@ -28,6 +28,8 @@ struct dataplane {
 	__u32 max_flows;
 	__u32 cache_slots;
 	__u32 ns_per_jiffy;		/* 0: no fast path */
+	__u32 sample;			/* 0: no sampling; else the rate */
+	bool sample_auto;		/* the rate follows table pressure */
 	int fds[DP_MAPS];		/* borrowed from the objects */
 	int store_fd;			/* ours */
 };
@@ -42,6 +44,12 @@ __u32 dp_default_cache_slots(void);
  */
 int dp_open(struct dataplane *dp, bool xdp, bool tc, __u32 max_flows,
 	    __u32 cache_slots);
+/*
+ * Sample (before load): 1 in rate frames get flow entries; with auto,
+ * the rate starts at 1 and the folds set it (fold.h). rate 0 and no
+ * auto: no sampling, and the programs skip the test.
+ */
+void dp_set_sample(struct dataplane *dp, __u32 rate, bool sample_auto);
 /* Open the XDP object again (an attach in another mode needs a fresh
  * one), or close it. */
 int dp_reopen_xdp(struct dataplane *dp);

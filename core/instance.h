@@ -45,7 +45,7 @@ struct flowstat_meta {
 	__u8 created_clsact;	/* flowstat added the clsact qdisc */
 	__u8 owner;		/* enum owner_kind */
 	__u8 xdp_link;		/* XDP through a link (else netlink/libxdp) */
-	__u8 pad;
+	__u8 sampling;		/* loaded with sampling (rates: the ctl) */
 	__u32 max_flows;
 	__u32 cache_slots;
 	__u32 prog_id_xdp;

@@ -21,6 +21,8 @@ struct dir_counts {
 	__u64 bytes;
 	__u64 untracked_packets;
 	__u64 untracked_bytes;
+	__u64 sampled_out_packets;	/* left out by sampling */
+	__u64 sampled_out_bytes;
 	__u64 retired_packets;	/* in flows that ended */
 	__u64 retired_bytes;
 	__u64 delta_packets;	/* since the previous snapshot */
@@ -45,6 +47,7 @@ struct iface_rec {
 	double pps[FLOW_DIR_MAX][RATE_WINDOWS];	/* from totals */
 	double bps[FLOW_DIR_MAX][RATE_WINDOWS];	/* bits per second */
 	__u64 folds;		/* folds of its store so far */
+	__u32 sample_rate;	/* the latest folded epoch's rate; 1: none */
 };
 
 /* The interface's name now, or as attached when not known. */
@@ -70,7 +73,28 @@ struct flow_rec {
 	__u8 tcp_flags;
 	double pps[RATE_WINDOWS];
 	double bps[RATE_WINDOWS];
+	/*
+	 * Sampling: packets and bytes above are the frames sampled (raw);
+	 * the estimates are each epoch's raw counts times its rate. A flow
+	 * never sampled has sample_rate 1 and estimates equal to its counts.
+	 */
+	__u32 sample_rate;	/* the rate it was last counted at */
+	__u64 est_packets;
+	__u64 est_bytes;
 };
+
+/* Estimate over raw counts of a flow (1 unless sampled): for rates. */
+static inline double flow_rec_scale(const struct flow_rec *r)
+{
+	return r->packets && r->est_packets != r->packets ?
+	       (double)r->est_packets / (double)r->packets : 1.0;
+}
+
+/* The flow's counts are estimates (it was sampled). */
+static inline int flow_rec_sampled(const struct flow_rec *r)
+{
+	return r->sample_rate > 1 || r->est_packets != r->packets;
+}
 
 struct snapshot {
 	double time;		/* Unix time of the scan, seconds */

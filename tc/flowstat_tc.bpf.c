@@ -38,7 +38,7 @@ static __always_inline void tc_count(struct __sk_buff *skb, __u32 dir,
 	int slot;
 
 	t = totals_count(e, gen, dir, len);
-	if (!t)
+	if (!t || sample_out(e, t, len))
 		return;
 	/* The fast path sees only the frame: not with an offloaded tag. */
 	if (!skb->vlan_present &&

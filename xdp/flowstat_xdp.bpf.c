@@ -24,7 +24,8 @@ static __always_inline void xdp_count(struct xdp_md *ctx, const int e,
 	int slot;
 
 	t = totals_count(e, gen, FLOW_DIR_INGRESS, len);
-	if (!t || fast_count(e, gen, t, data, end, len))
+	if (!t || sample_out(e, t, len) ||
+	    fast_count(e, gen, t, data, end, len))
 		return;
 
 	parse_frame(data, end, &key, &pi);
