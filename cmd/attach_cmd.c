@@ -121,6 +121,7 @@ static void meta_json(struct json_writer *w, const struct flowstat_meta *m,
 	json_kv_bool(w, "created_clsact", m->created_clsact);
 	json_kv_u64(w, "max_flows", m->max_flows);
 	json_kv_u64(w, "cache_slots", m->cache_slots);
+	json_kv_string(w, "sampling", sampling_name(m->sampling));
 	json_kv_u64(w, "attached_at", m->attached_at);
 	json_kv_string(w, "owner", m->owner == OWNER_PROCESS ? "process" :
 							      "pins");
@@ -173,13 +174,17 @@ static void attach_usage(void)
 	       "                          kernel has it, else clsact)\n"
 	       "  --max-flows N           flow table size (%d..%d,\n"
 	       "                          default %d)\n"
+	       "  --sample N|auto         flow entries for a random 1 in N\n"
+	       "                          frames (1..%u; totals stay exact,\n"
+	       "                          flows show estimates); auto:\n"
+	       "                          only while the table is flooded\n"
 	       "  --force                 re-attach where flowstat already is\n"
 	       "  -j, --json              JSON report\n"
 	       "Examples:\n"
 	       "  flowstat attach eth0\n"
 	       "  flowstat attach --mode skb --max-flows 100000 eth0 eth1\n",
 	       FLOWSTAT_MIN_MAX_FLOWS, FLOWSTAT_MAX_MAX_FLOWS,
-	       FLOWSTAT_DEFAULT_MAX_FLOWS);
+	       FLOWSTAT_DEFAULT_MAX_FLOWS, FLOWSTAT_MAX_SAMPLE);
 }
 
 static int parse_word(const char *arg, const char *const *words, int n)
@@ -209,6 +214,30 @@ static int parse_max_flows(const char *arg, __u32 *out)
 	return 0;
 }
 
+/* --sample N|auto: N from 1 (every frame) to FLOWSTAT_MAX_SAMPLE. */
+static int parse_sample(const char *arg, struct attach_opts *o)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!strcmp(arg, "auto")) {
+		o->sample_auto = true;
+		o->sample = 0;
+		return 0;
+	}
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || arg[0] == '+' ||
+	    v < 1 || v > FLOWSTAT_MAX_SAMPLE) {
+		log_error("attach: --sample %s: want auto or 1..%u", arg,
+			  FLOWSTAT_MAX_SAMPLE);
+		return -ERANGE;
+	}
+	o->sample = v;
+	o->sample_auto = false;
+	return 0;
+}
+
 /* 0 to go on, else the exit code (-1 for a clean --help exit). */
 static int attach_parse(int argc, char **argv, struct attach_args *a)
 {
@@ -221,6 +250,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		{ "no-egress", no_argument, NULL, 'E' },
 		{ "tc", required_argument, NULL, 't' },
 		{ "max-flows", required_argument, NULL, 'M' },
+		{ "sample", required_argument, NULL, 'S' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -232,7 +262,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		.max_flows = FLOWSTAT_DEFAULT_MAX_FLOWS,
 		.netns = globals.netns };
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:i:Et:M:fjh", opts,
+	while ((c = getopt_long(argc, argv, ":m:i:Et:M:S:fjh", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -259,6 +289,10 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 			break;
 		case 'M':
 			if (parse_max_flows(optarg, &a->opts.max_flows))
+				return EXIT_USAGE;
+			break;
+		case 'S':
+			if (parse_sample(optarg, &a->opts))
 				return EXIT_USAGE;
 			break;
 		case 'f': a->force = true; break;

@@ -557,7 +557,8 @@ static int meta_init(struct attach_state *st, const struct attach_opts *o)
 	m->max_flows = o->max_flows;
 	m->cache_slots = o->cache_slots ? o->cache_slots :
 					  dp_default_cache_slots();
-	m->sampling = o->sample > 1 || o->sample_auto;
+	m->sampling = o->sample_auto ? SAMPLING_AUTO :
+		      o->sample > 1 ? SAMPLING_FIXED : SAMPLING_OFF;
 	m->attached_at = time(NULL);
 	m->instance_id = new_instance_id();
 	if (o->owned) {

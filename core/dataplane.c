@@ -276,7 +276,8 @@ int dp_instance(const struct dataplane *dp, const char *lock_dir,
 	inst->meta.max_flows = dp->max_flows;
 	inst->meta.cache_slots = dp->cache_slots;
 	inst->meta.ns_per_jiffy = dp->ns_per_jiffy;
-	inst->meta.sampling = dp->sample || dp->sample_auto;
+	inst->meta.sampling = dp->sample_auto ? SAMPLING_AUTO :
+			      dp->sample ? SAMPLING_FIXED : SAMPLING_OFF;
 	snprintf(inst->dir, sizeof(inst->dir), "%s", lock_dir);
 	for (e = 0; !err && e < FLOWSTAT_EPOCHS; e++) {
 		err = dup_fd(dp->fds[DP_FLOWS0 + e], &inst->flows_fd[e]);

@@ -23,6 +23,15 @@ enum hook_kind { HOOK_NONE = 0, HOOK_XDP = 1, HOOK_TC = 2 };
 enum xdp_kind { XDP_KIND_NONE = 0, XDP_KIND_NATIVE = 1, XDP_KIND_SKB = 2 };
 enum tc_kind { TC_KIND_NONE = 0, TC_KIND_TCX = 1, TC_KIND_CLSACT = 2 };
 
+/* attach --sample: none, N (fixed) or auto (the folds set the rate). */
+enum sampling_kind { SAMPLING_OFF = 0, SAMPLING_FIXED = 1, SAMPLING_AUTO = 2 };
+
+static inline const char *sampling_name(__u8 kind)
+{
+	return kind == SAMPLING_AUTO ? "auto" :
+	       kind == SAMPLING_FIXED ? "fixed" : "off";
+}
+
 /*
  * Who keeps the hooks: a persistent attach leaves them to the kernel and
  * its pins; a process (the live view, the agent) holds them as links
@@ -45,7 +54,7 @@ struct flowstat_meta {
 	__u8 created_clsact;	/* flowstat added the clsact qdisc */
 	__u8 owner;		/* enum owner_kind */
 	__u8 xdp_link;		/* XDP through a link (else netlink/libxdp) */
-	__u8 sampling;		/* loaded with sampling (rates: the ctl) */
+	__u8 sampling;		/* enum sampling_kind (rates: the ctl) */
 	__u32 max_flows;
 	__u32 cache_slots;
 	__u32 prog_id_xdp;

@@ -83,17 +83,31 @@ struct flow_rec {
 	__u64 est_bytes;
 };
 
-/* Estimate over raw counts of a flow (1 unless sampled): for rates. */
-static inline double flow_rec_scale(const struct flow_rec *r)
-{
-	return r->packets && r->est_packets != r->packets ?
-	       (double)r->est_packets / (double)r->packets : 1.0;
-}
-
-/* The flow's counts are estimates (it was sampled). */
+/*
+ * The flow's counts are estimates: it was sampled in some epoch. (A
+ * flow_rec made without estimates, est 0, counts as not sampled.)
+ */
 static inline int flow_rec_sampled(const struct flow_rec *r)
 {
-	return r->sample_rate > 1 || r->est_packets != r->packets;
+	return r->sample_rate > 1 || r->est_packets > r->packets;
+}
+
+/* Estimates, or the counts themselves when not sampled. */
+static inline __u64 flow_est_packets(const struct flow_rec *r)
+{
+	return flow_rec_sampled(r) ? r->est_packets : r->packets;
+}
+
+static inline __u64 flow_est_bytes(const struct flow_rec *r)
+{
+	return flow_rec_sampled(r) ? r->est_bytes : r->bytes;
+}
+
+/* Estimate over raw counts (1 unless sampled): to scale rates. */
+static inline double flow_rec_scale(const struct flow_rec *r)
+{
+	return flow_rec_sampled(r) && r->packets ?
+	       (double)r->est_packets / (double)r->packets : 1.0;
 }
 
 struct snapshot {
