@@ -564,6 +564,8 @@ static void prom_fill_iface(struct prom_iface *p, const struct iface_rec *r)
 		p->dir[d].bytes = c->bytes;
 		p->dir[d].untracked_packets = c->untracked_packets;
 		p->dir[d].untracked_bytes = c->untracked_bytes;
+		p->dir[d].sampled_out_packets = c->sampled_out_packets;
+		p->dir[d].sampled_out_bytes = c->sampled_out_bytes;
 		p->dir[d].retired_packets = c->retired_packets;
 		p->dir[d].retired_bytes = c->retired_bytes;
 		p->dir[d].ended_flows = c->ended_flows;
@@ -573,6 +575,7 @@ static void prom_fill_iface(struct prom_iface *p, const struct iface_rec *r)
 	p->active_flows = r->flow_entries;
 	p->max_flows = r->meta.max_flows;
 	p->folds = r->folds;
+	p->sampling_rate = r->sample_rate > 1 ? r->sample_rate : 1;
 	p->has_kernel = r->kernel_valid;
 	p->kernel.rx_packets = r->kernel_rx_packets;
 	p->kernel.rx_bytes = r->kernel_rx_bytes;

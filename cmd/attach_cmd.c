@@ -713,6 +713,8 @@ static void counts_json(struct json_writer *w, const struct dir_counts *d)
 	json_kv_u64(w, "bytes", d->bytes);
 	json_kv_u64(w, "untracked_packets", d->untracked_packets);
 	json_kv_u64(w, "untracked_bytes", d->untracked_bytes);
+	json_kv_u64(w, "sampled_out_packets", d->sampled_out_packets);
+	json_kv_u64(w, "sampled_out_bytes", d->sampled_out_bytes);
 	json_kv_u64(w, "retired_packets", d->retired_packets);
 	json_kv_u64(w, "retired_bytes", d->retired_bytes);
 	json_kv_u64(w, "ended_flows", d->ended_flows);
@@ -841,7 +843,15 @@ static void status_text_one(const struct iface_rec *r)
 		       (unsigned long long)d->bytes,
 		       (unsigned long long)d->untracked_packets,
 		       (unsigned long long)d->untracked_bytes);
+		if (m->sampling)
+			printf("  %-8s sampled out %llu packets %llu bytes\n",
+			       "", (unsigned long long)d->sampled_out_packets,
+			       (unsigned long long)d->sampled_out_bytes);
 	}
+	if (m->sampling)
+		printf("  sampling %s, 1 in %u frames now\n",
+		       sampling_name(m->sampling),
+		       r->sample_rate > 1 ? r->sample_rate : 1);
 	printf("  aged     %llu flows ended (%llu packets), %llu folds; "
 	       "fast path %s\n",
 	       (unsigned long long)(r->dir[0].ended_flows +

@@ -54,6 +54,7 @@ struct flow_hist {
 	__u8 tcp_flags;
 	__u32 rate;		/* sampling rate, last counted at */
 	__u64 est_packets, est_bytes;
+	__u64 rep_est_packets, rep_est_bytes;	/* last reported */
 	__u64 rep_packets, rep_bytes, rep_ip_bytes;	/* last reported */
 	struct rate_hist rh;
 };
@@ -582,7 +583,13 @@ static int build_flows(struct collector *c, struct snapshot *snap,
 			h->rep_packets = h->packets;
 			h->rep_bytes = h->bytes;
 			h->rep_ip_bytes = h->ip_bytes;
+			h->rep_est_packets = h->est_packets;
+			h->rep_est_bytes = h->est_bytes;
 		}
+		r->delta_est_packets = h->est_packets - h->rep_est_packets;
+		r->delta_est_bytes = h->est_bytes - h->rep_est_bytes;
+		h->rep_est_packets = h->est_packets;
+		h->rep_est_bytes = h->est_bytes;
 		r->delta_packets = h->packets - h->rep_packets;
 		r->delta_bytes = h->bytes - h->rep_bytes;
 		r->delta_ip_bytes = h->ip_bytes - h->rep_ip_bytes;

@@ -81,6 +81,8 @@ struct flow_rec {
 	__u32 sample_rate;	/* the rate it was last counted at */
 	__u64 est_packets;
 	__u64 est_bytes;
+	__u64 delta_est_packets;	/* since the previous snapshot */
+	__u64 delta_est_bytes;
 };
 
 /*
