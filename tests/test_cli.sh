@@ -71,6 +71,14 @@ bad --tc 'foo'	attach --tc foo lo
 --max-flows -5 out of range	attach --max-flows -5 lo
 --max-flows 0 out of range \(16\.\.16777216\)	attach --max-flows 0 lo
 --max-flows 99999999999999 out of range	attach --max-flows 99999999999999 lo
+--sample 0: want auto or 1\.\.1048576	attach --sample 0 lo
+--sample -1: want auto or 1\.\.1048576	attach --sample -1 lo
+--sample abc: want auto or	attach --sample abc lo
+--sample 10x: want auto or	attach --sample 10x lo
+--sample 1048577: want auto or	attach --sample 1048577 lo
+--sample 99999999999999999999: want auto or	attach --sample 99999999999999999999 lo
+--sample AUTO: want auto or	attach --sample AUTO lo
+option needs an argument	attach lo --sample
 option needs an argument '--mode'	attach --mode
 unknown option '--bogus'	attach --bogus lo
 give interfaces or --all	detach
