@@ -53,6 +53,7 @@ static void usage(FILE *out)
 		"  flowstat attach eth0                  XDP in, tc out\n"
 		"  flowstat attach --mode skb --max-flows 100000 eth0 eth1\n"
 		"  flowstat attach --ingress tc --no-egress eth0\n"
+		"  flowstat attach --sample auto eth0   sample under floods\n"
 		"  flowstat status --json\n"
 		"  flowstat dump --json eth0\n"
 		"  flowstat eth0                         live view\n"
