@@ -801,6 +801,8 @@ static void status_json(const struct snapshot *s, const struct orphans *o)
 		json_kv_bool(&w, "up", r->up);
 		json_kv_u64(&w, "folds", r->folds);
 		json_kv_u64(&w, "flow_entries", r->flow_entries);
+		json_kv_u64(&w, "sampling_rate",
+			    r->sample_rate > 1 ? r->sample_rate : 1);
 		json_key(&w, "counters");
 		json_object_start(&w);
 		for (d = 0; d < FLOW_DIR_MAX; d++) {
