@@ -7,6 +7,8 @@
 # and watch say the rate and mark estimates. --sample auto under a
 # new-flow flood with a small table: while watch runs (the collector
 # that folds), the rate goes up during the flood and back to 1 after it.
+# The agent's IPFIX under --sample 10: nfcapd learns the selector and
+# nfdump shows each flow scaled by 10, within 5 sd of what was sent.
 set -u
 cd "$(dirname "$0")/.."
 source tests/lib.sh
@@ -15,10 +17,11 @@ tmp=$(mktemp -d)
 pids=()
 
 need_built "$FS" "$GEN"
-need_tools jq
+need_tools jq nfcapd nfdump
 cp "$FS" "$tmp/flowstat" && FS=$tmp/flowstat
 source scripts/testbed
 source tests/nslib.sh	# INVARIANT
+source tests/peers.sh	# nfcapd
 TESTBED_PREFIX=$P
 H0=$(testbed_ns h0)
 H1=$(testbed_ns h1)
@@ -157,6 +160,49 @@ t_auto()
 	if [ -n "$why" ]; then fail $n "$why"; else ok $n; fi
 }
 
+t_ipfix_nfdump()
+{
+	local n=sample_10_ipfix_nfdump_scales_by_the_rate
+	local port apid why="" lines z
+	attach --sample 10 || { fail $n "attach"; return; }
+	port=$(free_port)
+	peer_nfcapd_start "$tmp/nf" "$port" flowstat ||
+		{ fail $n "nfcapd"; return; }
+	"$FS" --netns "$H1" agent --ipfix "127.0.0.1:$port" \
+		--active-timeout 1 veth0 2>"$tmp/agent.err" &
+	apid=$!
+	pids+=("$apid")
+	"$GEN" --netns "$H0" --dev veth1 --json \
+		proto=udp,src=192.0.2.1,dst=198.51.100.5,sport=3000,dport=53,count=100000,flows=2 \
+		>"$tmp/gen.json" 2>"$tmp/gen.err" ||
+		why="flowgen: $(cat "$tmp/gen.err")"
+	# SIGINT: every flow gets its last record
+	kill -INT "$apid" 2>/dev/null
+	wait "$apid" 2>/dev/null
+	peer_nfcapd_stop "$port" || why=${why:-"nfcapd did not stop"}
+	# per source port: packets as nfdump scaled them
+	lines=$(for f in "$tmp"/nf/nfcapd.2*; do
+			[ -f "$f" ] && nfdump -r "$f" -q -N \
+				-o 'fmt:%sp %pkt' 'dst host 198.51.100.5'
+		done | awk '{ p[$1] += $2 } END { for (k in p) print k, p[k] }' |
+		sort)
+	echo "# nfdump: $(echo $lines)"
+	z=$(echo "$lines" | awk '{ d = $2 - 50000; if (d < 0) d = -d;
+		z = d / (10 * sqrt(50000 * 0.1 * 0.9)); if (z > m) m = z }
+		END { print m + 0 }')
+	if [ -n "$why" ]; then
+		:
+	elif ! grep -q 'sampler id: 10, algorithm: 4, packet interval: 1, packet space: 9' \
+		"$tmp/nf.log"; then
+		why="nfcapd learnt no selector: $(cat "$tmp/nf.log")"
+	elif [ "$(echo "$lines" | wc -l)" != 2 ] ||
+	     echo "$lines" | awk '$2 % 10 { bad = 1 } END { exit !bad }' ||
+	     ! awk -v z="$z" 'BEGIN { exit !(z <= 5) }'; then
+		why="nfdump's flows (port packets): $lines; |z| $z"
+	fi
+	if [ -n "$why" ]; then fail $n "$why"; else ok $n; fi
+}
+
 if ! testbed_up >/dev/null; then
 	echo "not ok - testbed up"
 	exit 1
@@ -164,4 +210,5 @@ fi
 failed=0
 t_fixed
 t_auto
+t_ipfix_nfdump
 exit $failed
