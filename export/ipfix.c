@@ -279,6 +279,7 @@ struct msg {
 	size_t set_off;		/* the open data set's header; 0: none */
 	__u16 set_id;
 	__u32 records;
+	__u32 options_records;	/* selector records: data records too */
 	int has_templates;
 	__u32 selectors[MSG_SELECTORS];
 	int n_selectors;
@@ -289,6 +290,7 @@ static void msg_start(struct msg *m)
 	m->len = IPFIX_HEADER_LEN;
 	m->set_off = 0;
 	m->records = 0;
+	m->options_records = 0;
 	m->has_templates = 0;
 	m->n_selectors = 0;
 }
@@ -318,11 +320,14 @@ static int msg_add_templates(struct msg *m)
 }
 
 /* Octets the message needs to describe the selector of rate before a
- * record: 0 when it did already. */
+ * record: 0 when it did already, or for rate 1 (not sampled: no
+ * selector record, so an export without sampling sends none). */
 static size_t selector_need(const struct msg *m, __u32 rate)
 {
 	int i;
 
+	if (rate <= 1)
+		return 0;
 	for (i = 0; i < m->n_selectors; i++)
 		if (m->selectors[i] == rate)
 			return 0;
@@ -334,6 +339,7 @@ static void msg_add_selector(struct msg *m, __u32 domain, __u32 rate)
 	msg_close_set(m);
 	encode_selector(m->buf + m->len, domain, rate);
 	m->len += IPFIX_SELECTOR_SET_LEN;
+	m->options_records++;
 	if (m->n_selectors < MSG_SELECTORS)
 		m->selectors[m->n_selectors++] = rate;
 	else	/* more rates than that in one message: rare, forget one */
@@ -658,7 +664,13 @@ static int domain_send(struct ipfix_exporter *x, struct domain *d,
 		x->stats.records_lost += m->records;
 		x->last_error = rc;
 	}
-	d->seq += m->records;
+	/*
+	 * RFC 7011 3.1 counts every data record, options records too (as
+	 * pmacct and Wireshark do); nfdump 1.7.1 counts flow records only,
+	 * so under sampling it reports a sequence failure per selector
+	 * record. Without sampling no selector record is sent.
+	 */
+	d->seq += m->records + m->options_records;
 	m->len = 0;
 	return rc;
 }

@@ -17,7 +17,8 @@
  *   samplingInterval(34) N; samplingPacketInterval(305) 1 and
  *   samplingPacketSpace(306) N - 1; the layout nfdump 1.7.1 scales by,
  *   see ipfix.c): a message carries the selector records of the rates
- *   its records name, before them. Rate 1 is selector 1: not sampled. tcpControlBits is sent with reduced-size encoding, 1
+ *   its records name, before them. Rate 1 is selector 1: not sampled,
+ *   and never described. tcpControlBits is sent with reduced-size encoding, 1
  *   octet (RFC 7011 6.2): the data plane keeps 8 flag bits, and pmacct
  *   1.7.7 reads the element only when it is 1 octet (nfdump reads both).
  *   vlanId(58) carries the outer tag, dot1qCustomerVlanId(245) the
@@ -33,7 +34,11 @@
  *   buffer, filled up to opts.mtu octets (the UDP payload), and sent when
  *   the next record would not fit, or by ipfix_flush(). Its sequence
  *   number counts the data records of that domain before the message
- *   (RFC 7011 3.1): templates do not count.
+ *   (RFC 7011 3.1): templates do not count; selector (options) records
+ *   do, as RFC 7011 says, pmacct and Wireshark expect (nfdump 1.7.1
+ *   counts flow records only, and reports a sequence failure for each
+ *   selector record: only under sampling, as only sampled records have
+ *   one).
  *
  * Templates
  *   A domain's templates go out at the start of its first message, then

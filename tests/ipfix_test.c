@@ -95,17 +95,10 @@ static const __u8 options_want[] = {
  * ifindex 5.
  */
 static const __u8 message_want[] = {
-	0x00, 0x0a, 0x00, 0xe8,		/* version 10, length 232 */
+	0x00, 0x0a, 0x00, 0xce,		/* version 10, length 206 */
 	0x65, 0x53, 0xf1, 0x00,		/* export time 1700000000 */
 	0x00, 0x00, 0x00, 0x2a,		/* sequence 42 */
 	0x00, 0x00, 0x00, 0x07,		/* observation domain 7 */
-	0x01, 0x02, 0x00, 0x1a,		/* set 258 (selector), length 26 */
-	0x00, 0x00, 0x00, 0x07,		/* domain 7 */
-	0x00, 0x00, 0x00, 0x01,		/* selector 1: not sampled */
-	0x00, 0x04,			/* uniform probabilistic */
-	0x00, 0x00, 0x00, 0x01,		/* samplingInterval 1 */
-	0x00, 0x00, 0x00, 0x01,		/* packet interval 1 */
-	0x00, 0x00, 0x00, 0x00,		/* packet space 0 */
 	0x01, 0x00, 0x00, 0x53,		/* set 256, length 83 */
 	0xc0, 0x00, 0x02, 0x01,		/* 192.0.2.1 */
 	0xc6, 0x33, 0x64, 0x02,		/* 198.51.100.2 */
@@ -246,14 +239,15 @@ static void test_encoders(void)
 				      1700000000, 0, f, 2), 0);
 	tl_end();
 
-	tl_begin("encode: a sampled record names its rate; each rate's "
-		 "selector comes before its first record, once a message");
+	tl_begin("encode: a sampled record names its rate; its selector "
+		 "comes before its first record, once a message; rate 1 has "
+		 "none");
 	the_two_flows(f);
 	f[0].sample_rate = 10;
 	f[2] = f[0];
 	n = ipfix_encode_message(buf, sizeof(buf), 7, 42, 1700000000, 0, f, 3);
-	/* selector 10, set 256 (f0), selector 1, set 257 (f1), set 256 (f2) */
-	CHECK_EQ(n, 16 + 2 * IPFIX_SELECTOR_SET_LEN +
+	/* selector 10, set 256 (f0), set 257 (f1), set 256 (f2) */
+	CHECK_EQ(n, 16 + IPFIX_SELECTOR_SET_LEN +
 		    3 * IPFIX_SET_HEADER_LEN + 2 * IPFIX_RECORD_V4_LEN +
 		    IPFIX_RECORD_V6_LEN);
 	CHECK_EQ(get_be(buf + 16, 2), IPFIX_TEMPLATE_SELECTOR);
