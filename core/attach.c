@@ -599,6 +599,8 @@ static int attach_rest(struct attach_state *st, const struct attach_opts *o)
 
 	report_lib_reset();
 	if (o->ingress == HOOK_TC || o->egress)
+		err = dp_want_tc(&st->dp, o->ingress == HOOK_TC, o->egress);
+	if (!err && (o->ingress == HOOK_TC || o->egress))
 		err = dp_load_tc(&st->dp);
 	if (!err && o->ingress == HOOK_TC) {
 		step = "tc ingress";

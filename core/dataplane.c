@@ -175,6 +175,18 @@ int dp_load_xdp(struct dataplane *dp, bool loaded)
 	return err;
 }
 
+int dp_want_tc(struct dataplane *dp, bool ingress, bool egress)
+{
+	int err;
+
+	if (!dp->tc)
+		return -EINVAL;
+	err = bpf_program__set_autoload(dp->tc->progs.flowstat_tc_ingress,
+					ingress);
+	return err ? err : bpf_program__set_autoload(
+				   dp->tc->progs.flowstat_tc_egress, egress);
+}
+
 int dp_load_tc(struct dataplane *dp)
 {
 	struct bpf_map *maps[DP_MAPS] = OBJ_MAPS(dp->tc);
@@ -235,13 +247,16 @@ int dp_pin(struct dataplane *dp, const char *dir)
 
 int dp_prog_fd(const struct dataplane *dp, int which)
 {
+	int fd;
+
 	if (which == 0)
 		return dp->xdp ? bpf_program__fd(dp->xdp->progs.flowstat_xdp) :
 				 -1;
 	if (!dp->tc)
 		return -1;
-	return bpf_program__fd(which == 1 ? dp->tc->progs.flowstat_tc_ingress :
-					    dp->tc->progs.flowstat_tc_egress);
+	fd = bpf_program__fd(which == 1 ? dp->tc->progs.flowstat_tc_ingress :
+					  dp->tc->progs.flowstat_tc_egress);
+	return fd < 0 ? -1 : fd;
 }
 
 void dp_close(struct dataplane *dp)

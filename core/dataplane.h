@@ -56,6 +56,11 @@ int dp_reopen_xdp(struct dataplane *dp);
 void dp_close_xdp(struct dataplane *dp);
 /* Load the XDP object (unless libxdp did) and take its map fds. */
 int dp_load_xdp(struct dataplane *dp, bool loaded);
+/*
+ * Load only the tc programs that will be attached (each one costs the
+ * verifier a few hundred ms); by default both are. Before dp_load_tc().
+ */
+int dp_want_tc(struct dataplane *dp, bool ingress, bool egress);
 /* Load the tc object on the XDP object's maps, if there is one. */
 int dp_load_tc(struct dataplane *dp);
 /* Make the instance's store, formatted for max_flows. */

@@ -12,19 +12,27 @@
 /* Enough for two tags, IPv6 with a chain of extension headers, TCP. */
 #define PULL_LEN 256
 
-static __always_inline void tc_parse(struct __sk_buff *skb,
-				     struct flow_key *key,
-				     struct parse_info *pi)
+/*
+ * A global function: the verifier checks the parser once, on its own,
+ * and the caller goes on from one state instead of from every path
+ * through it, in both epochs' copies (see xdp/flowstat_xdp.bpf.c).
+ */
+__attribute__((noinline)) int tc_parse(struct __sk_buff *skb,
+				       struct flow_key *key,
+				       struct parse_info *pi)
 {
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
 
+	if (!key || !pi)
+		return 0;
 	if (skb->vlan_present) {
 		/* The stack took the outer tag out of the frame. */
 		key->vlan = skb->vlan_tci & 0x0fff;
 		key->flags = FLOW_F_VLAN;
 	}
 	parse_frame(data, end, key, pi);
+	return 0;
 }
 
 static __always_inline void tc_count(struct __sk_buff *skb, __u32 dir,

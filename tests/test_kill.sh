@@ -50,6 +50,9 @@
 # (exec_attach_under_ip_netns_exec_here), so the exec series run in a
 # PID namespace whose PID 1 (a process of this suite, in a copy of the
 # host's mount namespace) can be, as on a host where /proc/1 is readable.
+# Entering a mount namespace (nsenter -m) sets the root to that
+# namespace's, the host's / under a chroot; nsenter -r keeps the target's
+# root (the chroot's), so the suite runs in a chroot as on the host.
 #
 # KILL_WAYS, KILL_CMDS, KILL_CLASSES (default "exec netns", "attach detach
 # top", "bpf netlink mount") run a part; FULL_EVERY sets the period;
@@ -244,7 +247,7 @@ way_init()
 	WAY=$1
 	if [ "$WAY" = exec ]; then
 		NSX=$H1 SND=veth1
-		PRE=(nsenter -t "$EXEC_PID" -m -p -- ip netns exec "$NSX")
+		PRE=(nsenter -t "$EXEC_PID" -m -p -r -- ip netns exec "$NSX")
 		FSA=("$FS")
 		ROOTP=$ROOT
 	else
@@ -715,7 +718,7 @@ mount_enter()
 {
 	if [ "$WAY" = netns ]; then
 		holder_start -p "$UMOUNT_BPFFS" || return 1
-		PRE=(nsenter -t "$HP" -m -p --)
+		PRE=(nsenter -t "$HP" -m -p -r --)
 		KPRE=("${PRE[@]}")
 		ROOTP=/proc/$HP/root$ROOT
 	else
