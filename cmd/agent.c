@@ -564,6 +564,8 @@ static void prom_fill_iface(struct prom_iface *p, const struct iface_rec *r)
 		p->dir[d].bytes = c->bytes;
 		p->dir[d].untracked_packets = c->untracked_packets;
 		p->dir[d].untracked_bytes = c->untracked_bytes;
+		p->dir[d].unmatched_packets = c->unmatched_packets;
+		p->dir[d].unmatched_bytes = c->unmatched_bytes;
 		p->dir[d].retired_packets = c->retired_packets;
 		p->dir[d].retired_bytes = c->retired_bytes;
 		p->dir[d].ended_flows = c->ended_flows;

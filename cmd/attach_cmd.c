@@ -679,6 +679,8 @@ static void counts_json(struct json_writer *w, const struct dir_counts *d)
 	json_kv_u64(w, "bytes", d->bytes);
 	json_kv_u64(w, "untracked_packets", d->untracked_packets);
 	json_kv_u64(w, "untracked_bytes", d->untracked_bytes);
+	json_kv_u64(w, "unmatched_packets", d->unmatched_packets);
+	json_kv_u64(w, "unmatched_bytes", d->unmatched_bytes);
 	json_kv_u64(w, "retired_packets", d->retired_packets);
 	json_kv_u64(w, "retired_bytes", d->retired_bytes);
 	json_kv_u64(w, "ended_flows", d->ended_flows);
@@ -765,6 +767,10 @@ static void status_json(const struct snapshot *s, const struct orphans *o)
 		json_kv_bool(&w, "up", r->up);
 		json_kv_u64(&w, "folds", r->folds);
 		json_kv_u64(&w, "flow_entries", r->flow_entries);
+		if (r->match[0])
+			json_kv_string(&w, "match", r->match);
+		else
+			json_kv_null(&w, "match");
 		json_key(&w, "counters");
 		json_object_start(&w);
 		for (d = 0; d < FLOW_DIR_MAX; d++) {
@@ -799,14 +805,22 @@ static void status_text_one(const struct iface_rec *r)
 	}
 	printf("  flows    %u / %u entries (cache %u slots per CPU)\n",
 	       r->flow_entries, m->max_flows, m->cache_slots);
+	printf("  match    %s\n", r->match[0] ? r->match : "none (every frame)");
 	for (i = 0; i < FLOW_DIR_MAX; i++) {
+		char unm[80] = "";
+
 		d = &r->dir[i];
+		if (r->match[0] || d->unmatched_packets)
+			snprintf(unm, sizeof(unm), ", unmatched %llu packets "
+				 "%llu bytes",
+				 (unsigned long long)d->unmatched_packets,
+				 (unsigned long long)d->unmatched_bytes);
 		printf("  %-8s %llu packets %llu bytes, untracked %llu packets "
-		       "%llu bytes\n", dir_names[i],
+		       "%llu bytes%s\n", dir_names[i],
 		       (unsigned long long)d->packets,
 		       (unsigned long long)d->bytes,
 		       (unsigned long long)d->untracked_packets,
-		       (unsigned long long)d->untracked_bytes);
+		       (unsigned long long)d->untracked_bytes, unm);
 	}
 	printf("  aged     %llu flows ended (%llu packets), %llu folds; "
 	       "fast path %s\n",

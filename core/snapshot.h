@@ -21,6 +21,8 @@ struct dir_counts {
 	__u64 bytes;
 	__u64 untracked_packets;
 	__u64 untracked_bytes;
+	__u64 unmatched_packets;	/* left out by the match expression */
+	__u64 unmatched_bytes;
 	__u64 retired_packets;	/* in flows that ended */
 	__u64 retired_bytes;
 	__u64 delta_packets;	/* since the previous snapshot */
@@ -45,6 +47,7 @@ struct iface_rec {
 	double pps[FLOW_DIR_MAX][RATE_WINDOWS];	/* from totals */
 	double bps[FLOW_DIR_MAX][RATE_WINDOWS];	/* bits per second */
 	__u64 folds;		/* folds of its store so far */
+	char match[MATCH_TEXT_MAX];	/* the match expression; "": none */
 };
 
 /* The interface's name now, or as attached when not known. */

@@ -36,7 +36,7 @@
 #include "flowstat.h"
 
 #define STORE_MAGIC 0x31726f7473776c66ULL	/* "flwstor1" */
-#define STORE_VERSION 3
+#define STORE_VERSION 4
 #define STORE_READERS 32
 #define STORE_PAGE 4096
 #define STORE_JOURNAL_BYTES (1 << 20)	/* see journal_seq */
@@ -59,6 +59,8 @@ struct store_counts {
 	__u64 bytes;
 	__u64 untracked_packets;	/* in no flow: tables full */
 	__u64 untracked_bytes;
+	__u64 unmatched_packets;	/* left out by the match expression */
+	__u64 unmatched_bytes;
 	__u64 retired_packets;	/* in flows that ended */
 	__u64 retired_bytes;
 	__u64 ended_flows;	/* flows that ended */

@@ -22,6 +22,7 @@ struct prom_dir {
 	__u64 untracked_packets, untracked_bytes; /* no flow entry to be had */
 	__u64 retired_packets, retired_bytes;	/* of flows aged out */
 	__u64 ended_flows;			/* flows aged out */
+	__u64 unmatched_packets, unmatched_bytes; /* left out by --match */
 };
 
 /* The kernel's own counters of the interface (rtnl link stats). */

@@ -41,6 +41,7 @@ struct inst {
 /* The counts of one direction since the last reset. */
 struct totals {
 	__u64 packets, bytes, untracked_packets, untracked_bytes, fast_hits;
+	__u64 unmatched_packets, unmatched_bytes;
 };
 
 struct got {
@@ -258,6 +259,8 @@ static struct totals read_totals(struct inst *in, __u32 dir)
 	t.bytes = c->bytes - b->bytes;
 	t.untracked_packets = c->untracked_packets - b->untracked_packets;
 	t.untracked_bytes = c->untracked_bytes - b->untracked_bytes;
+	t.unmatched_packets = c->unmatched_packets - b->unmatched_packets;
+	t.unmatched_bytes = c->unmatched_bytes - b->unmatched_bytes;
 	t.fast_hits = c->fast_hits - b->fast_hits;
 	return t;
 }
@@ -290,11 +293,13 @@ static void check_invariant(struct inst *in, struct got *g, int n)
 				p += g[i].packets;
 				b += g[i].bytes;
 			}
-		CHECK(t.packets == p + t.untracked_packets &&
-		      t.bytes == b + t.untracked_bytes,
-		      "dir %u: totals %llu/%llu != flows %llu/%llu + untracked %llu/%llu",
+		CHECK(t.packets == p + t.untracked_packets +
+				   t.unmatched_packets &&
+		      t.bytes == b + t.untracked_bytes + t.unmatched_bytes,
+		      "dir %u: totals %llu/%llu != flows %llu/%llu + untracked %llu/%llu + unmatched %llu/%llu",
 		      dir, t.packets, t.bytes, p, b, t.untracked_packets,
-		      t.untracked_bytes);
+		      t.untracked_bytes, t.unmatched_packets,
+		      t.unmatched_bytes);
 	}
 }
 

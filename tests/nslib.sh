@@ -8,9 +8,11 @@
 INVARIANT='. as $d | [.interfaces[] as $i | ("ingress", "egress") as $dir |
 	([$d.flows[] | select(.ifname == $i.ifname and .direction == $dir)]) as $f |
 	($i[$dir].packets == ([$f[].packets] | add // 0) +
-		$i[$dir].untracked_packets + $i[$dir].retired_packets) and
+		$i[$dir].untracked_packets + $i[$dir].unmatched_packets +
+		$i[$dir].retired_packets) and
 	($i[$dir].bytes == ([$f[].bytes] | add // 0) +
-		$i[$dir].untracked_bytes + $i[$dir].retired_bytes)] | all'
+		$i[$dir].untracked_bytes + $i[$dir].unmatched_bytes +
+		$i[$dir].retired_bytes)] | all'
 
 ns_ino()	# NS
 {

@@ -22,12 +22,16 @@ static __always_inline void xdp_count(struct xdp_md *ctx, const int e,
 	__u64 len = end - data, tag = 0, now;
 	struct parse_info pi = {};
 	int slot;
+	__u32 m;
 
 	t = totals_count(e, gen, FLOW_DIR_INGRESS, len);
 	if (!t || fast_count(e, gen, t, data, end, len))
 		return;
 
 	parse_frame(data, end, &key, &pi);
+	m = current_match();
+	if (match_skip(t, m, &key, len))
+		return;
 	now = bpf_ktime_get_coarse_ns();
 	slot = flow_count(e, gen, t, &key, len, parse_ip_bytes(&pi, len),
 			  pi.tcp_flags, now, &tag);
@@ -35,7 +39,7 @@ static __always_inline void xdp_count(struct xdp_md *ctx, const int e,
 		fast_remember(t, data, end, &key,
 			      !!(key.flags & FLOW_F_VLAN) +
 			      !!(key.flags & FLOW_F_INNER_VLAN), slot, tag,
-			      now);
+			      now, m);
 }
 
 SEC("xdp")
