@@ -158,6 +158,7 @@ static void netns_suffix(char *buf, size_t len, const struct flowstat_meta *m)
 
 struct attach_args {
 	struct attach_opts opts;
+	struct match_set match;		/* --match, compiled */
 	bool force;
 	char **ifnames;
 	int n;
@@ -173,6 +174,10 @@ static void attach_usage(void)
 	       "                          kernel has it, else clsact)\n"
 	       "  --max-flows N           flow table size (%d..%d,\n"
 	       "                          default %d)\n"
+	       "  --match EXPR            flow entries only for frames that\n"
+	       "                          match EXPR (the dump --filter\n"
+	       "                          language, no iface); the others\n"
+	       "                          count as unmatched\n"
 	       "  --force                 re-attach where flowstat already is\n"
 	       "  -j, --json              JSON report\n"
 	       "Examples:\n"
@@ -221,6 +226,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		{ "no-egress", no_argument, NULL, 'E' },
 		{ "tc", required_argument, NULL, 't' },
 		{ "max-flows", required_argument, NULL, 'M' },
+		{ "match", required_argument, NULL, 'x' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -232,7 +238,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		.max_flows = FLOWSTAT_DEFAULT_MAX_FLOWS,
 		.netns = globals.netns };
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:i:Et:M:fjh", opts,
+	while ((c = getopt_long(argc, argv, ":m:i:Et:M:x:fjh", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -260,6 +266,11 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		case 'M':
 			if (parse_max_flows(optarg, &a->opts.max_flows))
 				return EXIT_USAGE;
+			break;
+		case 'x':
+			if (match_arg("attach", optarg, &a->match))
+				return EXIT_USAGE;
+			a->opts.match = &a->match;
 			break;
 		case 'f': a->force = true; break;
 		case 'j': globals.json = true; break;
@@ -417,7 +428,7 @@ static int attach_all(struct attach_args *a, struct flowstat_meta *metas)
 int do_attach(int argc, char **argv)
 {
 	struct flowstat_meta *metas;
-	struct attach_args a = {};
+	static struct attach_args a;	/* its rule set is large */
 	int rc;
 
 	rc = attach_parse(argc, argv, &a);

@@ -41,6 +41,8 @@ struct attach_opts {
 	__u32 max_flows;
 	__u32 cache_slots;	/* 0: dp_default_cache_slots() */
 	bool owned;		/* hooks held by this process (see above) */
+	/* the match expression the programs start with; NULL: none */
+	const struct match_set *match;
 };
 
 /* What an owned attach leaves the process holding. */
