@@ -55,22 +55,26 @@ int match_apply(struct instance *inst, const struct match_set *set)
 	__u32 next;
 	int err;
 
-	err = fold_lock(inst, true);	/* one change at a time */
+	/*
+	 * One change at a time. The set written now was last in force
+	 * before the previous change, which waited a grace period after
+	 * switching away from it (a change that died before its wait left
+	 * programs microseconds to finish, and a process takes longer to
+	 * start).
+	 */
+	err = fold_lock(inst, true);
 	if (err)
 		return err;
-	/* a change that died before its grace period: wait it here */
-	err = fold_grace_period();
-	if (!err && !set->n_rules) {
+	if (!set->n_rules) {
 		__atomic_store_n(&inst->ctl->match, 0, __ATOMIC_RELEASE);
-	} else if (!err) {
+	} else {
 		/* versions are never reused: a fast path may remember one */
 		next = ms->last + 1 ? ms->last + 1 : 2;
 		memcpy(&ms->set[next & 1], set, sizeof(*set));
 		__atomic_store_n(&ms->last, next, __ATOMIC_RELEASE);
 		__atomic_store_n(&inst->ctl->match, next, __ATOMIC_RELEASE);
 	}
-	if (!err)
-		err = fold_grace_period();
+	err = fold_grace_period();
 	fold_unlock(inst);
 	return err;
 }
