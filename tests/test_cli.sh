@@ -72,6 +72,14 @@ bad --tc 'foo'	attach --tc foo lo
 --max-flows 0 out of range \(16\.\.16777216\)	attach --max-flows 0 lo
 --max-flows 99999999999999 out of range	attach --max-flows 99999999999999 lo
 option needs an argument '--mode'	attach --mode
+port '99999' is not a number 0-65535	attach --match 'port 99999' lo
+'iface' cannot be matched at the hook	attach --match 'port 53 and iface lo' lo
+--match 'port 53 or': column 11: expression ends too early	attach --match 'port 53 or' lo
+option needs an argument '--match'	attach --match
+give an interface and an expression	match lo
+'nope' is not an IPv4 or IPv6 address	match lo host nope
+'iface' cannot be matched at the hook	match lo 'iface lo'
+unknown option '--bogus'	match --bogus lo port 53
 unknown option '--bogus'	attach --bogus lo
 give interfaces or --all	detach
 give interfaces or --all	detach --all lo
