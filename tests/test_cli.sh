@@ -80,6 +80,8 @@ give an interface and an expression	match lo
 'nope' is not an IPv4 or IPv6 address	match lo host nope
 'iface' cannot be matched at the hook	match lo 'iface lo'
 unknown option '--bogus'	match --bogus lo port 53
+'iface' cannot be matched at the hook	top --match 'iface lo' lo
+expected a port number after 'port'	top --match port lo
 unknown option '--bogus'	attach --bogus lo
 give interfaces or --all	detach
 give interfaces or --all	detach --all lo
