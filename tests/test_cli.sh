@@ -82,6 +82,7 @@ give an interface and an expression	match lo
 unknown option '--bogus'	match --bogus lo port 53
 'iface' cannot be matched at the hook	top --match 'iface lo' lo
 expected a port number after 'port'	top --match port lo
+'iface' cannot be matched at the hook	agent --prometheus 127.0.0.1:9 --match 'iface lo' lo
 unknown option '--bogus'	attach --bogus lo
 give interfaces or --all	detach
 give interfaces or --all	detach --all lo
