@@ -15,7 +15,7 @@ tmp=$(mktemp -d)
 pids=()
 
 need_built "$FS" "$GEN"
-need_tools jq
+need_tools jq curl
 cp "$FS" "$tmp/flowstat" && FS=$tmp/flowstat
 source scripts/testbed
 source tests/nslib.sh	# INVARIANT
@@ -223,6 +223,49 @@ t_too_large_refused()
 	fi
 }
 
+# metric PORT NAME: veth0 ingress's value (empty: no such series)
+metric()
+{
+	curl -sf --max-time 5 "http://127.0.0.1:$1/metrics" |
+		awk -v m="$2" 'index($0, m "{") == 1 &&
+			index($0, "interface=\"veth0\"") &&
+			index($0, "direction=\"ingress\"") { print $NF }'
+}
+
+# The agent attaches with --match; Prometheus has the unmatched frames.
+t_agent_match()
+{
+	local n=agent_match_attaches_with_it_and_exports_unmatched
+	local port apid st u
+	"$FS" --netns "$H1" detach veth0 >/dev/null 2>&1
+	port=$(free_port)
+	"$FS" --netns "$H1" agent --prometheus "127.0.0.1:$port" \
+		--match 'port 53' veth0 2>"$tmp/agent.log" &
+	apid=$!
+	pids+=("$apid")
+	if ! poll 30 tcp_bound "$port"; then
+		fail $n "the agent did not listen: $(cat "$tmp/agent.log")"
+		return
+	fi
+	testbed_settle >/dev/null
+	send "$tmp/g.json" \
+		proto=udp,src=192.0.2.1,dst=198.51.100.1,sport=9,dport=53,count=100 \
+		proto=udp,src=192.0.2.1,dst=198.51.100.1,sport=9,dport=54,count=50 ||
+		{ fail $n "flowgen: $(cat "$tmp/g.json.err")"; return; }
+	poll 10 eval 'u=$(metric "$port" flowstat_interface_unmatched_packets_total);
+		[ -n "$u" ] && [ "$u" -ge 50 ]'
+	st=$("$FS" --netns "$H1" status --json veth0 | jq -r '.[0].match')
+	kill -TERM "$apid" 2>/dev/null
+	poll 30 gone "$apid"
+	if [ -z "$u" ] || [ "$u" -lt 50 ]; then
+		fail $n "unmatched in /metrics: '$u'" "$(cat "$tmp/agent.log")"
+	elif [ "$st" != "port 53" ]; then
+		fail $n "status says match '$st'"
+	else
+		ok $n
+	fi
+}
+
 t_iface_refused()
 {
 	local n=iface_refused_at_the_hook rc
@@ -246,4 +289,5 @@ t_fast_path_follows_change
 t_change_under_traffic
 t_too_large_refused
 t_iface_refused
+t_agent_match
 exit $failed
