@@ -702,3 +702,22 @@ int filter_compile(const struct filter *f, struct match_set *set,
 	set->n_rules = (__u32)c.n;
 	return 0;
 }
+
+bool filter_rules_match(const struct match_set *set,
+			const struct flow_key *key)
+{
+	__u64 w[6];
+	__u32 pc = 0, i;
+
+	if (!set->n_rules)
+		return true;
+	memcpy(w, key, sizeof(w));
+	for (i = 0; i < MATCH_MAX_RULES && pc < MATCH_MAX_RULES; i++) {
+		const struct match_rule *r = &set->rules[pc];
+		const __u64 *p = &w[2 * (r->pair > 2 ? 2 : r->pair)];
+
+		pc = ((p[0] & r->mask[0]) ^ r->value[0]) |
+		     ((p[1] & r->mask[1]) ^ r->value[1]) ? r->no : r->yes;
+	}
+	return pc == MATCH_YES;
+}

@@ -63,6 +63,13 @@ void filter_free(struct filter *f);
  */
 int filter_compile(const struct filter *f, struct match_set *set,
 		   struct filter_error *err);
+/*
+ * Run a rule program over key in userspace, as the data plane does
+ * (common/account.bpf.h match_key): for tests. A set of no rules
+ * matches everything.
+ */
+bool filter_rules_match(const struct match_set *set,
+			const struct flow_key *key);
 
 /* IP protocol number from a name or a decimal number; -1 if unknown. */
 int proto_from_name(const char *name);

@@ -44,8 +44,15 @@ int match_compile(const char *text, struct match_set *set,
 	if (!ret)
 		ret = filter_compile(f, set, err);
 	filter_free(f);
-	if (!ret)
+	if (!ret) {
+		char *c;
+
 		snprintf(set->text, sizeof(set->text), "%s", text);
+		/* tabs and newlines are blanks to the parser: one line here */
+		for (c = set->text; *c; c++)
+			if (isspace((unsigned char)*c))
+				*c = ' ';
+	}
 	return ret;
 }
 
