@@ -296,7 +296,9 @@ static int check_duplicates(const char *cmd, char **names, int n)
 	return 0;
 }
 
-static void attach_report(const struct flowstat_meta *metas, int n)
+/* match: the --match expression, or NULL */
+static void attach_report(const struct flowstat_meta *metas, int n,
+			  const struct match_set *match)
 {
 	char in[64], eg[64], ns[FLOWSTAT_NETNS_LEN + 16];
 	struct json_writer w;
@@ -308,8 +310,10 @@ static void attach_report(const struct flowstat_meta *metas, int n)
 			hook_text(eg, sizeof(eg), &metas[i], true);
 			netns_suffix(ns, sizeof(ns), &metas[i]);
 			printf("attached %s%s: ingress %s, egress %s, "
-			       "max flows %u\n", metas[i].ifname, ns, in, eg,
-			       metas[i].max_flows);
+			       "max flows %u%s%s\n", metas[i].ifname, ns, in,
+			       eg, metas[i].max_flows,
+			       match ? ", match " : "",
+			       match ? match->text : "");
 		}
 		return;
 	}
@@ -318,6 +322,10 @@ static void attach_report(const struct flowstat_meta *metas, int n)
 	for (i = 0; i < n; i++) {
 		json_object_start(&w);
 		meta_json(&w, &metas[i], NULL);
+		if (match)
+			json_kv_string(&w, "match", match->text);
+		else
+			json_kv_null(&w, "match");
 		json_object_end(&w);
 	}
 	json_array_end(&w);
@@ -450,7 +458,9 @@ int do_attach(int argc, char **argv)
 	}
 	rc = attach_all(&a, metas) ? EXIT_FAIL : EXIT_OK;
 	if (rc == EXIT_OK)
-		attach_report(metas, a.n);
+		attach_report(metas, a.n, a.opts.match &&
+					  a.opts.match->n_rules ?
+					  a.opts.match : NULL);
 	free(metas);
 	return rc;
 }
