@@ -25,7 +25,7 @@
 #define BLANKS " \t"
 
 enum key_kind { KIND_IFNAMES, KIND_TARGETS, KIND_LISTEN, KIND_UINT,
-		KIND_DOMAIN, KIND_YESNO };
+		KIND_DOMAIN, KIND_YESNO, KIND_TEXT };
 
 struct key_desc {
 	const char *name;
@@ -57,6 +57,7 @@ static const struct key_desc keys[AGENT_KEY_COUNT] = {
 				   AGENT_MTU_MAX, AGENT_MTU),
 	[AGENT_KEY_DOMAIN_ID] = KEY("FLOWSTAT_DOMAIN_ID", KIND_DOMAIN),
 	[AGENT_KEY_PERSIST] = KEY("FLOWSTAT_PERSIST", KIND_YESNO),
+	[AGENT_KEY_MATCH] = KEY("FLOWSTAT_MATCH", KIND_TEXT),
 };
 
 static void say(char *buf, size_t len, const char *fmt, ...)
@@ -474,6 +475,19 @@ static int set_yesno(struct agent_config *c, const char *value, char *why,
 	return 0;
 }
 
+/* The match expression, as text (the agent compiles it). */
+static int set_text(struct agent_config *c, const char *value, char *why,
+		    size_t len)
+{
+	if (strlen(value) >= sizeof(c->match)) {
+		say(why, len, "longer than %zu characters",
+		    sizeof(c->match) - 1);
+		return -EINVAL;
+	}
+	strcpy(c->match, value);
+	return 0;
+}
+
 int agent_config_set(struct agent_config *c, enum agent_key key,
 		     const char *value, char *why, size_t whylen)
 {
@@ -496,6 +510,8 @@ int agent_config_set(struct agent_config *c, enum agent_key key,
 		return set_domain(c, value, why, whylen);
 	case KIND_YESNO:
 		return set_yesno(c, value, why, whylen);
+	case KIND_TEXT:
+		return set_text(c, value, why, whylen);
 	}
 	return -EINVAL;
 }

@@ -159,6 +159,7 @@ static void netns_suffix(char *buf, size_t len, const struct flowstat_meta *m)
 
 struct attach_args {
 	struct attach_opts opts;
+	struct match_set match;		/* --match, compiled */
 	bool force;
 	char **ifnames;
 	int n;
@@ -178,6 +179,10 @@ static void attach_usage(void)
 	       "                          frames (1..%u; totals stay exact,\n"
 	       "                          flows show estimates); auto:\n"
 	       "                          only while the table is flooded\n"
+	       "  --match EXPR            flow entries only for frames that\n"
+	       "                          match EXPR (the dump --filter\n"
+	       "                          language, no iface); the others\n"
+	       "                          count as unmatched\n"
 	       "  --force                 re-attach where flowstat already is\n"
 	       "  -j, --json              JSON report\n"
 	       "Examples:\n"
@@ -251,6 +256,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		{ "tc", required_argument, NULL, 't' },
 		{ "max-flows", required_argument, NULL, 'M' },
 		{ "sample", required_argument, NULL, 'S' },
+		{ "match", required_argument, NULL, 'x' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -262,7 +268,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		.max_flows = FLOWSTAT_DEFAULT_MAX_FLOWS,
 		.netns = globals.netns };
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:i:Et:M:S:fjh", opts,
+	while ((c = getopt_long(argc, argv, ":m:i:Et:M:S:x:fjh", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -295,6 +301,11 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 			if (parse_sample(optarg, &a->opts))
 				return EXIT_USAGE;
 			break;
+		case 'x':
+			if (match_arg("attach", optarg, &a->match))
+				return EXIT_USAGE;
+			a->opts.match = &a->match;
+			break;
 		case 'f': a->force = true; break;
 		case 'j': globals.json = true; break;
 		case 'h': attach_usage(); return -1;
@@ -319,7 +330,9 @@ static int check_duplicates(const char *cmd, char **names, int n)
 	return 0;
 }
 
-static void attach_report(const struct flowstat_meta *metas, int n)
+/* match: the --match expression, or NULL */
+static void attach_report(const struct flowstat_meta *metas, int n,
+			  const struct match_set *match)
 {
 	char in[64], eg[64], ns[FLOWSTAT_NETNS_LEN + 16];
 	struct json_writer w;
@@ -331,8 +344,10 @@ static void attach_report(const struct flowstat_meta *metas, int n)
 			hook_text(eg, sizeof(eg), &metas[i], true);
 			netns_suffix(ns, sizeof(ns), &metas[i]);
 			printf("attached %s%s: ingress %s, egress %s, "
-			       "max flows %u\n", metas[i].ifname, ns, in, eg,
-			       metas[i].max_flows);
+			       "max flows %u%s%s\n", metas[i].ifname, ns, in,
+			       eg, metas[i].max_flows,
+			       match ? ", match " : "",
+			       match ? match->text : "");
 		}
 		return;
 	}
@@ -341,6 +356,10 @@ static void attach_report(const struct flowstat_meta *metas, int n)
 	for (i = 0; i < n; i++) {
 		json_object_start(&w);
 		meta_json(&w, &metas[i], NULL);
+		if (match)
+			json_kv_string(&w, "match", match->text);
+		else
+			json_kv_null(&w, "match");
 		json_object_end(&w);
 	}
 	json_array_end(&w);
@@ -451,7 +470,7 @@ static int attach_all(struct attach_args *a, struct flowstat_meta *metas)
 int do_attach(int argc, char **argv)
 {
 	struct flowstat_meta *metas;
-	struct attach_args a = {};
+	static struct attach_args a;	/* its rule set is large */
 	int rc;
 
 	rc = attach_parse(argc, argv, &a);
@@ -473,7 +492,9 @@ int do_attach(int argc, char **argv)
 	}
 	rc = attach_all(&a, metas) ? EXIT_FAIL : EXIT_OK;
 	if (rc == EXIT_OK)
-		attach_report(metas, a.n);
+		attach_report(metas, a.n, a.opts.match &&
+					  a.opts.match->n_rules ?
+					  a.opts.match : NULL);
 	free(metas);
 	return rc;
 }
@@ -715,6 +736,8 @@ static void counts_json(struct json_writer *w, const struct dir_counts *d)
 	json_kv_u64(w, "untracked_bytes", d->untracked_bytes);
 	json_kv_u64(w, "sampled_out_packets", d->sampled_out_packets);
 	json_kv_u64(w, "sampled_out_bytes", d->sampled_out_bytes);
+	json_kv_u64(w, "unmatched_packets", d->unmatched_packets);
+	json_kv_u64(w, "unmatched_bytes", d->unmatched_bytes);
 	json_kv_u64(w, "retired_packets", d->retired_packets);
 	json_kv_u64(w, "retired_bytes", d->retired_bytes);
 	json_kv_u64(w, "ended_flows", d->ended_flows);
@@ -803,6 +826,10 @@ static void status_json(const struct snapshot *s, const struct orphans *o)
 		json_kv_u64(&w, "flow_entries", r->flow_entries);
 		json_kv_u64(&w, "sampling_rate",
 			    r->sample_rate > 1 ? r->sample_rate : 1);
+		if (r->match[0])
+			json_kv_string(&w, "match", r->match);
+		else
+			json_kv_null(&w, "match");
 		json_key(&w, "counters");
 		json_object_start(&w);
 		for (d = 0; d < FLOW_DIR_MAX; d++) {
@@ -837,14 +864,22 @@ static void status_text_one(const struct iface_rec *r)
 	}
 	printf("  flows    %u / %u entries (cache %u slots per CPU)\n",
 	       r->flow_entries, m->max_flows, m->cache_slots);
+	printf("  match    %s\n", r->match[0] ? r->match : "none (every frame)");
 	for (i = 0; i < FLOW_DIR_MAX; i++) {
+		char unm[80] = "";
+
 		d = &r->dir[i];
+		if (r->match[0] || d->unmatched_packets)
+			snprintf(unm, sizeof(unm), ", unmatched %llu packets "
+				 "%llu bytes",
+				 (unsigned long long)d->unmatched_packets,
+				 (unsigned long long)d->unmatched_bytes);
 		printf("  %-8s %llu packets %llu bytes, untracked %llu packets "
-		       "%llu bytes\n", dir_names[i],
+		       "%llu bytes%s\n", dir_names[i],
 		       (unsigned long long)d->packets,
 		       (unsigned long long)d->bytes,
 		       (unsigned long long)d->untracked_packets,
-		       (unsigned long long)d->untracked_bytes);
+		       (unsigned long long)d->untracked_bytes, unm);
 		if (m->sampling)
 			printf("  %-8s sampled out %llu packets %llu bytes\n",
 			       "", (unsigned long long)d->sampled_out_packets,

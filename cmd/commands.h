@@ -36,5 +36,13 @@ int do_watch(int argc, char **argv);
 int do_gc(int argc, char **argv);
 int do_top(int argc, char **argv);	/* ui/top.c */
 int do_agent(int argc, char **argv);	/* cmd/agent.c */
+int do_match(int argc, char **argv);	/* cmd/match_cmd.c */
+
+struct match_set;
+/*
+ * A --match argument compiled into set (cmd/match_cmd.c); a bad one is
+ * said as cmd's error. 0, or EXIT_USAGE.
+ */
+int match_arg(const char *cmd, const char *text, struct match_set *set);
 
 #endif /* FLOWSTAT_COMMANDS_H */

@@ -328,8 +328,11 @@ static void iface_dir_row(struct rec_writer *rw, const struct iface_rec *ir,
 	rw_string(rw, "direction", dir_text(d));
 	dir_count_fields(rw, &ir->dir[d]);
 	rw_bool(rw, "present", ir->present);
-	sampled_out_fields(rw, ir, d);	/* last: CSV columns keep places */
+	/* last, so that CSV columns keep their places: sampling, match */
+	sampled_out_fields(rw, ir, d);
 	iface_sample_fields(rw, ir);
+	rw_u64(rw, "unmatched_packets", ir->dir[d].unmatched_packets);
+	rw_u64(rw, "unmatched_bytes", ir->dir[d].unmatched_bytes);
 	rw_end_line(rw);
 }
 
@@ -359,11 +362,19 @@ static void iface_dump_json(struct rec_writer *rw, const struct iface_rec *ir)
 		json_object_start(rw->jw);
 		dir_count_fields(rw, &ir->dir[d]);
 		sampled_out_fields(rw, ir, d);
+		json_kv_u64(rw->jw, "unmatched_packets",
+			    ir->dir[d].unmatched_packets);
+		json_kv_u64(rw->jw, "unmatched_bytes",
+			    ir->dir[d].unmatched_bytes);
 		json_kv_u64(rw->jw, "ended_flows", ir->dir[d].ended_flows);
 		json_kv_u64(rw->jw, "fast_hits", ir->dir[d].fast_hits);
 		json_object_end(rw->jw);
 	}
 	json_kv_bool(rw->jw, "present", ir->present);
+	if (ir->match[0])
+		json_kv_string(rw->jw, "match", ir->match);
+	else
+		json_kv_null(rw->jw, "match");
 	json_kv_bool(rw->jw, "up", ir->up);
 	json_kv_u64(rw->jw, "flow_entries", ir->flow_entries);
 	iface_sample_fields(rw, ir);
@@ -447,15 +458,23 @@ static void iface_text(FILE *out, const struct iface_rec *ir)
 		ir->meta.ifindex, ir->meta.netns[0] ? ir->meta.netns : "-",
 		hooks_text(&ir->meta, hooks, sizeof(hooks)),
 		ir->present ? "" : "  (gone)");
+	if (ir->match[0])
+		fprintf(out, "  match    %s\n", ir->match);
 	for (d = 0; d < FLOW_DIR_MAX; d++) {
 		const struct dir_counts *c = &ir->dir[d];
+		char unm[64] = "";
 
+		/* only with an expression: the line stays as it was without */
+		if (ir->match[0] || c->unmatched_packets)
+			snprintf(unm, sizeof(unm), "  unmatched %llu/%llu",
+				 (unsigned long long)c->unmatched_packets,
+				 (unsigned long long)c->unmatched_bytes);
 		fprintf(out, "  %-8s %llu packets %llu bytes  "
-			"untracked %llu/%llu  retired %llu/%llu\n", dir_text(d),
-			(unsigned long long)c->packets,
+			"untracked %llu/%llu%s  retired %llu/%llu\n",
+			dir_text(d), (unsigned long long)c->packets,
 			(unsigned long long)c->bytes,
 			(unsigned long long)c->untracked_packets,
-			(unsigned long long)c->untracked_bytes,
+			(unsigned long long)c->untracked_bytes, unm,
 			(unsigned long long)c->retired_packets,
 			(unsigned long long)c->retired_bytes);
 		if (ir->meta.sampling)

@@ -29,6 +29,7 @@ static const struct command commands[] = {
 	{ "gc", do_gc, "age out idle flows (counts kept in totals)" },
 	{ "top", do_top, "the live view" },
 	{ "agent", do_agent, "export flows (IPFIX) and metrics (Prometheus)" },
+	{ "match", do_match, "change the match expression of an interface" },
 	{ NULL, NULL, NULL },
 };
 

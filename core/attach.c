@@ -712,6 +712,8 @@ int iface_attach(const char *ifname, const struct attach_opts *opts,
 				  ifname, strerror(-err),
 				  lib_reason(why, sizeof(why)));
 	}
+	if (!err)
+		dp_set_match(&st.dp, opts->match);
 	if (!err && opts->ingress == HOOK_XDP)
 		err = xdp_attach(&st, opts->mode);
 	if (!err)

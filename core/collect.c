@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include "attach.h"
 #include "collect.h"
+#include "match.h"
 #include "fold.h"
 #include "iface.h"
 #include "report.h"
@@ -417,6 +418,8 @@ static void read_counts(struct iface_state *is, struct iface_rec *ir,
 		dc->untracked_bytes = sc->untracked_bytes;
 		dc->sampled_out_packets = sc->sampled_out_packets;
 		dc->sampled_out_bytes = sc->sampled_out_bytes;
+		dc->unmatched_packets = sc->unmatched_packets;
+		dc->unmatched_bytes = sc->unmatched_bytes;
 		dc->retired_packets = sc->retired_packets;
 		dc->retired_bytes = sc->retired_bytes;
 		dc->ended_flows = sc->ended_flows;
@@ -629,6 +632,10 @@ static void build_iface(struct collector *c, struct iface_state *is,
 	ir->kernel_rx_errors = is->kernel.rx_errors;
 	ir->kernel_tx_errors = is->kernel.tx_errors;
 	read_counts(is, ir, !c->scans);
+	ir->match[0] = '\0';
+	if (is->inst && match_text(is->inst))
+		snprintf(ir->match, sizeof(ir->match), "%s",
+			 match_text(is->inst));
 	for (d = 0; d < FLOW_DIR_MAX; d++) {
 		struct dir_counts *dc = &ir->dir[d];
 

@@ -23,6 +23,7 @@ const char *const dp_map_names[DP_MAPS] = {
 	FLOWSTAT_MAP_FLOWS "0", FLOWSTAT_MAP_FLOWS "1",
 	FLOWSTAT_MAP_TOTALS "0", FLOWSTAT_MAP_TOTALS "1",
 	FLOWSTAT_MAP_CACHE "0", FLOWSTAT_MAP_CACHE "1", FLOWSTAT_MAP_CTL,
+	FLOWSTAT_MAP_MATCH,
 };
 
 __u32 dp_default_cache_slots(void)
@@ -40,7 +41,7 @@ __u32 dp_default_cache_slots(void)
 #define OBJ_MAPS(o)                                                     \
 	{ (o)->maps.flows0, (o)->maps.flows1, (o)->maps.totals0,         \
 	  (o)->maps.totals1, (o)->maps.cache0, (o)->maps.cache1,         \
-	  (o)->maps.data_ctl }
+	  (o)->maps.data_ctl, (o)->maps.data_match }
 
 static int size_maps(struct bpf_map **maps, const struct dataplane *dp)
 {
@@ -136,12 +137,36 @@ int dp_open(struct dataplane *dp, bool xdp, bool tc, __u32 max_flows,
 	return err;
 }
 
+/* Set 1 in force, version 1 (the next change takes set 0). */
+static void set_match(struct flowstat_ctl *ctl, struct match_sets *ms,
+		      const struct match_set *set)
+{
+	if (!set || !set->n_rules)
+		return;
+	ms->last = 1;
+	ms->set[1] = *set;
+	ctl->match = 1;
+}
+
+void dp_set_match(struct dataplane *dp, const struct match_set *set)
+{
+	if (dp->xdp)
+		set_match(&dp->xdp->data_ctl->ctl,
+			  &dp->xdp->data_match->match_sets, set);
+	if (dp->tc)
+		set_match(&dp->tc->data_ctl->ctl,
+			  &dp->tc->data_match->match_sets, set);
+	dp->match = set;
+}
+
 int dp_reopen_xdp(struct dataplane *dp)
 {
 	dp_close_xdp(dp);
 	dp->xdp = flowstat_xdp__open();
 	if (!dp->xdp)
 		return -errno;
+	set_match(&dp->xdp->data_ctl->ctl, &dp->xdp->data_match->match_sets,
+		  dp->match);
 	return set_xdp(dp);
 }
 
@@ -285,7 +310,7 @@ int dp_instance(const struct dataplane *dp, const char *lock_dir,
 	memset(inst, 0, sizeof(*inst));
 	for (e = 0; e < FLOWSTAT_EPOCHS; e++)
 		inst->flows_fd[e] = inst->totals_fd[e] = inst->cache_fd[e] = -1;
-	inst->ctl_fd = inst->store_fd = inst->meta_fd = -1;
+	inst->ctl_fd = inst->match_fd = inst->store_fd = inst->meta_fd = -1;
 	inst->lock_fd = inst->reader_fd = inst->reader_slot = -1;
 	inst->meta.version = FLOWSTAT_META_VERSION;
 	inst->meta.max_flows = dp->max_flows;
@@ -306,6 +331,8 @@ int dp_instance(const struct dataplane *dp, const char *lock_dir,
 	if (!err)
 		err = dup_fd(dp->fds[DP_CTL], &inst->ctl_fd);
 	if (!err)
+		err = dup_fd(dp->fds[DP_MATCH], &inst->match_fd);
+	if (!err)
 		err = dup_fd(dp->store_fd, &inst->store_fd);
 	if (!err) {
 		inst->lock_fd = open(lock_dir, O_RDONLY | O_DIRECTORY |
@@ -320,6 +347,14 @@ int dp_instance(const struct dataplane *dp, const char *lock_dir,
 			err = -errno;
 		else
 			inst->ctl = p;
+	}
+	if (!err) {
+		p = mmap(NULL, MATCH_MAP_BYTES, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, inst->match_fd, 0);
+		if (p == MAP_FAILED)
+			err = -errno;
+		else
+			inst->match = p;
 	}
 	if (!err) {
 		inst->store_size = store_bytes(dp->max_flows);

@@ -18,7 +18,7 @@ struct flowstat_tc;
 
 enum dp_map {
 	DP_FLOWS0, DP_FLOWS1, DP_TOTALS0, DP_TOTALS1, DP_CACHE0, DP_CACHE1,
-	DP_CTL, DP_MAPS,
+	DP_CTL, DP_MATCH, DP_MAPS,
 };
 extern const char *const dp_map_names[DP_MAPS];
 
@@ -30,6 +30,7 @@ struct dataplane {
 	__u32 ns_per_jiffy;		/* 0: no fast path */
 	__u32 sample;			/* 0: no sampling; else the rate */
 	bool sample_auto;		/* the rate follows table pressure */
+	const struct match_set *match;	/* dp_set_match's, the caller's */
 	int fds[DP_MAPS];		/* borrowed from the objects */
 	int store_fd;			/* ours */
 };
@@ -54,6 +55,11 @@ void dp_set_sample(struct dataplane *dp, __u32 rate, bool sample_auto);
  * one), or close it. */
 int dp_reopen_xdp(struct dataplane *dp);
 void dp_close_xdp(struct dataplane *dp);
+/*
+ * Before load: the match expression the programs start with (a set of
+ * no rules: none). Later changes go through core/match.h.
+ */
+void dp_set_match(struct dataplane *dp, const struct match_set *set);
 /* Load the XDP object (unless libxdp did) and take its map fds. */
 int dp_load_xdp(struct dataplane *dp, bool loaded);
 /*

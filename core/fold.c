@@ -57,7 +57,7 @@ void fold_unlock(struct instance *inst)
  * see the old value has finished: a synchronize_rcu() that userspace can
  * call. The maps are this process's own, made once.
  */
-static int grace_period(void)
+int fold_grace_period(void)
 {
 	static int outer = -1, inner = -1;
 	__u32 zero = 0;
@@ -537,6 +537,8 @@ static int fold_totals(struct fold_buf *b, int fd, __u64 gen,
 			c->untracked_bytes += t->untracked_bytes;
 			c->sampled_out_packets += t->sampled_out_packets;
 			c->sampled_out_bytes += t->sampled_out_bytes;
+			c->unmatched_packets += t->unmatched_packets;
+			c->unmatched_bytes += t->unmatched_bytes;
 			c->fast_hits += t->fast_hits;
 			b->untracked += t->untracked_packets;
 		}
@@ -718,7 +720,7 @@ int fold_instances(struct instance **insts, int n, const struct fold_opts *o,
 		err = prepare(&b, order[i], seq[i]);
 	}
 	if (!err)
-		err = grace_period();
+		err = fold_grace_period();
 	for (i = 0; i < n; i++) {
 		if (!locked[i])
 			continue;

@@ -93,6 +93,11 @@ __u32 fold_sample_auto(__u32 rate, __u64 flows, __u64 untracked,
 
 /* Take the instance's lock: exclusive for a fold, shared for a read. */
 int fold_lock(struct instance *inst, bool exclusive);
+/*
+ * Wait until every BPF program that was running has finished (a kernel
+ * grace period). 0 or -errno.
+ */
+int fold_grace_period(void);
 void fold_unlock(struct instance *inst);
 
 #endif /* FLOWSTAT_FOLD_H */

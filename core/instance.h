@@ -17,6 +17,8 @@
 #define FLOWSTAT_MAP_META "meta"
 #define FLOWSTAT_MAP_STORE "store"
 #define FLOWSTAT_META_VERSION 2
+/* Bytes mapped of the match rule sets: whole pages. */
+#define MATCH_MAP_BYTES ((sizeof(struct match_sets) + 4095) & ~(size_t)4095)
 #define FLOWSTAT_NETNS_LEN 64
 
 enum hook_kind { HOOK_NONE = 0, HOOK_XDP = 1, HOOK_TC = 2 };
@@ -81,10 +83,12 @@ struct instance {
 	int totals_fd[FLOWSTAT_EPOCHS];
 	int cache_fd[FLOWSTAT_EPOCHS];
 	int ctl_fd;
+	int match_fd;
 	int store_fd;
 	int meta_fd;
 	int lock_fd;
 	struct flowstat_ctl *ctl;	/* mapped */
+	struct match_sets *match;	/* mapped: the match expression */
 	void *store_mem;	/* mapped */
 	size_t store_size;
 	struct store st;

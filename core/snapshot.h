@@ -23,6 +23,8 @@ struct dir_counts {
 	__u64 untracked_bytes;
 	__u64 sampled_out_packets;	/* left out by sampling */
 	__u64 sampled_out_bytes;
+	__u64 unmatched_packets;	/* left out by the match expression */
+	__u64 unmatched_bytes;
 	__u64 retired_packets;	/* in flows that ended */
 	__u64 retired_bytes;
 	__u64 delta_packets;	/* since the previous snapshot */
@@ -48,6 +50,7 @@ struct iface_rec {
 	double bps[FLOW_DIR_MAX][RATE_WINDOWS];	/* bits per second */
 	__u64 folds;		/* folds of its store so far */
 	__u32 sample_rate;	/* the latest folded epoch's rate; 1: none */
+	char match[MATCH_TEXT_MAX];	/* the match expression; "": none */
 };
 
 /* The interface's name now, or as attached when not known. */

@@ -61,6 +61,8 @@ struct store_counts {
 	__u64 untracked_bytes;
 	__u64 sampled_out_packets;	/* left out by sampling */
 	__u64 sampled_out_bytes;
+	__u64 unmatched_packets;	/* left out by the match expression */
+	__u64 unmatched_bytes;
 	__u64 retired_packets;	/* in flows that ended */
 	__u64 retired_bytes;
 	__u64 ended_flows;	/* flows that ended */

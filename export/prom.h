@@ -23,6 +23,7 @@ struct prom_dir {
 	__u64 sampled_out_packets, sampled_out_bytes; /* left out by sampling */
 	__u64 retired_packets, retired_bytes;	/* of flows aged out */
 	__u64 ended_flows;			/* flows aged out */
+	__u64 unmatched_packets, unmatched_bytes; /* left out by --match */
 };
 
 /* The kernel's own counters of the interface (rtnl link stats). */

@@ -44,6 +44,7 @@ static __always_inline void tc_count(struct __sk_buff *skb, __u32 dir,
 	struct parse_info pi = {};
 	struct flow_totals *t;
 	int slot;
+	__u32 m;
 
 	t = totals_count(e, gen, dir, len);
 	if (!t || sample_out(e, t, len))
@@ -68,6 +69,9 @@ static __always_inline void tc_count(struct __sk_buff *skb, __u32 dir,
 		__builtin_memset(&pi, 0, sizeof(pi));
 		tc_parse(skb, &key, &pi);
 	}
+	m = current_match();
+	if (match_skip(t, m, &key, len))
+		return;
 	now = bpf_ktime_get_coarse_ns();
 	/* IP bytes from the frame's data: an offloaded tag is not in it. */
 	slot = flow_count(e, gen, t, &key, len, parse_ip_bytes(&pi, skb->len),
@@ -77,7 +81,7 @@ static __always_inline void tc_count(struct __sk_buff *skb, __u32 dir,
 			      (void *)(long)skb->data_end, &key,
 			      !!(key.flags & FLOW_F_VLAN) +
 			      !!(key.flags & FLOW_F_INNER_VLAN), slot, tag,
-			      now);
+			      now, m);
 }
 
 /* One copy of the body per epoch (see account.bpf.h). */

@@ -43,6 +43,7 @@ struct inst {
 struct totals {
 	__u64 packets, bytes, untracked_packets, untracked_bytes, fast_hits;
 	__u64 sampled_out_packets, sampled_out_bytes;	/* 0: no --sample */
+	__u64 unmatched_packets, unmatched_bytes;
 };
 
 struct got {
@@ -260,6 +261,8 @@ static struct totals read_totals(struct inst *in, __u32 dir)
 	t.bytes = c->bytes - b->bytes;
 	t.untracked_packets = c->untracked_packets - b->untracked_packets;
 	t.untracked_bytes = c->untracked_bytes - b->untracked_bytes;
+	t.unmatched_packets = c->unmatched_packets - b->unmatched_packets;
+	t.unmatched_bytes = c->unmatched_bytes - b->unmatched_bytes;
 	t.fast_hits = c->fast_hits - b->fast_hits;
 	t.sampled_out_packets = c->sampled_out_packets - b->sampled_out_packets;
 	t.sampled_out_bytes = c->sampled_out_bytes - b->sampled_out_bytes;
@@ -295,11 +298,14 @@ static void check_invariant(struct inst *in, struct got *g, int n)
 				b += g[i].bytes;
 			}
 		CHECK(t.packets == p + t.untracked_packets +
+				   t.unmatched_packets +
 				   t.sampled_out_packets &&
-		      t.bytes == b + t.untracked_bytes + t.sampled_out_bytes,
-		      "dir %u: totals %llu/%llu != flows %llu/%llu + untracked %llu/%llu + sampled_out %llu/%llu",
+		      t.bytes == b + t.untracked_bytes + t.unmatched_bytes +
+				 t.sampled_out_bytes,
+		      "dir %u: totals %llu/%llu != flows %llu/%llu + untracked %llu/%llu + unmatched %llu/%llu + sampled_out %llu/%llu",
 		      dir, t.packets, t.bytes, p, b, t.untracked_packets,
-		      t.untracked_bytes, t.sampled_out_packets,
+		      t.untracked_bytes, t.unmatched_packets,
+		      t.unmatched_bytes, t.sampled_out_packets,
 		      t.sampled_out_bytes);
 		CHECK(!t.sampled_out_packets, "sampled out without --sample");
 	}

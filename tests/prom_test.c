@@ -185,6 +185,8 @@ static void test_shape(void)
 	}
 	CHECK(nseen == 25, "%d families", nseen);
 	CHECK(samples == 62, "%d samples", samples);
+	CHECK(nseen == 24, "%d families", nseen);
+	CHECK(samples == 60, "%d samples", samples);
 	http_body_free(&b);
 	http_body_free(&again);
 	tl_end();

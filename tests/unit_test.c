@@ -331,22 +331,25 @@ static const char dump_json_want[] =
 	"\"ingress\":{\"packets\":20,\"bytes\":2000,\"untracked_packets\":1,"
 	"\"untracked_bytes\":60,\"retired_packets\":2,"
 	"\"retired_bytes\":120,\"sampled_out_packets\":0,"
-	"\"sampled_out_bytes\":0,\"ended_flows\":0,\"fast_hits\":0},"
+	"\"sampled_out_bytes\":0,\"unmatched_packets\":0,\"unmatched_bytes\":0,\"ended_flows\":0,\"fast_hits\":0},"
 	"\"egress\":{\"packets\":5,\"bytes\":500,\"untracked_packets\":0,"
 	"\"untracked_bytes\":0,\"retired_packets\":0,\"retired_bytes\":0,"
 	"\"sampled_out_packets\":0,\"sampled_out_bytes\":0,"
-	"\"ended_flows\":0,\"fast_hits\":0},\"present\":true,\"up\":true,"
+	"\"unmatched_packets\":0,\"unmatched_bytes\":0,"
+	"\"ended_flows\":0,\"fast_hits\":0},\"present\":true,\"match\":null,\"up\":true,"
 	"\"flow_entries\":0,\"sampling\":\"off\",\"sampling_rate\":1,"
 	"\"kernel\":null},{\"ifname\":\"eth,1\",\"ifindex\":7,\"netns\":\"blue\","
 	"\"xdp_mode\":null,\"ingress_hook\":\"tc\",\"egress_hook\":null,"
 	"\"ingress\":{\"packets\":0,\"bytes\":0,\"untracked_packets\":0,"
 	"\"untracked_bytes\":0,\"retired_packets\":0,\"retired_bytes\":0,"
 	"\"sampled_out_packets\":0,\"sampled_out_bytes\":0,"
+	"\"unmatched_packets\":0,\"unmatched_bytes\":0,"
 	"\"ended_flows\":0,\"fast_hits\":0},\"egress\":{\"packets\":0,"
 	"\"bytes\":0,\"untracked_packets\":0,\"untracked_bytes\":0,"
 	"\"retired_packets\":0,\"retired_bytes\":0,"
 	"\"sampled_out_packets\":0,\"sampled_out_bytes\":0,"
-	"\"ended_flows\":0,\"fast_hits\":0},\"present\":false,\"up\":false,"
+	"\"unmatched_packets\":0,\"unmatched_bytes\":0,"
+	"\"ended_flows\":0,\"fast_hits\":0},\"present\":false,\"match\":null,\"up\":false,"
 	"\"flow_entries\":0,\"sampling\":\"off\",\"sampling_rate\":1,"
 	"\"kernel\":null}],\"flows\":[{\"ifname\":\"veth0\","
 	"\"direction\":\"ingress\",\"ethertype\":2048,\"vlan\":null,"
@@ -376,11 +379,12 @@ static const char dump_csv_want[] =
 	"ifname,ifindex,netns,xdp_mode,ingress_hook,egress_hook,"
 	"direction,packets,bytes,untracked_packets,untracked_bytes,"
 	"retired_packets,retired_bytes,present,sampled_out_packets,"
-	"sampled_out_bytes,sampling,sampling_rate\n"
-	"veth0,4,,native,xdp,tc,ingress,20,2000,1,60,2,120,true,0,0,off,1\n"
-	"veth0,4,,native,xdp,tc,egress,5,500,0,0,0,0,true,0,0,off,1\n"
-	"\"eth,1\",7,blue,,tc,,ingress,0,0,0,0,0,0,false,0,0,off,1\n"
-	"\"eth,1\",7,blue,,tc,,egress,0,0,0,0,0,0,false,0,0,off,1\n"
+	"sampled_out_bytes,sampling,sampling_rate,unmatched_packets,"
+	"unmatched_bytes\n"
+	"veth0,4,,native,xdp,tc,ingress,20,2000,1,60,2,120,true,0,0,off,1,0,0\n"
+	"veth0,4,,native,xdp,tc,egress,5,500,0,0,0,0,true,0,0,off,1,0,0\n"
+	"\"eth,1\",7,blue,,tc,,ingress,0,0,0,0,0,0,false,0,0,off,1,0,0\n"
+	"\"eth,1\",7,blue,,tc,,egress,0,0,0,0,0,0,false,0,0,off,1,0,0\n"
 	"\n"
 	"ifname,direction,ethertype,vlan,inner_vlan,proto,src,dst,"
 	"sport,dport,icmp_type,icmp_code,packets,bytes,tcp_flags,"
@@ -663,8 +667,11 @@ static void check_invariant(const struct snapshot *s, __u64 packets,
 	for (i = 0; i < s->n_ifaces; i++)
 		for (d = 0; d < FLOW_DIR_MAX; d++) {
 			const struct dir_counts *dc = &s->ifaces[i].dir[d];
-			__u64 pk = dc->untracked_packets + dc->retired_packets;
-			__u64 by = dc->untracked_bytes + dc->retired_bytes;
+			__u64 pk = dc->untracked_packets +
+				    dc->unmatched_packets +
+				    dc->sampled_out_packets + dc->retired_packets;
+			__u64 by = dc->untracked_bytes + dc->unmatched_bytes +
+				    dc->sampled_out_bytes + dc->retired_bytes;
 			__u64 want_pk = !i && !d ? packets : 0;
 			__u64 want_by = !i && !d ? bytes : 0;
 

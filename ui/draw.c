@@ -158,7 +158,7 @@ static int name_width(const struct snapshot *s)
 static int header_iface(const struct view *v, int i, int y, bool two)
 {
 	const struct iface_rec *r = &v->snap->ifaces[i];
-	char rx[48], tx[48], flows[64], unt[80], tot[160], g[HIST_BUCKETS * 4];
+	char rx[48], tx[48], flows[64], unt[112], tot[160], g[HIST_BUCKETS * 4];
 	char a[16], b[16];
 	int x, fixed, gw;
 	enum term_role name_role = v->iface < 0 || v->iface == i ?
@@ -187,6 +187,11 @@ static int header_iface(const struct view *v, int i, int y, bool two)
 	if (r->sample_rate > 1)
 		snprintf(unt + strlen(unt), sizeof(unt) - strlen(unt),
 			 " sampled 1:%u, ~ estimates", r->sample_rate);
+	if (r->dir[0].unmatched_packets + r->dir[1].unmatched_packets)
+		snprintf(unt + strlen(unt), sizeof(unt) - strlen(unt),
+			 " unmatched %llu",
+			 (unsigned long long)(r->dir[0].unmatched_packets +
+					      r->dir[1].unmatched_packets));
 	fixed = x + (int)strlen(rx) + 2 + (int)strlen(tx) + (int)strlen(flows) +
 		(int)strlen(unt);
 	gw = COLS - fixed - 2;

@@ -43,6 +43,7 @@ struct top_opts {
 	char **ifnames;
 	int n;
 	struct holdset hs;	/* what this run attached */
+	const struct match_set *match;	/* --match for what it attaches */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -84,7 +85,8 @@ static double cpu_now(void)
 
 static void top_usage(void)
 {
-	printf("Usage: flowstat top [-d SEC] [--idle SEC] [IFACE...]\n"
+	printf("Usage: flowstat top [-d SEC] [--idle SEC] [--match EXPR] "
+	       "[IFACE...]\n"
 	       "       flowstat IFACE...\n"
 	       "The live traffic view. Attaches to the named interfaces that\n"
 	       "flowstat does not hold yet, for as long as it runs; with no\n"
@@ -92,6 +94,8 @@ static void top_usage(void)
 	       "attached later.\n"
 	       "  -d, --delay SEC  refresh interval (%g..%g, default 1)\n"
 	       "  --idle SEC       end flows idle this long (default %g)\n"
+	       "  --match EXPR     on interfaces it attaches: flow entries\n"
+	       "                   only for frames that match (attach --match)\n"
 	       "Keys: q quit, ? help. See flowstat(8).\n",
 	       MIN_DELAY, MAX_DELAY, DEFAULT_IDLE);
 }
@@ -119,6 +123,7 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 		{ "delay", required_argument, NULL, 'd' },
 		{ "idle", required_argument, NULL, 'I' },
 		{ "bench", required_argument, NULL, 'B' },
+		{ "match", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -150,6 +155,14 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'x': {
+			static struct match_set set;	/* large */
+
+			if (match_arg("top", optarg, &set))
+				return EXIT_USAGE;
+			o->match = &set;
+			break;
+		}
 		case 'h':
 			top_usage();
 			return -1;
@@ -171,7 +184,8 @@ static int attach_missing(struct top_opts *o)
 {
 	struct attach_opts ao = { .netns = globals.netns,
 		.ingress = HOOK_XDP, .egress = true,
-		.max_flows = FLOWSTAT_DEFAULT_MAX_FLOWS, .owned = true };
+		.max_flows = FLOWSTAT_DEFAULT_MAX_FLOWS, .owned = true,
+		.match = o->match };
 
 	holdset_init(&o->hs, "top", &ao);
 	return holdset_attach(&o->hs, o->ifnames, o->n, &stop_signal);

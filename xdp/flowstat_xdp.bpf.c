@@ -40,6 +40,7 @@ static __always_inline void xdp_count(struct xdp_md *ctx, const int e,
 	__u64 len = end - data, tag = 0, now;
 	struct parse_info pi = {};
 	int slot;
+	__u32 m;
 
 	t = totals_count(e, gen, FLOW_DIR_INGRESS, len);
 	if (!t || sample_out(e, t, len) ||
@@ -47,6 +48,9 @@ static __always_inline void xdp_count(struct xdp_md *ctx, const int e,
 		return;
 
 	xdp_parse(ctx, &key, &pi);
+	m = current_match();
+	if (match_skip(t, m, &key, len))
+		return;
 	now = bpf_ktime_get_coarse_ns();
 	slot = flow_count(e, gen, t, &key, len, parse_ip_bytes(&pi, len),
 			  pi.tcp_flags, now, &tag);
@@ -54,7 +58,7 @@ static __always_inline void xdp_count(struct xdp_md *ctx, const int e,
 		fast_remember(t, data, end, &key,
 			      !!(key.flags & FLOW_F_VLAN) +
 			      !!(key.flags & FLOW_F_INNER_VLAN), slot, tag,
-			      now);
+			      now, m);
 }
 
 SEC("xdp")
