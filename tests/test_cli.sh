@@ -79,6 +79,7 @@ bad --tc 'foo'	attach --tc foo lo
 --sample 99999999999999999999: want auto or	attach --sample 99999999999999999999 lo
 --sample AUTO: want auto or	attach --sample AUTO lo
 option needs an argument	attach lo --sample
+top: --sample 0: want auto or 1\.\.1048576	top --sample 0 lo
 option needs an argument '--mode'	attach --mode
 unknown option '--bogus'	attach --bogus lo
 give interfaces or --all	detach

@@ -40,6 +40,7 @@ struct top_opts {
 	double delay;
 	double idle;		/* end flows idle this long */
 	unsigned long bench;	/* refreshes to time; 0: the live view */
+	struct attach_opts sample;	/* --sample: its sample fields */
 	char **ifnames;
 	int n;
 	struct holdset hs;	/* what this run attached */
@@ -84,7 +85,8 @@ static double cpu_now(void)
 
 static void top_usage(void)
 {
-	printf("Usage: flowstat top [-d SEC] [--idle SEC] [IFACE...]\n"
+	printf("Usage: flowstat top [-d SEC] [--idle SEC] [--sample N|auto] "
+	       "[IFACE...]\n"
 	       "       flowstat IFACE...\n"
 	       "The live traffic view. Attaches to the named interfaces that\n"
 	       "flowstat does not hold yet, for as long as it runs; with no\n"
@@ -92,6 +94,8 @@ static void top_usage(void)
 	       "attached later.\n"
 	       "  -d, --delay SEC  refresh interval (%g..%g, default 1)\n"
 	       "  --idle SEC       end flows idle this long (default %g)\n"
+	       "  --sample N|auto  what it attaches: flow entries for a\n"
+	       "                   random 1 in N frames (see attach)\n"
 	       "Keys: q quit, ? help. See flowstat(8).\n",
 	       MIN_DELAY, MAX_DELAY, DEFAULT_IDLE);
 }
@@ -118,6 +122,7 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 	static const struct option opts[] = {
 		{ "delay", required_argument, NULL, 'd' },
 		{ "idle", required_argument, NULL, 'I' },
+		{ "sample", required_argument, NULL, 'S' },
 		{ "bench", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -138,6 +143,10 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 		case 'I':
 			if (parse_seconds("--idle", optarg, 0, MAX_IDLE,
 					  &o->idle))
+				return EXIT_USAGE;
+			break;
+		case 'S':
+			if (parse_sample("top", optarg, &o->sample))
 				return EXIT_USAGE;
 			break;
 		case 'B':	/* make bench: time the draw path, no tty */
@@ -171,7 +180,9 @@ static int attach_missing(struct top_opts *o)
 {
 	struct attach_opts ao = { .netns = globals.netns,
 		.ingress = HOOK_XDP, .egress = true,
-		.max_flows = FLOWSTAT_DEFAULT_MAX_FLOWS, .owned = true };
+		.max_flows = FLOWSTAT_DEFAULT_MAX_FLOWS, .owned = true,
+		.sample = o->sample.sample,
+		.sample_auto = o->sample.sample_auto };
 
 	holdset_init(&o->hs, "top", &ao);
 	return holdset_attach(&o->hs, o->ifnames, o->n, &stop_signal);
