@@ -220,7 +220,7 @@ static int parse_max_flows(const char *arg, __u32 *out)
 }
 
 /* --sample N|auto: N from 1 (every frame) to FLOWSTAT_MAX_SAMPLE. */
-static int parse_sample(const char *arg, struct attach_opts *o)
+int parse_sample(const char *cmd, const char *arg, struct attach_opts *o)
 {
 	unsigned long long v;
 	char *end;
@@ -234,7 +234,7 @@ static int parse_sample(const char *arg, struct attach_opts *o)
 	v = strtoull(arg, &end, 10);
 	if (errno || end == arg || *end || arg[0] == '-' || arg[0] == '+' ||
 	    v < 1 || v > FLOWSTAT_MAX_SAMPLE) {
-		log_error("attach: --sample %s: want auto or 1..%u", arg,
+		log_error("%s: --sample %s: want auto or 1..%u", cmd, arg,
 			  FLOWSTAT_MAX_SAMPLE);
 		return -ERANGE;
 	}
@@ -298,7 +298,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 				return EXIT_USAGE;
 			break;
 		case 'S':
-			if (parse_sample(optarg, &a->opts))
+			if (parse_sample("attach", optarg, &a->opts))
 				return EXIT_USAGE;
 			break;
 		case 'x':

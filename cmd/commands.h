@@ -26,6 +26,9 @@ extern struct globals globals;
 enum exit_code { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 int do_attach(int argc, char **argv);	/* cmd/attach_cmd.c */
+struct attach_opts;
+/* --sample N|auto into o (attach, top); 0, or -ERANGE reported as cmd's. */
+int parse_sample(const char *cmd, const char *arg, struct attach_opts *o);
 /* 0, or names the missing capabilities (CAP_BPF; CAP_NET_ADMIN too when
  * need_net) as cmd's error and returns -EPERM (cmd/attach_cmd.c). */
 int require_caps(const char *cmd, bool need_net);

@@ -79,6 +79,7 @@ bad --tc 'foo'	attach --tc foo lo
 --sample 99999999999999999999: want auto or	attach --sample 99999999999999999999 lo
 --sample AUTO: want auto or	attach --sample AUTO lo
 option needs an argument	attach lo --sample
+top: --sample 0: want auto or 1\.\.1048576	top --sample 0 lo
 option needs an argument '--mode'	attach --mode
 port '99999' is not a number 0-65535	attach --match 'port 99999' lo
 'iface' cannot be matched at the hook	attach --match 'port 53 and iface lo' lo

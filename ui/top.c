@@ -40,6 +40,7 @@ struct top_opts {
 	double delay;
 	double idle;		/* end flows idle this long */
 	unsigned long bench;	/* refreshes to time; 0: the live view */
+	struct attach_opts sample;	/* --sample: its sample fields */
 	char **ifnames;
 	int n;
 	struct holdset hs;	/* what this run attached */
@@ -85,8 +86,8 @@ static double cpu_now(void)
 
 static void top_usage(void)
 {
-	printf("Usage: flowstat top [-d SEC] [--idle SEC] [--match EXPR] "
-	       "[IFACE...]\n"
+	printf("Usage: flowstat top [-d SEC] [--idle SEC] [--match EXPR]\n"
+	       "                    [--sample N|auto] [IFACE...]\n"
 	       "       flowstat IFACE...\n"
 	       "The live traffic view. Attaches to the named interfaces that\n"
 	       "flowstat does not hold yet, for as long as it runs; with no\n"
@@ -96,6 +97,8 @@ static void top_usage(void)
 	       "  --idle SEC       end flows idle this long (default %g)\n"
 	       "  --match EXPR     on interfaces it attaches: flow entries\n"
 	       "                   only for frames that match (attach --match)\n"
+	       "  --sample N|auto  what it attaches: flow entries for a\n"
+	       "                   random 1 in N frames (see attach)\n"
 	       "Keys: q quit, ? help. See flowstat(8).\n",
 	       MIN_DELAY, MAX_DELAY, DEFAULT_IDLE);
 }
@@ -122,6 +125,7 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 	static const struct option opts[] = {
 		{ "delay", required_argument, NULL, 'd' },
 		{ "idle", required_argument, NULL, 'I' },
+		{ "sample", required_argument, NULL, 'S' },
 		{ "bench", required_argument, NULL, 'B' },
 		{ "match", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
@@ -143,6 +147,10 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 		case 'I':
 			if (parse_seconds("--idle", optarg, 0, MAX_IDLE,
 					  &o->idle))
+				return EXIT_USAGE;
+			break;
+		case 'S':
+			if (parse_sample("top", optarg, &o->sample))
 				return EXIT_USAGE;
 			break;
 		case 'B':	/* make bench: time the draw path, no tty */
@@ -185,7 +193,9 @@ static int attach_missing(struct top_opts *o)
 	struct attach_opts ao = { .netns = globals.netns,
 		.ingress = HOOK_XDP, .egress = true,
 		.max_flows = FLOWSTAT_DEFAULT_MAX_FLOWS, .owned = true,
-		.match = o->match };
+		.match = o->match,
+		.sample = o->sample.sample,
+		.sample_auto = o->sample.sample_auto };
 
 	holdset_init(&o->hs, "top", &ao);
 	return holdset_attach(&o->hs, o->ifnames, o->n, &stop_signal);
