@@ -267,6 +267,10 @@ static void build_snapshot(struct snapshot *s)
 	b->meta.ifindex = 7;
 	b->meta.ingress_hook = HOOK_TC;
 	b->present = 0;
+	strcpy(b->match, "port 53 or vlan 7");
+	/* the fields alone (watch's records leave them out) */
+	b->dir[1].unmatched_packets = 4;
+	b->dir[1].unmatched_bytes = 256;
 	test_flows[0] = (struct flow_rec){
 		.key = key4("192.0.2.1", "198.51.100.1", 6, 1000, 80, 0),
 		.iface = 0, .packets = 12, .bytes = 1200, .delta_packets = 2,
@@ -348,8 +352,9 @@ static const char dump_json_want[] =
 	"\"bytes\":0,\"untracked_packets\":0,\"untracked_bytes\":0,"
 	"\"retired_packets\":0,\"retired_bytes\":0,"
 	"\"sampled_out_packets\":0,\"sampled_out_bytes\":0,"
-	"\"unmatched_packets\":0,\"unmatched_bytes\":0,"
-	"\"ended_flows\":0,\"fast_hits\":0},\"present\":false,\"match\":null,\"up\":false,"
+	"\"unmatched_packets\":4,\"unmatched_bytes\":256,"
+	"\"ended_flows\":0,\"fast_hits\":0},\"present\":false,"
+	"\"match\":\"port 53 or vlan 7\",\"up\":false,"
 	"\"flow_entries\":0,\"sampling\":\"off\",\"sampling_rate\":1,"
 	"\"kernel\":null}],\"flows\":[{\"ifname\":\"veth0\","
 	"\"direction\":\"ingress\",\"ethertype\":2048,\"vlan\":null,"
@@ -384,7 +389,7 @@ static const char dump_csv_want[] =
 	"veth0,4,,native,xdp,tc,ingress,20,2000,1,60,2,120,true,0,0,off,1,0,0\n"
 	"veth0,4,,native,xdp,tc,egress,5,500,0,0,0,0,true,0,0,off,1,0,0\n"
 	"\"eth,1\",7,blue,,tc,,ingress,0,0,0,0,0,0,false,0,0,off,1,0,0\n"
-	"\"eth,1\",7,blue,,tc,,egress,0,0,0,0,0,0,false,0,0,off,1,0,0\n"
+	"\"eth,1\",7,blue,,tc,,egress,0,0,0,0,0,0,false,0,0,off,1,4,256\n"
 	"\n"
 	"ifname,direction,ethertype,vlan,inner_vlan,proto,src,dst,"
 	"sport,dport,icmp_type,icmp_code,packets,bytes,tcp_flags,"
@@ -402,8 +407,11 @@ static const char dump_text_want[] =
 	"  ingress  20 packets 2000 bytes  untracked 1/60  retired 2/120\n"
 	"  egress   5 packets 500 bytes  untracked 0/0  retired 0/0\n"
 	"eth,1  ifindex 7  netns blue  in tc, out -  (gone)\n"
-	"  ingress  0 packets 0 bytes  untracked 0/0  retired 0/0\n"
-	"  egress   0 packets 0 bytes  untracked 0/0  retired 0/0\n"
+	"  match    port 53 or vlan 7\n"
+	"  ingress  0 packets 0 bytes  untracked 0/0  unmatched 0/0  "
+	"retired 0/0\n"
+	"  egress   0 packets 0 bytes  untracked 0/0  unmatched 4/256  "
+	"retired 0/0\n"
 	"\n"
 	"IFACE DIR PROTO       SOURCE          DESTINATION      VLAN      "
 	"     PACKETS           BYTES FLAGS\n"
