@@ -22,6 +22,7 @@
 #include "testlib.h"
 #include "pktbuild.h"
 #include "sweep.h"
+#include "xdp_hold.h"
 
 #define MAX_GOT 256
 
@@ -37,6 +38,7 @@ struct inst {
 	struct store_counts base[FLOW_DIR_MAX];
 	__u32 slots;
 	bool ran;		/* frames ran since the last fold */
+	int held;		/* xdp_hold's ifindex */
 };
 
 /* The counts of one direction since the last reset. */
@@ -67,6 +69,7 @@ static int silent_print(enum libbpf_print_level level, const char *fmt,
 
 static void inst_close(struct inst *in)
 {
+	xdp_release(in->held);
 	instance_close(&in->fi);
 	dp_close(&in->dp);
 }
@@ -99,6 +102,7 @@ static int inst_open(struct inst *in, __u32 max_flows, __u32 slots)
 		return err;
 	}
 	set_base(in);
+	in->held = xdp_hold(dp_prog_fd(&in->dp, 0));
 	return 0;
 }
 
