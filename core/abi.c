@@ -14,3 +14,4 @@ _Static_assert(sizeof(struct flow_value) % 8 == 0, "per-CPU value stride");
 _Static_assert(sizeof(struct flow_slot) % 8 == 0, "flow_slot stride");
 _Static_assert(sizeof(struct flow_totals) % 8 == 0, "flow_totals stride");
 _Static_assert(sizeof(struct flowstat_ctl) % 8 == 0, "flowstat_ctl size");
+_Static_assert(sizeof(struct sig_bucket) == 168, "sig_bucket size");
