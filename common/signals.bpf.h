@@ -51,8 +51,9 @@ static const __u8 sig_ctz_table[64] = {
 /*
  * Add hash h to the HLL regs: the top SIG_HLL_BITS bits pick the
  * register, the trailing zeros of the rest (plus 1) are the rank.
+ * Returns 1 when a register rose: the element was new to the sketch.
  */
-static __always_inline void sig_hll_add(__u8 *regs, __u64 h)
+static __always_inline int sig_hll_add(__u8 *regs, __u64 h)
 {
 	__u64 rest = h | (1ULL << (64 - SIG_HLL_BITS));
 	__u32 r = h >> (64 - SIG_HLL_BITS);
@@ -60,8 +61,10 @@ static __always_inline void sig_hll_add(__u8 *regs, __u64 h)
 
 	rest &= -rest;
 	rank = sig_ctz_table[(rest * 0x03f79d71b4cb0a89ULL) >> 58] + 1;
-	if (regs[r & (SIG_HLL_REGS - 1)] < rank)
-		regs[r & (SIG_HLL_REGS - 1)] = rank;
+	if (regs[r & (SIG_HLL_REGS - 1)] >= rank)
+		return 0;
+	regs[r & (SIG_HLL_REGS - 1)] = rank;
+	return 1;
 }
 
 /* This CPU's bucket idx of the window w, emptied if an older one's. */
@@ -103,6 +106,7 @@ __noinline int sig_frame(const struct flow_key *k, __u32 tcp_flags,
 {
 	__u64 w = now >> SIG_WINDOW_SHIFT, hs, hd;
 	struct sig_bucket *b;
+	int raised;
 
 	if (!k || !(k->flags & FLOW_F_L4))
 		return 0;
@@ -113,23 +117,27 @@ __noinline int sig_frame(const struct flow_key *k, __u32 tcp_flags,
 	}
 	hs = sig_hash_addr(k->src);
 	hd = sig_hash_addr(k->dst);
+	/*
+	 * The suspect a bucket names is the last host whose frame raised
+	 * one of its registers: in a bucket shared with a flood of hosts
+	 * that each add one element, the scanner keeps raising them.
+	 */
 	b = sig_bucket_get(w, SIG_SRC_BASE + (hs & (SIG_SRC_BUCKETS - 1)));
-	if (b) {
+	if (b && (sig_hll_add(b->hll_a, sig_mix(((__u64)k->proto << 16 |
+						 k->dport) + 1)) |
+		  sig_hll_add(b->hll_b, hd)))
 		sig_copy_addr(b, k->src, k->ethertype);
-		sig_hll_add(b->hll_a, sig_mix(((__u64)k->proto << 16 |
-					       k->dport) + 1));
-		sig_hll_add(b->hll_b, hd);
-	}
 	b = sig_bucket_get(w, SIG_DST_BASE + (hd & (SIG_DST_BUCKETS - 1)));
 	if (!b)
 		return 0;
-	sig_copy_addr(b, k->dst, k->ethertype);
-	sig_hll_add(b->hll_a, hs);
+	raised = sig_hll_add(b->hll_a, hs);
 	if (k->proto == IPPROTO_TCP && (k->flags & FLOW_F_PORTS) &&
 	    (tcp_flags & (SIG_TCP_SYN | SIG_TCP_ACK)) == SIG_TCP_SYN) {
 		b->syns++;
-		sig_hll_add(b->hll_b, sig_mix(hs ^ k->sport));
+		raised |= sig_hll_add(b->hll_b, sig_mix(hs ^ k->sport));
 	}
+	if (raised)
+		sig_copy_addr(b, k->dst, k->ethertype);
 	return 0;
 }
 
