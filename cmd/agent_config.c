@@ -21,6 +21,10 @@
 #include <unistd.h>
 #include <net/if.h>
 #include "agent_config.h"
+#include "signals.h"
+
+_Static_assert(sizeof(((struct agent_config *)0)->signal) /
+	       sizeof(unsigned int) == SIG_KINDS, "a threshold per signal");
 
 #define BLANKS " \t"
 
@@ -57,6 +61,21 @@ static const struct key_desc keys[AGENT_KEY_COUNT] = {
 				   AGENT_MTU_MAX, AGENT_MTU),
 	[AGENT_KEY_DOMAIN_ID] = KEY("FLOWSTAT_DOMAIN_ID", KIND_DOMAIN),
 	[AGENT_KEY_PERSIST] = KEY("FLOWSTAT_PERSIST", KIND_YESNO),
+	[AGENT_KEY_SIGNAL_NEW_FLOWS] =
+		UINT_KEY("FLOWSTAT_SIGNAL_NEW_FLOWS", signal[SIG_NEW_FLOWS],
+			 0, SIG_THRESHOLD_MAX, SIG_DEFAULT_NEW_FLOWS),
+	[AGENT_KEY_SIGNAL_HALF_OPEN] =
+		UINT_KEY("FLOWSTAT_SIGNAL_HALF_OPEN", signal[SIG_HALF_OPEN],
+			 0, SIG_THRESHOLD_MAX, SIG_DEFAULT_HALF_OPEN),
+	[AGENT_KEY_SIGNAL_SCAN_PORTS] =
+		UINT_KEY("FLOWSTAT_SIGNAL_SCAN_PORTS", signal[SIG_SCAN_PORTS],
+			 0, SIG_THRESHOLD_MAX, SIG_DEFAULT_SCAN_PORTS),
+	[AGENT_KEY_SIGNAL_SCAN_HOSTS] =
+		UINT_KEY("FLOWSTAT_SIGNAL_SCAN_HOSTS", signal[SIG_SCAN_HOSTS],
+			 0, SIG_THRESHOLD_MAX, SIG_DEFAULT_SCAN_HOSTS),
+	[AGENT_KEY_SIGNAL_FAN_IN] =
+		UINT_KEY("FLOWSTAT_SIGNAL_FAN_IN", signal[SIG_FAN_IN],
+			 0, SIG_THRESHOLD_MAX, SIG_DEFAULT_FAN_IN),
 };
 
 static void say(char *buf, size_t len, const char *fmt, ...)

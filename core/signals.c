@@ -22,16 +22,12 @@ const char *const sig_kind_units[SIG_KINDS] = {
 	"new flows/s", "SYN senders", "ports", "hosts", "sources",
 };
 
-/*
- * Defaults: far above what a busy client or the demo's mix makes in a
- * second, far below what a scanner or a flood makes.
- */
 static const double sig_default[SIG_KINDS] = {
-	[SIG_NEW_FLOWS] = 2000,
-	[SIG_HALF_OPEN] = 200,
-	[SIG_SCAN_PORTS] = 100,
-	[SIG_SCAN_HOSTS] = 100,
-	[SIG_FAN_IN] = 500,
+	[SIG_NEW_FLOWS] = SIG_DEFAULT_NEW_FLOWS,
+	[SIG_HALF_OPEN] = SIG_DEFAULT_HALF_OPEN,
+	[SIG_SCAN_PORTS] = SIG_DEFAULT_SCAN_PORTS,
+	[SIG_SCAN_HOSTS] = SIG_DEFAULT_SCAN_HOSTS,
+	[SIG_FAN_IN] = SIG_DEFAULT_FAN_IN,
 };
 
 void sig_thresholds_default(struct sig_thresholds *th)
@@ -63,7 +59,7 @@ int sig_threshold_parse(struct sig_thresholds *th, const char *arg)
 	k = sig_kind_from_name(name);
 	errno = 0;
 	v = strtod(eq + 1, &end);
-	if (k < 0 || errno || end == eq + 1 || *end || !(v >= 0) || v > 1e12)
+	if (k < 0 || errno || end == eq + 1 || *end || !(v >= 0) || v > SIG_THRESHOLD_MAX)
 		return -EINVAL;
 	th->value[k] = v;
 	return 0;
@@ -305,4 +301,98 @@ void sig_alert_text(const struct sig_alert *a, char *buf, size_t len)
 	snprintf(buf, len, "%s%s%s: %.0f %s (threshold %.0f)", what[a->kind],
 		 host[0] ? " " : "", host, a->value, sig_kind_units[a->kind],
 		 a->threshold);
+}
+
+/* ---- events ---- */
+
+static int same_event(const struct sig_event *e, __u64 id,
+		      const struct sig_alert *a)
+{
+	return e->used && e->instance_id == id && e->alert.kind == a->kind &&
+	       e->alert.host.ethertype == a->host.ethertype &&
+	       !memcmp(e->alert.host.addr, a->host.addr,
+		       sizeof(a->host.addr));
+}
+
+static void event_start(struct sig_events *ev, const struct snapshot *s,
+			const struct sig_alert *a, __u64 now_ms,
+			sig_event_fn fn, void *ctx)
+{
+	const struct iface_rec *ir = &s->ifaces[a->iface];
+	int i;
+
+	for (i = 0; i < SIG_EVENTS && ev->ev[i].used; i++)
+		;
+	if (now_ms - ev->window_ms >= 60000) {
+		ev->window_ms = now_ms;
+		ev->started = 0;
+	}
+	if (i == SIG_EVENTS) {
+		ev->suppressed++;
+		return;
+	}
+	ev->ev[i] = (struct sig_event){ .instance_id = ir->meta.instance_id,
+					.alert = *a, .start_ms = now_ms,
+					.seen_ms = now_ms, .used = 1 };
+	if (ev->started >= SIG_EVENT_BURST) {
+		ev->suppressed++;
+		return;
+	}
+	ev->started++;
+	ev->ev[i].reported = 1;
+	fn(SIG_EVENT_START, iface_rec_name(ir), a, 0, ev->suppressed, ctx);
+	ev->suppressed = 0;
+}
+
+static void event_seen(struct sig_events *ev, const struct snapshot *s,
+		       const struct sig_alert *a, __u64 now_ms,
+		       sig_event_fn fn, void *ctx)
+{
+	__u64 id = s->ifaces[a->iface].meta.instance_id;
+	int i;
+
+	for (i = 0; i < SIG_EVENTS; i++) {
+		struct sig_event *e = &ev->ev[i];
+
+		if (!same_event(e, id, a))
+			continue;
+		e->seen_ms = now_ms;
+		if (a->value > e->alert.value)
+			e->alert.value = a->value;
+		return;
+	}
+	event_start(ev, s, a, now_ms, fn, ctx);
+}
+
+void signals_track(struct sig_events *ev, const struct snapshot *s,
+		   const struct sig_thresholds *th, __u64 now_ms,
+		   sig_event_fn fn, void *ctx)
+{
+	struct sig_alert a[SIG_EVENTS];
+	char name[IF_NAMESIZE];
+	int n, i, j;
+
+	n = signals_alerts(s, th, a, SIG_EVENTS);
+	for (i = 0; i < n; i++)
+		event_seen(ev, s, &a[i], now_ms, fn, ctx);
+	for (i = 0; i < SIG_EVENTS; i++) {
+		struct sig_event *e = &ev->ev[i];
+
+		if (!e->used || now_ms - e->seen_ms < SIG_EVENT_END_MS)
+			continue;
+		snprintf(name, sizeof(name), "%s", e->alert.iface >= 0 &&
+			 e->alert.iface < s->n_ifaces &&
+			 s->ifaces[e->alert.iface].meta.instance_id ==
+				 e->instance_id ?
+			 iface_rec_name(&s->ifaces[e->alert.iface]) : "");
+		for (j = 0; !name[0] && j < s->n_ifaces; j++)
+			if (s->ifaces[j].meta.instance_id == e->instance_id)
+				snprintf(name, sizeof(name), "%s",
+					 iface_rec_name(&s->ifaces[j]));
+		if (e->reported)
+			fn(SIG_EVENT_END, name[0] ? name : "(gone)",
+			   &e->alert, (e->seen_ms - e->start_ms) / 1000.0, 0,
+			   ctx);
+		e->used = 0;
+	}
 }

@@ -38,6 +38,17 @@ enum sig_kind {
 
 #define SIG_TOP 8		/* suspects kept per signal */
 
+/*
+ * Default thresholds: far above what a busy client or the demo's mix
+ * makes in a second, far below what a scanner or a flood makes.
+ */
+#define SIG_DEFAULT_NEW_FLOWS 2000	/* per second */
+#define SIG_DEFAULT_HALF_OPEN 200
+#define SIG_DEFAULT_SCAN_PORTS 100
+#define SIG_DEFAULT_SCAN_HOSTS 100
+#define SIG_DEFAULT_FAN_IN 500
+#define SIG_THRESHOLD_MAX 1000000000
+
 /* One suspect: a bucket's estimate and the host it names. */
 struct sig_host {
 	__u8 addr[16];
@@ -112,5 +123,47 @@ int signals_alerts(const struct snapshot *s, const struct sig_thresholds *th,
 void sig_host_text(const struct sig_host *h, char *buf, size_t len);
 /* One line: "port scan from 192.0.2.1: 1000 ports (threshold 100)". */
 void sig_alert_text(const struct sig_alert *a, char *buf, size_t len);
+
+/*
+ * Alerts as events, for a log: an event starts with the first alert of a
+ * (interface, signal, host) and ends when it has raised none for
+ * SIG_EVENT_END_MS. Starts are reported at most SIG_EVENT_BURST per
+ * minute (the rest counted, said with the next report); the table is
+ * fixed (SIG_EVENTS), an event that finds it full is counted the same.
+ */
+#define SIG_EVENTS 64
+#define SIG_EVENT_END_MS 10000
+#define SIG_EVENT_BURST 10
+
+struct sig_event {
+	__u64 instance_id;	/* of the interface (meta.instance_id) */
+	struct sig_alert alert;	/* the first; value: the peak */
+	__u64 start_ms, seen_ms;
+	int used;
+	int reported;		/* its start was reported */
+};
+
+struct sig_events {
+	struct sig_event ev[SIG_EVENTS];
+	__u64 window_ms;	/* the start of the current minute */
+	int started;		/* starts reported in it */
+	__u64 suppressed;	/* starts not reported, since the last report */
+};
+
+enum sig_event_what { SIG_EVENT_START, SIG_EVENT_END };
+
+/*
+ * Called for each start and end: ifname of the interface, the alert (at
+ * an end, value is the peak), how long it lasted (ends), and the starts
+ * suppressed before this one (starts).
+ */
+typedef void (*sig_event_fn)(enum sig_event_what what, const char *ifname,
+			     const struct sig_alert *a, double lasted_s,
+			     __u64 suppressed, void *ctx);
+
+/* Track the alerts of s at now_ms (CLOCK_MONOTONIC ms). */
+void signals_track(struct sig_events *ev, const struct snapshot *s,
+		   const struct sig_thresholds *th, __u64 now_ms,
+		   sig_event_fn fn, void *ctx);
 
 #endif /* FLOWSTAT_SIGNALS_H */
