@@ -492,9 +492,6 @@ static __always_inline int fast_count(const int e, __u64 gen,
 		if ((void *)(fl + 1) > end)
 			return 0;
 		tcp_flags = *fl;
-		/* A SYN without ACK goes to the signals (slow path). */
-		if ((tcp_flags & 0x12) == 0x02)
-			return 0;
 	}
 	/*
 	 * The IP length field (IPv4 total length, IPv6 payload length); the

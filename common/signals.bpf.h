@@ -4,8 +4,11 @@
  * a per-CPU array of small HyperLogLogs by source and by destination,
  * filled by the ingress programs in their slow path for every frame,
  * whether or not the frame's flow gets an entry. Memory is fixed: a
- * flood only raises registers. The fast path sends SYNs without ACK here
- * (fast_count), so a SYN flood that repeats one flow is seen too.
+ * flood only raises registers. A SYN without ACK is never remembered for
+ * the fast path (sig_syn), so a SYN flood that repeats one flow stays on
+ * the slow path and is counted, at no cost to the fast path. (A flow
+ * already remembered from other frames keeps its fast path: SYNs of a
+ * 5-tuple that was just carrying ACKs are not counted.)
  */
 #ifndef FLOWSTAT_SIGNALS_BPF_H
 #define FLOWSTAT_SIGNALS_BPF_H
@@ -95,6 +98,12 @@ static __always_inline void sig_copy_addr(struct sig_bucket *b,
 #define SIG_TCP_SYN 0x02
 #define SIG_TCP_ACK 0x10
 
+/* A connection attempt: SYN without ACK. */
+static __always_inline int sig_syn(__u8 tcp_flags)
+{
+	return (tcp_flags & (SIG_TCP_SYN | SIG_TCP_ACK)) == SIG_TCP_SYN;
+}
+
 /*
  * One ingress frame of flow k with TCP flags tcp_flags at time now
  * (coarse clock); untracked: its flow got no entry. IP frames only: the
@@ -132,7 +141,7 @@ __noinline int sig_frame(const struct flow_key *k, __u32 tcp_flags,
 		return 0;
 	raised = sig_hll_add(b->hll_a, hs);
 	if (k->proto == IPPROTO_TCP && (k->flags & FLOW_F_PORTS) &&
-	    (tcp_flags & (SIG_TCP_SYN | SIG_TCP_ACK)) == SIG_TCP_SYN) {
+	    sig_syn(tcp_flags)) {
 		b->syns++;
 		raised |= sig_hll_add(b->hll_b, sig_mix(hs ^ k->sport));
 	}

@@ -70,6 +70,7 @@ struct iface_state {
 	__u32 gen;		/* full reads of it */
 	struct dir_counts last[FLOW_DIR_MAX];	/* the previous snapshot's */
 	__u64 last_births;	/* the store's births at the previous one */
+	struct iface_signals sig;	/* the sketches of the last window read */
 	struct rate_hist rh[FLOW_DIR_MAX];
 	/* the link, from events (monitored) or a query per scan */
 	int present, up, kernel_valid;
@@ -615,9 +616,15 @@ static void build_iface(struct collector *c, struct iface_state *is,
 	ir->kernel_tx_dropped = is->kernel.tx_dropped;
 	ir->kernel_rx_errors = is->kernel.rx_errors;
 	ir->kernel_tx_errors = is->kernel.tx_errors;
-	/* The sketches are estimates: one that cannot be read is left out. */
-	if (is->inst && is->inst->sig_fd >= 0)
-		signals_read(is->inst->sig_fd, mono_ns, &ir->sig);
+	/*
+	 * The sketches are estimates: one that cannot be read is left out.
+	 * A window is read once; scans within it reuse what was read.
+	 */
+	if (is->inst && is->inst->sig_fd >= 0 &&
+	    (!is->sig.valid ||
+	     is->sig.window != (mono_ns >> SIG_WINDOW_SHIFT) - 1))
+		signals_read(is->inst->sig_fd, mono_ns, &is->sig);
+	ir->sig = is->sig;
 	read_counts(is, ir, !c->scans);
 	for (d = 0; d < FLOW_DIR_MAX; d++) {
 		struct dir_counts *dc = &ir->dir[d];

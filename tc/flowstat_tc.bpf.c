@@ -71,7 +71,8 @@ static __always_inline void tc_count(struct __sk_buff *skb, __u32 dir,
 	if (dir == FLOW_DIR_INGRESS)
 		sig_frame(&key, pi.tcp_flags, now,
 			  t->untracked_packets != untracked);
-	if (slot >= 0 && !skb->vlan_present)
+	/* SYNs without ACK stay on the slow path (the signals count them) */
+	if (slot >= 0 && !skb->vlan_present && !sig_syn(pi.tcp_flags))
 		fast_remember(t, (void *)(long)skb->data,
 			      (void *)(long)skb->data_end, &key,
 			      !!(key.flags & FLOW_F_VLAN) +

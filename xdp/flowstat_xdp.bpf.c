@@ -36,7 +36,9 @@ static __always_inline void xdp_count(struct xdp_md *ctx, const int e,
 	/* The signals, whatever became of the flow entry. */
 	sig_frame(&key, pi.tcp_flags, now,
 		  t->untracked_packets != untracked);
-	if (slot >= 0)
+	/* SYNs without ACK stay on the slow path, where the signals count
+	 * them (a SYN flood that repeats one flow too). */
+	if (slot >= 0 && !sig_syn(pi.tcp_flags))
 		fast_remember(t, data, end, &key,
 			      !!(key.flags & FLOW_F_VLAN) +
 			      !!(key.flags & FLOW_F_INNER_VLAN), slot, tag,
