@@ -9,6 +9,8 @@
 #     and fan_in naming the destination, and clears;
 #   - a new-flow spike raises new_flows in the agent's /metrics, and the
 #     agent logs the event once when it starts and once when it ends;
+#   - the live view shows the scan as an alert line naming the source,
+#     its signals on key a, and drops the line once the scan stops;
 #   - with --max-flows 64, the flood that fills the table still raises
 #     half_open and fan_in, and new_flows counts what the table dropped.
 # An alert must show within 4 s of the attack's start (a window of
@@ -27,7 +29,8 @@ inos=()
 agent_pid=
 
 need_built "$FS" "$GEN"
-need_tools jq curl
+need_tools jq curl tmux
+T=sig$$
 TESTBED_PREFIX=$P
 H0=$(testbed_ns h0)
 H1=$(testbed_ns h1)
@@ -36,6 +39,7 @@ H2=$(testbed_ns h2)
 cleanup()
 {
 	[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null
+	tmux kill-session -t "$T" >/dev/null 2>&1
 	ns_teardown inos "$H0" -- veth1 veth2
 	rm -rf "$tmp"
 }
@@ -136,6 +140,28 @@ test_syn_flood_signals()
 	[ -z "$why" ] && ok $n || fail $n "$why"
 }
 
+test_live_view()
+{
+	local n=live_view_alert_line_names_the_scanner_and_clears why=
+	poll 10 no_alert || why+="alerts before it started: $(alerts) "
+	view "$FS" --netns "$H0" top veth1 veth2
+	wait_for 'veth1 +rx' || { fail $n "no view: $(screen)"; return; }
+	send view "$SCAN"
+	poll 4 screen_has "^ALERT veth1: port scan from $SCAN_SRC: " ||
+		why+="no alert line: $(screen | head -3) "
+	tmux send-keys -t "$T" a
+	wait_for "security signals" &&
+		screen_has "! scan_ports +[0-9]+ / 100 +ports $SCAN_SRC" ||
+		why+="key a: $(screen) "
+	tmux send-keys -t "$T" a	# closes it
+	wait "$gen_pid"
+	poll 4 eval '! screen_has "^ALERT"' ||
+		why+="the alert line stayed: $(screen | head -3) "
+	tmux send-keys -t "$T" q
+	poll 10 test -e "$tmp/rc" || why+="did not quit "
+	[ -z "$why" ] && ok $n || fail $n "$why"
+}
+
 metric()	# NAME LABELS: the value of one series of the agent's /metrics
 {
 	curl -s --max-time 5 "http://127.0.0.1:$port/metrics" |
@@ -201,6 +227,7 @@ test_ordinary_traffic_raises_none
 test_port_scan
 test_syn_flood
 test_syn_flood_signals
+test_live_view
 test_new_flow_spike_agent
 test_full_table_does_not_blind
 exit $failed
