@@ -815,7 +815,7 @@ static void draw_signals(const struct view *v)
 					       "%s%s %.0f", j ? ", " : "",
 					       host, g->top[k][j].value);
 			}
-			LINE(" %s %-10s %8.0f / %-6s %s %s",
+			LINE(" %s %-10.10s %8.0f / %-6.8s %.12s %.96s",
 			     v->th.value[k] > 0 && val >= v->th.value[k] ?
 			     "!" : " ", sig_kind_names[k], val, thr,
 			     sig_kind_units[k], sus);
