@@ -8,6 +8,7 @@
 #include <linux/pkt_cls.h>
 #include "parse.bpf.h"
 #include "account.bpf.h"
+#define SIG_GLOBAL_FN	/* see signals.bpf.h */
 #include "signals.bpf.h"
 
 /* Enough for two tags, IPv6 with a chain of extension headers, TCP. */
