@@ -5,6 +5,7 @@
 #   - the demo's ordinary traffic mix raises no alert;
 #   - a port scan of 1,000 ports from one source raises scan_ports naming
 #     it (status --json), and the alert clears once the scan stops;
+#   - a host scan of 300 destinations from one source raises scan_hosts;
 #   - a SYN flood from 2,000 sources at one destination raises half_open
 #     and fan_in naming the destination, and clears;
 #   - a new-flow spike raises new_flows in the agent's /metrics, and the
@@ -48,7 +49,9 @@ trap 'exit 1' INT TERM HUP
 
 SCAN_SRC=198.51.100.66
 SCAN="proto=tcp,src=$SCAN_SRC,dst=203.0.113.1,sport=61000,dport=1,vary=dport,flows=1000,count=1500,flags=S,rate=500"
-# IPv6: 2,000 sources stay in 2001:db8::/32
+# IPv6: 300 destinations, and 2,000 sources, stay in 2001:db8::/32
+HSCAN_SRC=2001:db8:5::5
+HSCAN="proto=udp,src=$HSCAN_SRC,dst=2001:db8:99::1,sport=5000,dport=161,vary=dst,flows=300,count=900,rate=300"
 FLOOD_DST=2001:db8:42::1
 FLOOD="proto=tcp,src=2001:db8:66::1,dst=$FLOOD_DST,sport=1024,dport=443,vary=src,flows=2000,count=6000,flags=S,rate=2000"
 SPIKE="proto=udp,src=192.0.2.9,dst=203.0.113.1,sport=1,dport=53,vary=sport,flows=20000,count=20000,rate=5000"
@@ -120,6 +123,12 @@ test_port_scan()
 {
 	attack_case port_scan_of_1000_ports_names_the_source "$SCAN" \
 		"^veth1 scan_ports $SCAN_SRC\$"
+}
+
+test_host_scan()
+{
+	attack_case host_scan_of_300_hosts_names_the_source "$HSCAN" \
+		"^veth1 scan_hosts $HSCAN_SRC\$"
 }
 
 test_syn_flood()
@@ -225,6 +234,7 @@ ns_testbed_up inos "$H0" -- --pairs 2
 
 test_ordinary_traffic_raises_none
 test_port_scan
+test_host_scan
 test_syn_flood
 test_syn_flood_signals
 test_live_view
