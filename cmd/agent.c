@@ -27,6 +27,7 @@
 #include "http.h"
 #include "ipfix.h"
 #include "log.h"
+#include "match.h"
 #include "netns.h"
 #include "prom.h"
 
@@ -37,7 +38,7 @@
 
 enum {
 	OPT_IPFIX = 256, OPT_PROMETHEUS, OPT_ACTIVE, OPT_IDLE, OPT_DOMAIN,
-	OPT_REFRESH, OPT_MTU, OPT_PERSIST, OPT_CONFIG,
+	OPT_REFRESH, OPT_MTU, OPT_PERSIST, OPT_CONFIG, OPT_MATCH,
 };
 
 /* A setting the command line gave: it wins over the file's. */
@@ -103,7 +104,7 @@ static const char agent_usage[] =
 	"                      [--prometheus ADDR:PORT] [--active-timeout SEC]\n"
 	"                      [--idle-timeout SEC] [--domain-id N]\n"
 	"                      [--template-refresh SEC] [--mtu BYTES]\n"
-	"                      [--persist] [--config FILE]\n"
+	"                      [--persist] [--match EXPR] [--config FILE]\n"
 	"Attach to the interfaces (or use what is attached, and what is\n"
 	"attached later), age flows and export them: IPFIX (RFC 7011) over UDP\n"
 	"to each --ipfix collector, Prometheus metrics on GET /metrics.\n"
@@ -119,6 +120,8 @@ static const char agent_usage[] =
 	"  --template-refresh SEC templates this often (60), 3 times at start\n"
 	"  --mtu BYTES            largest IPFIX message (1400)\n"
 	"  --persist              leave the interfaces attached on exit\n"
+	"  --match EXPR           on interfaces it attaches: flow entries only\n"
+	"                         for frames that match (attach --match)\n"
 	"  --config FILE          settings (see flowstat(8)); SIGHUP re-reads\n"
 	"                         it; the command line wins over it\n"
 	"SIGTERM or SIGINT: every live flow gets a last record (forced end),\n"
@@ -138,6 +141,7 @@ static const struct {
 	{ OPT_REFRESH, AGENT_KEY_TEMPLATE_REFRESH, "--template-refresh" },
 	{ OPT_MTU, AGENT_KEY_MTU, "--mtu" },
 	{ OPT_PERSIST, AGENT_KEY_PERSIST, "--persist" },
+	{ OPT_MATCH, AGENT_KEY_MATCH, "--match" },
 	{ 0, AGENT_KEY_INTERFACES, "interface" },
 };
 
@@ -208,6 +212,13 @@ static bool exports(const struct agent_config *c)
 	return c->n_ipfix || c->prometheus[0];
 }
 
+/*
+ * FLOWSTAT_MATCH or --match, compiled: the interfaces the agent attaches
+ * from then on start with it (a set of no rules: none); the next one, a
+ * reload's, until it is known good.
+ */
+static struct match_set agent_match, next_match;
+
 static int agent_parse(int argc, char **argv, struct agent *a)
 {
 	static const struct option opts[] = {
@@ -219,6 +230,7 @@ static int agent_parse(int argc, char **argv, struct agent *a)
 		{ "template-refresh", required_argument, NULL, OPT_REFRESH },
 		{ "mtu", required_argument, NULL, OPT_MTU },
 		{ "persist", no_argument, NULL, OPT_PERSIST },
+		{ "match", required_argument, NULL, OPT_MATCH },
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -259,6 +271,8 @@ static int agent_parse(int argc, char **argv, struct agent *a)
 	/* every value checked now: a usage error, before anything starts */
 	agent_config_defaults(&check);
 	err = apply_cli(a, &check);
+	if (!err && match_arg("agent", check.match, &next_match))
+		err = -EINVAL;
 	if (!err && !a->config_path && !exports(&check)) {
 		log_error("agent: nothing to export: give --ipfix HOST:PORT "
 			  "or --prometheus ADDR:PORT; try 'flowstat agent "
@@ -284,6 +298,8 @@ static int agent_settings(const struct agent *a, struct agent_config *out)
 		}
 	}
 	err = apply_cli(a, out);
+	if (!err && match_arg("agent", out->match, &next_match))
+		err = -EINVAL;
 	if (!err && !exports(out)) {
 		log_error("agent: nothing to export: %s sets no "
 			  "FLOWSTAT_IPFIX or FLOWSTAT_PROMETHEUS, and no "
@@ -292,6 +308,8 @@ static int agent_settings(const struct agent *a, struct agent_config *out)
 	}
 	if (err)
 		agent_config_free(out);
+	else
+		agent_match = next_match;
 	return err;
 }
 
@@ -629,6 +647,10 @@ static void prom_fill_iface(struct prom_iface *p, const struct iface_rec *r)
 		p->dir[d].bytes = c->bytes;
 		p->dir[d].untracked_packets = c->untracked_packets;
 		p->dir[d].untracked_bytes = c->untracked_bytes;
+		p->dir[d].sampled_out_packets = c->sampled_out_packets;
+		p->dir[d].sampled_out_bytes = c->sampled_out_bytes;
+		p->dir[d].unmatched_packets = c->unmatched_packets;
+		p->dir[d].unmatched_bytes = c->unmatched_bytes;
 		p->dir[d].retired_packets = c->retired_packets;
 		p->dir[d].retired_bytes = c->retired_bytes;
 		p->dir[d].ended_flows = c->ended_flows;
@@ -638,6 +660,7 @@ static void prom_fill_iface(struct prom_iface *p, const struct iface_rec *r)
 	p->active_flows = r->flow_entries;
 	p->max_flows = r->meta.max_flows;
 	p->folds = r->folds;
+	p->sampling_rate = r->sample_rate > 1 ? r->sample_rate : 1;
 	p->has_kernel = r->kernel_valid;
 	p->kernel.rx_packets = r->kernel_rx_packets;
 	p->kernel.rx_bytes = r->kernel_rx_bytes;
@@ -738,6 +761,7 @@ static int agent_start(struct agent *a)
 	if (err)
 		return err;
 	ao.owned = !a->cfg.persist;
+	ao.match = &agent_match;
 	holdset_init(&a->hs, "agent", &ao);
 	err = holdset_attach(&a->hs, a->cfg.ifnames, a->cfg.n_ifnames,
 			     &stop_sig);

@@ -29,7 +29,7 @@ _Static_assert(sizeof(((struct agent_config *)0)->signal) /
 #define BLANKS " \t"
 
 enum key_kind { KIND_IFNAMES, KIND_TARGETS, KIND_LISTEN, KIND_UINT,
-		KIND_DOMAIN, KIND_YESNO };
+		KIND_DOMAIN, KIND_YESNO, KIND_TEXT };
 
 struct key_desc {
 	const char *name;
@@ -76,6 +76,7 @@ static const struct key_desc keys[AGENT_KEY_COUNT] = {
 	[AGENT_KEY_SIGNAL_FAN_IN] =
 		UINT_KEY("FLOWSTAT_SIGNAL_FAN_IN", signal[SIG_FAN_IN],
 			 0, SIG_THRESHOLD_MAX, SIG_DEFAULT_FAN_IN),
+	[AGENT_KEY_MATCH] = KEY("FLOWSTAT_MATCH", KIND_TEXT),
 };
 
 static void say(char *buf, size_t len, const char *fmt, ...)
@@ -493,6 +494,19 @@ static int set_yesno(struct agent_config *c, const char *value, char *why,
 	return 0;
 }
 
+/* The match expression, as text (the agent compiles it). */
+static int set_text(struct agent_config *c, const char *value, char *why,
+		    size_t len)
+{
+	if (strlen(value) >= sizeof(c->match)) {
+		say(why, len, "longer than %zu characters",
+		    sizeof(c->match) - 1);
+		return -EINVAL;
+	}
+	strcpy(c->match, value);
+	return 0;
+}
+
 int agent_config_set(struct agent_config *c, enum agent_key key,
 		     const char *value, char *why, size_t whylen)
 {
@@ -515,6 +529,8 @@ int agent_config_set(struct agent_config *c, enum agent_key key,
 		return set_domain(c, value, why, whylen);
 	case KIND_YESNO:
 		return set_yesno(c, value, why, whylen);
+	case KIND_TEXT:
+		return set_text(c, value, why, whylen);
 	}
 	return -EINVAL;
 }

@@ -33,6 +33,7 @@
 #define AGENT_MTU_MIN		512
 #define AGENT_MTU_MAX		65507
 #define AGENT_CONFIG_MAX_BYTES	65536	/* a bigger file is not ours */
+#define AGENT_MATCH_MAX		2048	/* MATCH_TEXT_MAX (common/flowstat.h) */
 
 /* The file's keys; the command line sets them by these names too. */
 enum agent_key {
@@ -51,6 +52,7 @@ enum agent_key {
 	AGENT_KEY_SIGNAL_SCAN_PORTS,
 	AGENT_KEY_SIGNAL_SCAN_HOSTS,
 	AGENT_KEY_SIGNAL_FAN_IN,
+	AGENT_KEY_MATCH,		/* --match EXPR */
 	AGENT_KEY_COUNT,
 };
 
@@ -67,6 +69,9 @@ struct agent_config {
 	long long domain_id;	/* 0..2^32-1; -1: one per interface */
 	int persist;		/* 0 or 1 */
 	unsigned int signal[5];	/* thresholds, by enum sig_kind; 0: off */
+	/* attach --match for what the agent attaches; "": none. Checked
+	 * (compiled) by the agent, not here. */
+	char match[AGENT_MATCH_MAX];
 };
 
 /* The built-in defaults; *c must hold nothing (new, or freed). */

@@ -121,6 +121,7 @@ static void meta_json(struct json_writer *w, const struct flowstat_meta *m,
 	json_kv_bool(w, "created_clsact", m->created_clsact);
 	json_kv_u64(w, "max_flows", m->max_flows);
 	json_kv_u64(w, "cache_slots", m->cache_slots);
+	json_kv_string(w, "sampling", sampling_name(m->sampling));
 	json_kv_u64(w, "attached_at", m->attached_at);
 	json_kv_string(w, "owner", m->owner == OWNER_PROCESS ? "process" :
 							      "pins");
@@ -158,6 +159,7 @@ static void netns_suffix(char *buf, size_t len, const struct flowstat_meta *m)
 
 struct attach_args {
 	struct attach_opts opts;
+	struct match_set match;		/* --match, compiled */
 	bool force;
 	char **ifnames;
 	int n;
@@ -173,13 +175,21 @@ static void attach_usage(void)
 	       "                          kernel has it, else clsact)\n"
 	       "  --max-flows N           flow table size (%d..%d,\n"
 	       "                          default %d)\n"
+	       "  --sample N|auto         flow entries for a random 1 in N\n"
+	       "                          frames (1..%u; totals stay exact,\n"
+	       "                          flows show estimates); auto:\n"
+	       "                          only while the table is flooded\n"
+	       "  --match EXPR            flow entries only for frames that\n"
+	       "                          match EXPR (the dump --filter\n"
+	       "                          language, no iface); the others\n"
+	       "                          count as unmatched\n"
 	       "  --force                 re-attach where flowstat already is\n"
 	       "  -j, --json              JSON report\n"
 	       "Examples:\n"
 	       "  flowstat attach eth0\n"
 	       "  flowstat attach --mode skb --max-flows 100000 eth0 eth1\n",
 	       FLOWSTAT_MIN_MAX_FLOWS, FLOWSTAT_MAX_MAX_FLOWS,
-	       FLOWSTAT_DEFAULT_MAX_FLOWS);
+	       FLOWSTAT_DEFAULT_MAX_FLOWS, FLOWSTAT_MAX_SAMPLE);
 }
 
 static int parse_word(const char *arg, const char *const *words, int n)
@@ -209,6 +219,30 @@ static int parse_max_flows(const char *arg, __u32 *out)
 	return 0;
 }
 
+/* --sample N|auto: N from 1 (every frame) to FLOWSTAT_MAX_SAMPLE. */
+int parse_sample(const char *cmd, const char *arg, struct attach_opts *o)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!strcmp(arg, "auto")) {
+		o->sample_auto = true;
+		o->sample = 0;
+		return 0;
+	}
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || arg[0] == '+' ||
+	    v < 1 || v > FLOWSTAT_MAX_SAMPLE) {
+		log_error("%s: --sample %s: want auto or 1..%u", cmd, arg,
+			  FLOWSTAT_MAX_SAMPLE);
+		return -ERANGE;
+	}
+	o->sample = v;
+	o->sample_auto = false;
+	return 0;
+}
+
 /* 0 to go on, else the exit code (-1 for a clean --help exit). */
 static int attach_parse(int argc, char **argv, struct attach_args *a)
 {
@@ -221,6 +255,8 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		{ "no-egress", no_argument, NULL, 'E' },
 		{ "tc", required_argument, NULL, 't' },
 		{ "max-flows", required_argument, NULL, 'M' },
+		{ "sample", required_argument, NULL, 'S' },
+		{ "match", required_argument, NULL, 'x' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -232,7 +268,7 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 		.max_flows = FLOWSTAT_DEFAULT_MAX_FLOWS,
 		.netns = globals.netns };
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:i:Et:M:fjh", opts,
+	while ((c = getopt_long(argc, argv, ":m:i:Et:M:S:x:fjh", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -261,6 +297,15 @@ static int attach_parse(int argc, char **argv, struct attach_args *a)
 			if (parse_max_flows(optarg, &a->opts.max_flows))
 				return EXIT_USAGE;
 			break;
+		case 'S':
+			if (parse_sample("attach", optarg, &a->opts))
+				return EXIT_USAGE;
+			break;
+		case 'x':
+			if (match_arg("attach", optarg, &a->match))
+				return EXIT_USAGE;
+			a->opts.match = &a->match;
+			break;
 		case 'f': a->force = true; break;
 		case 'j': globals.json = true; break;
 		case 'h': attach_usage(); return -1;
@@ -285,7 +330,9 @@ static int check_duplicates(const char *cmd, char **names, int n)
 	return 0;
 }
 
-static void attach_report(const struct flowstat_meta *metas, int n)
+/* match: the --match expression, or NULL */
+static void attach_report(const struct flowstat_meta *metas, int n,
+			  const struct match_set *match)
 {
 	char in[64], eg[64], ns[FLOWSTAT_NETNS_LEN + 16];
 	struct json_writer w;
@@ -297,8 +344,10 @@ static void attach_report(const struct flowstat_meta *metas, int n)
 			hook_text(eg, sizeof(eg), &metas[i], true);
 			netns_suffix(ns, sizeof(ns), &metas[i]);
 			printf("attached %s%s: ingress %s, egress %s, "
-			       "max flows %u\n", metas[i].ifname, ns, in, eg,
-			       metas[i].max_flows);
+			       "max flows %u%s%s\n", metas[i].ifname, ns, in,
+			       eg, metas[i].max_flows,
+			       match ? ", match " : "",
+			       match ? match->text : "");
 		}
 		return;
 	}
@@ -307,6 +356,10 @@ static void attach_report(const struct flowstat_meta *metas, int n)
 	for (i = 0; i < n; i++) {
 		json_object_start(&w);
 		meta_json(&w, &metas[i], NULL);
+		if (match)
+			json_kv_string(&w, "match", match->text);
+		else
+			json_kv_null(&w, "match");
 		json_object_end(&w);
 	}
 	json_array_end(&w);
@@ -417,7 +470,7 @@ static int attach_all(struct attach_args *a, struct flowstat_meta *metas)
 int do_attach(int argc, char **argv)
 {
 	struct flowstat_meta *metas;
-	struct attach_args a = {};
+	static struct attach_args a;	/* its rule set is large */
 	int rc;
 
 	rc = attach_parse(argc, argv, &a);
@@ -439,7 +492,9 @@ int do_attach(int argc, char **argv)
 	}
 	rc = attach_all(&a, metas) ? EXIT_FAIL : EXIT_OK;
 	if (rc == EXIT_OK)
-		attach_report(metas, a.n);
+		attach_report(metas, a.n, a.opts.match &&
+					  a.opts.match->n_rules ?
+					  a.opts.match : NULL);
 	free(metas);
 	return rc;
 }
@@ -682,6 +737,10 @@ static void counts_json(struct json_writer *w, const struct dir_counts *d)
 	json_kv_u64(w, "bytes", d->bytes);
 	json_kv_u64(w, "untracked_packets", d->untracked_packets);
 	json_kv_u64(w, "untracked_bytes", d->untracked_bytes);
+	json_kv_u64(w, "sampled_out_packets", d->sampled_out_packets);
+	json_kv_u64(w, "sampled_out_bytes", d->sampled_out_bytes);
+	json_kv_u64(w, "unmatched_packets", d->unmatched_packets);
+	json_kv_u64(w, "unmatched_bytes", d->unmatched_bytes);
 	json_kv_u64(w, "retired_packets", d->retired_packets);
 	json_kv_u64(w, "retired_bytes", d->retired_bytes);
 	json_kv_u64(w, "ended_flows", d->ended_flows);
@@ -771,6 +830,12 @@ static void status_json(const struct snapshot *s, const struct orphans *o)
 		json_kv_bool(&w, "up", r->up);
 		json_kv_u64(&w, "folds", r->folds);
 		json_kv_u64(&w, "flow_entries", r->flow_entries);
+		json_kv_u64(&w, "sampling_rate",
+			    r->sample_rate > 1 ? r->sample_rate : 1);
+		if (r->match[0])
+			json_kv_string(&w, "match", r->match);
+		else
+			json_kv_null(&w, "match");
 		json_key(&w, "counters");
 		json_object_start(&w);
 		for (d = 0; d < FLOW_DIR_MAX; d++) {
@@ -808,15 +873,31 @@ static void status_text_one(const struct snapshot *s, int iface)
 	}
 	printf("  flows    %u / %u entries (cache %u slots per CPU)\n",
 	       r->flow_entries, m->max_flows, m->cache_slots);
+	printf("  match    %s\n", r->match[0] ? r->match : "none (every frame)");
 	for (i = 0; i < FLOW_DIR_MAX; i++) {
+		char unm[80] = "";
+
 		d = &r->dir[i];
+		if (r->match[0] || d->unmatched_packets)
+			snprintf(unm, sizeof(unm), ", unmatched %llu packets "
+				 "%llu bytes",
+				 (unsigned long long)d->unmatched_packets,
+				 (unsigned long long)d->unmatched_bytes);
 		printf("  %-8s %llu packets %llu bytes, untracked %llu packets "
-		       "%llu bytes\n", dir_names[i],
+		       "%llu bytes%s\n", dir_names[i],
 		       (unsigned long long)d->packets,
 		       (unsigned long long)d->bytes,
 		       (unsigned long long)d->untracked_packets,
-		       (unsigned long long)d->untracked_bytes);
+		       (unsigned long long)d->untracked_bytes, unm);
+		if (m->sampling)
+			printf("  %-8s sampled out %llu packets %llu bytes\n",
+			       "", (unsigned long long)d->sampled_out_packets,
+			       (unsigned long long)d->sampled_out_bytes);
 	}
+	if (m->sampling)
+		printf("  sampling %s, 1 in %u frames now\n",
+		       sampling_name(m->sampling),
+		       r->sample_rate > 1 ? r->sample_rate : 1);
 	printf("  aged     %llu flows ended (%llu packets), %llu folds; "
 	       "fast path %s\n",
 	       (unsigned long long)(r->dir[0].ended_flows +

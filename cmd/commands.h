@@ -26,6 +26,9 @@ extern struct globals globals;
 enum exit_code { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 int do_attach(int argc, char **argv);	/* cmd/attach_cmd.c */
+struct attach_opts;
+/* --sample N|auto into o (attach, top); 0, or -ERANGE reported as cmd's. */
+int parse_sample(const char *cmd, const char *arg, struct attach_opts *o);
 /* 0, or names the missing capabilities (CAP_BPF; CAP_NET_ADMIN too when
  * need_net) as cmd's error and returns -EPERM (cmd/attach_cmd.c). */
 int require_caps(const char *cmd, bool need_net);
@@ -36,5 +39,13 @@ int do_watch(int argc, char **argv);
 int do_gc(int argc, char **argv);
 int do_top(int argc, char **argv);	/* ui/top.c */
 int do_agent(int argc, char **argv);	/* cmd/agent.c */
+int do_match(int argc, char **argv);	/* cmd/match_cmd.c */
+
+struct match_set;
+/*
+ * A --match argument compiled into set (cmd/match_cmd.c); a bad one is
+ * said as cmd's error. 0, or EXIT_USAGE.
+ */
+int match_arg(const char *cmd, const char *text, struct match_set *set);
 
 #endif /* FLOWSTAT_COMMANDS_H */

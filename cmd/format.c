@@ -276,6 +276,32 @@ static void key_fields(struct rec_writer *rw, const struct flow_key *k)
 	rw_opt(rw, "icmp_code", icmp, icmp ? k->dport : 0);
 }
 
+/*
+ * Sampling: packets and bytes stay the raw counts of the frames that got
+ * the flow entry; the estimates (raw times each epoch's rate) come
+ * beside them, and equal them for a flow never sampled.
+ */
+static void sample_fields(struct rec_writer *rw, const struct flow_rec *r)
+{
+	rw_u64(rw, "sampling_rate", r->sample_rate > 1 ? r->sample_rate : 1);
+	rw_u64(rw, "est_packets", flow_est_packets(r));
+	rw_u64(rw, "est_bytes", flow_est_bytes(r));
+}
+
+static void sampled_out_fields(struct rec_writer *rw,
+			       const struct iface_rec *ir, int d)
+{
+	rw_u64(rw, "sampled_out_packets", ir->dir[d].sampled_out_packets);
+	rw_u64(rw, "sampled_out_bytes", ir->dir[d].sampled_out_bytes);
+}
+
+static void iface_sample_fields(struct rec_writer *rw,
+				const struct iface_rec *ir)
+{
+	rw_string(rw, "sampling", sampling_name(ir->meta.sampling));
+	rw_u64(rw, "sampling_rate", ir->sample_rate > 1 ? ir->sample_rate : 1);
+}
+
 static void flow_dump_fields(struct rec_writer *rw, const struct snapshot *s,
 			     const struct flow_rec *r)
 {
@@ -291,6 +317,7 @@ static void flow_dump_fields(struct rec_writer *rw, const struct snapshot *s,
 	rw_bool(rw, "truncated", r->key.flags & FLOW_F_TRUNCATED);
 	/* last: CSV columns keep their places */
 	rw_u64(rw, "ip_bytes", r->ip_bytes);
+	sample_fields(rw, r);
 }
 
 static void iface_dir_row(struct rec_writer *rw, const struct iface_rec *ir,
@@ -301,6 +328,11 @@ static void iface_dir_row(struct rec_writer *rw, const struct iface_rec *ir,
 	rw_string(rw, "direction", dir_text(d));
 	dir_count_fields(rw, &ir->dir[d]);
 	rw_bool(rw, "present", ir->present);
+	/* last, so that CSV columns keep their places: sampling, match */
+	sampled_out_fields(rw, ir, d);
+	iface_sample_fields(rw, ir);
+	rw_u64(rw, "unmatched_packets", ir->dir[d].unmatched_packets);
+	rw_u64(rw, "unmatched_bytes", ir->dir[d].unmatched_bytes);
 	rw_end_line(rw);
 }
 
@@ -329,13 +361,23 @@ static void iface_dump_json(struct rec_writer *rw, const struct iface_rec *ir)
 		json_key(rw->jw, dir_text(d));
 		json_object_start(rw->jw);
 		dir_count_fields(rw, &ir->dir[d]);
+		sampled_out_fields(rw, ir, d);
+		json_kv_u64(rw->jw, "unmatched_packets",
+			    ir->dir[d].unmatched_packets);
+		json_kv_u64(rw->jw, "unmatched_bytes",
+			    ir->dir[d].unmatched_bytes);
 		json_kv_u64(rw->jw, "ended_flows", ir->dir[d].ended_flows);
 		json_kv_u64(rw->jw, "fast_hits", ir->dir[d].fast_hits);
 		json_object_end(rw->jw);
 	}
 	json_kv_bool(rw->jw, "present", ir->present);
+	if (ir->match[0])
+		json_kv_string(rw->jw, "match", ir->match);
+	else
+		json_kv_null(rw->jw, "match");
 	json_kv_bool(rw->jw, "up", ir->up);
 	json_kv_u64(rw->jw, "flow_entries", ir->flow_entries);
+	iface_sample_fields(rw, ir);
 	json_key(rw->jw, "kernel");
 	format_kernel_json(rw->jw, ir);
 	json_object_end(rw->jw);
@@ -416,18 +458,35 @@ static void iface_text(FILE *out, const struct iface_rec *ir)
 		ir->meta.ifindex, ir->meta.netns[0] ? ir->meta.netns : "-",
 		hooks_text(&ir->meta, hooks, sizeof(hooks)),
 		ir->present ? "" : "  (gone)");
+	if (ir->match[0])
+		fprintf(out, "  match    %s\n", ir->match);
 	for (d = 0; d < FLOW_DIR_MAX; d++) {
 		const struct dir_counts *c = &ir->dir[d];
+		char unm[64] = "";
 
+		/* only with an expression: the line stays as it was without */
+		if (ir->match[0] || c->unmatched_packets)
+			snprintf(unm, sizeof(unm), "  unmatched %llu/%llu",
+				 (unsigned long long)c->unmatched_packets,
+				 (unsigned long long)c->unmatched_bytes);
 		fprintf(out, "  %-8s %llu packets %llu bytes  "
-			"untracked %llu/%llu  retired %llu/%llu\n", dir_text(d),
-			(unsigned long long)c->packets,
+			"untracked %llu/%llu%s  retired %llu/%llu\n",
+			dir_text(d), (unsigned long long)c->packets,
 			(unsigned long long)c->bytes,
 			(unsigned long long)c->untracked_packets,
-			(unsigned long long)c->untracked_bytes,
+			(unsigned long long)c->untracked_bytes, unm,
 			(unsigned long long)c->retired_packets,
 			(unsigned long long)c->retired_bytes);
+		if (ir->meta.sampling)
+			fprintf(out, "  %-8s sampled out %llu/%llu\n", "",
+				(unsigned long long)c->sampled_out_packets,
+				(unsigned long long)c->sampled_out_bytes);
 	}
+	if (ir->meta.sampling)
+		fprintf(out, "  sampling %s, 1:%u now: flows marked ~ show "
+			"estimates (sampled counts times the rate)\n",
+			sampling_name(ir->meta.sampling),
+			ir->sample_rate > 1 ? ir->sample_rate : 1);
 }
 
 static const char *vlan_text(const struct flow_key *k, char *buf, size_t len)
@@ -508,10 +567,17 @@ static void flow_key_text(FILE *out, const struct snapshot *s,
 		vlan_text(&r->key, vlan, sizeof(vlan)));
 }
 
+/* A count, with ~ in front when it is an estimate. */
+static const char *est_text(__u64 v, bool est, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%llu", est ? "~" : "", (unsigned long long)v);
+	return buf;
+}
+
 static void dump_text(FILE *out, const struct snapshot *s)
 {
 	struct text_widths w;
-	char marks[32];
+	char marks[32], pk[24], by[24];
 	const char *m;
 	size_t i;
 	int n;
@@ -529,9 +595,11 @@ static void dump_text(FILE *out, const struct snapshot *s)
 
 		flow_key_text(out, s, r, &w);
 		m = marks_text(r, marks, sizeof(marks));
-		fprintf(out, " %12llu %15llu%s%s\n",
-			(unsigned long long)r->packets,
-			(unsigned long long)r->bytes, *m ? " " : "", m);
+		fprintf(out, " %12s %15s%s%s\n",
+			est_text(flow_est_packets(r), flow_rec_sampled(r), pk,
+				 sizeof(pk)),
+			est_text(flow_est_bytes(r), flow_rec_sampled(r), by,
+				 sizeof(by)), *m ? " " : "", m);
 	}
 }
 
@@ -590,6 +658,19 @@ static void flow_watch_counts(const struct snapshot *s,
 		     r->bytes - r->delta_bytes, s->interval);
 }
 
+/* The same as estimates (text: marked ~ when sampled). */
+static void flow_watch_est(const struct snapshot *s, const struct flow_rec *r,
+			   struct watch_counts *wc)
+{
+	if (!flow_rec_sampled(r)) {
+		flow_watch_counts(s, r, wc);
+		return;
+	}
+	watch_counts(wc, r->est_packets, r->est_bytes,
+		     r->est_packets - r->delta_est_packets,
+		     r->est_bytes - r->delta_est_bytes, s->interval);
+}
+
 static void watch_count_fields(struct rec_writer *rw,
 			       const struct watch_counts *wc)
 {
@@ -610,6 +691,7 @@ static void watch_iface_json(struct rec_writer *rw, const struct snapshot *s,
 	json_object_start(rw->jw);
 	iface_id_fields(rw, &s->ifaces[i]);
 	json_kv_bool(rw->jw, "present", s->ifaces[i].present);
+	iface_sample_fields(rw, &s->ifaces[i]);
 	for (d = 0; d < FLOW_DIR_MAX; d++) {
 		iface_watch_counts(s, i, d, &wc);
 		json_key(rw->jw, dir_text(d));
@@ -633,6 +715,11 @@ static void watch_flow_fields(struct rec_writer *rw, const struct snapshot *s,
 	rw_bool(rw, "ended", r->ended);
 	rw_u64(rw, "ip_bytes", r->ip_bytes);
 	rw_u64(rw, "delta_ip_bytes", r->delta_ip_bytes);
+	sample_fields(rw, r);
+	rw_u64(rw, "est_delta_packets", flow_rec_sampled(r) ?
+		r->delta_est_packets : r->delta_packets);
+	rw_u64(rw, "est_delta_bytes", flow_rec_sampled(r) ?
+		r->delta_est_bytes : r->delta_bytes);
 }
 
 static int watch_json(FILE *out, const struct snapshot *s)
@@ -684,6 +771,13 @@ static void watch_csv_row(struct rec_writer *rw, const struct snapshot *s,
 		rw_bool(rw, "ended", false);
 		rw_opt(rw, "ip_bytes", false, 0);	/* flows only */
 		rw_opt(rw, "delta_ip_bytes", false, 0);
+		rw_u64(rw, "sampling_rate",
+		       s->ifaces[iface].sample_rate > 1 ?
+		       s->ifaces[iface].sample_rate : 1);
+		rw_opt(rw, "est_packets", false, 0);
+		rw_opt(rw, "est_bytes", false, 0);
+		rw_opt(rw, "est_delta_packets", false, 0);
+		rw_opt(rw, "est_delta_bytes", false, 0);
 	}
 	rw_end_line(rw);
 }
@@ -711,7 +805,7 @@ static void watch_text(FILE *out, const struct snapshot *s)
 {
 	struct watch_counts wc;
 	struct text_widths w;
-	char when[32], pps[16], bps[16];
+	char when[32], pps[16], bps[16], pk[24], by[24];
 	time_t t = (time_t)s->time;
 	struct tm tm;
 	size_t i;
@@ -732,18 +826,25 @@ static void watch_text(FILE *out, const struct snapshot *s)
 				count_text(wc.bps, bps, sizeof(bps)),
 				s->ifaces[n].present ? "" : "  (gone)");
 		}
+	for (n = 0; n < s->n_ifaces; n++)
+		if (s->ifaces[n].sample_rate > 1)
+			fprintf(out, "%s sampled 1:%u: flows marked ~ show "
+				"estimates\n", iface_rec_name(&s->ifaces[n]),
+				s->ifaces[n].sample_rate);
 	text_widths(s, &w);
 	for (i = 0; i < s->n_flows; i++) {
 		const struct flow_rec *r = &s->flows[i];
 
 		if (!r->delta_packets)
 			continue;
-		flow_watch_counts(s, r, &wc);
+		flow_watch_est(s, r, &wc);
 		fputs("  ", out);
 		flow_key_text(out, s, r, &w);
-		fprintf(out, " +%llu packets +%llu bytes  %s pps %sbit/s%s\n",
-			(unsigned long long)wc.delta_packets,
-			(unsigned long long)wc.delta_bytes,
+		fprintf(out, " +%s packets +%s bytes  %s pps %sbit/s%s\n",
+			est_text(wc.delta_packets, flow_rec_sampled(r), pk,
+				 sizeof(pk)),
+			est_text(wc.delta_bytes, flow_rec_sampled(r), by,
+				 sizeof(by)),
 			count_text(wc.pps, pps, sizeof(pps)),
 			count_text(wc.bps, bps, sizeof(bps)),
 			r->ended ? "  (ended)" : "");

@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "gc", do_gc, "age out idle flows (counts kept in totals)" },
 	{ "top", do_top, "the live view" },
 	{ "agent", do_agent, "export flows (IPFIX) and metrics (Prometheus)" },
+	{ "match", do_match, "change the match expression of an interface" },
 	{ NULL, NULL, NULL },
 };
 
@@ -54,6 +55,7 @@ static void usage(FILE *out)
 		"  flowstat attach eth0                  XDP in, tc out\n"
 		"  flowstat attach --mode skb --max-flows 100000 eth0 eth1\n"
 		"  flowstat attach --ingress tc --no-egress eth0\n"
+		"  flowstat attach --sample auto eth0   sample under floods\n"
 		"  flowstat status --json\n"
 		"  flowstat dump --json eth0\n"
 		"  flowstat eth0                         live view\n"

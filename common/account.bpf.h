@@ -17,9 +17,12 @@
  * verifier inlines it (the BPF build keeps clang from merging the two
  * copies back into one call on a chosen map).
  *
- * Every frame is counted in totals first; a frame that can get no flow
- * entry is counted as untracked, so per direction and epoch:
- *   totals == sum(flows hash) + sum(pending in the cache) + untracked.
+ * Every frame is counted in totals first; a frame that sampling leaves
+ * out is counted as sampled_out, one that the match expression leaves
+ * out as unmatched, and one that can get no flow entry as untracked, so
+ * per direction and epoch:
+ *   totals == sum(flows hash) + sum(pending in the cache) + untracked
+ *             + unmatched + sampled_out.
  */
 #ifndef FLOWSTAT_ACCOUNT_BPF_H
 #define FLOWSTAT_ACCOUNT_BPF_H
@@ -77,6 +80,13 @@ CACHE_MAP(cache1);
  */
 struct flowstat_ctl ctl SEC(".data.ctl") = { .gen = 2 };
 
+/*
+ * The match expression's two rule sets (common/flowstat.h), a global of
+ * its own section too: shared like ctl, written by userspace (mapped),
+ * and read here without a map lookup.
+ */
+struct match_sets match_sets SEC(".data.match");
+
 /* cache entries - 1; set by userspace together with the map size. */
 const volatile __u32 cache_mask = FLOWSTAT_CACHE_SLOTS - 1;
 /*
@@ -85,6 +95,13 @@ const volatile __u32 cache_mask = FLOWSTAT_CACHE_SLOTS - 1;
  * the kernel's config.
  */
 const volatile __u32 ns_per_jiffy;
+
+/*
+ * 1: the instance samples (attach --sample): the rate is read from the
+ * generation word of each epoch. 0 (the default): no frame is left out,
+ * and the test costs one predictable branch on a constant.
+ */
+const volatile __u32 sampling;
 
 /* A slot whose flow has been quiet this long may be given to another. */
 #define SLOT_IDLE_NS (2 * 1000 * 1000ULL)
@@ -120,6 +137,71 @@ static __always_inline int flow_key_eq(const struct flow_key *a,
 		(x[3] ^ y[3]) | (x[4] ^ y[4]) | (x[5] ^ y[5])) == 0;
 }
 
+static __always_inline __u32 current_match(void)
+{
+	return *(volatile __u32 *)&ctl.match;
+}
+
+/*
+ * Run the rule program of set m & 1 over key k: 1 if k matches. Jumps
+ * go forward, so MATCH_MAX_RULES steps always reach the end; a program
+ * that did not (a broken set) leaves the frame unmatched. A global
+ * function: the verifier checks it once, on its own, and not again with
+ * the rest of the caller for every way out of the loop.
+ */
+__noinline int match_key(const struct flow_key *k, __u32 m)
+{
+	const struct match_set *ms = &match_sets.set[m & 1];
+	__u64 w[6];
+	__u32 pc = 0, i;
+
+	if (!k)
+		return 0;
+	__builtin_memcpy(w, k, sizeof(w));
+	for (i = 0; i < MATCH_MAX_RULES; i++) {
+		const struct match_rule *r;
+		__u32 idx = pc;
+		__u64 a, b;
+
+		if (idx >= MATCH_MAX_RULES)
+			break;
+		/* a bound the verifier sees: clang drops a mask it proves */
+		asm volatile("" : "+r"(idx));
+		r = &ms->rules[idx & (MATCH_MAX_RULES - 1)];
+		if (r->pair == 0) {
+			a = w[0];
+			b = w[1];
+		} else if (r->pair == 1) {
+			a = w[2];
+			b = w[3];
+		} else {
+			a = w[4];
+			b = w[5];
+		}
+		if (((a & r->mask[0]) ^ r->value[0]) |
+		    ((b & r->mask[1]) ^ r->value[1]))
+			pc = r->no;
+		else
+			pc = r->yes;
+	}
+	return pc == MATCH_YES;
+}
+
+/*
+ * With an expression in force (m, read once per frame), a frame whose
+ * key does not match is counted as unmatched: returns 1, and the frame
+ * gets no flow entry.
+ */
+static __always_inline int match_skip(struct flow_totals *t, __u32 m,
+				      const struct flow_key *k, __u64 len)
+{
+	if (!m || match_key(k, m))
+		return 0;
+	t->unmatched_packets++;
+	t->unmatched_bytes += len;
+	return 1;
+}
+
 static __always_inline void count_untracked(struct flow_totals *t,
 					    __u64 packets, __u64 bytes)
 {
@@ -145,6 +227,10 @@ static __always_inline struct flow_totals *totals_count(const int e,
 		t->bytes = 0;
 		t->untracked_packets = 0;
 		t->untracked_bytes = 0;
+		t->sampled_out_packets = 0;
+		t->sampled_out_bytes = 0;
+		t->unmatched_packets = 0;
+		t->unmatched_bytes = 0;
 		t->fast_hits = 0;
 		t->fast_tag = 0;
 		t->slow_slot = 0;
@@ -152,6 +238,28 @@ static __always_inline struct flow_totals *totals_count(const int e,
 	t->packets++;
 	t->bytes += len;
 	return t;
+}
+
+/*
+ * Sampling, before anything else looks at the frame (the fast path
+ * too): with rate N in epoch e, a frame gets a flow entry with
+ * probability 1/N, decided by a random number (not every N-th frame, so
+ * periodic traffic cannot line up with it). A frame left out is counted
+ * as sampled_out. Returns 1 when the frame is left out.
+ */
+static __always_inline int sample_out(const int e, struct flow_totals *t,
+				      __u64 len)
+{
+	__u32 rate;
+
+	if (!sampling)
+		return 0;
+	rate = *(volatile __u32 *)&ctl.sample[e];
+	if (rate <= 1 || bpf_get_prandom_u32() % rate == 0)
+		return 0;
+	t->sampled_out_packets++;
+	t->sampled_out_bytes += len;
+	return 1;
 }
 
 static __always_inline void value_add(struct flow_value *v, __u64 packets,
@@ -384,12 +492,13 @@ static __always_inline int fast_kind(__u8 proto)
  * (coarse clock): remember the flow for the fast path if the frame has
  * one of the shapes above and the flow repeats (the last slow-path frame
  * went to the same slot), so that rotating flows do not pay for it.
- * tags: the VLAN tags in the frame itself.
+ * tags: the VLAN tags in the frame itself; m: the match version that
+ * the flow matched under (the fast path stops when it changes).
  */
 static __always_inline void fast_remember(struct flow_totals *t, void *data,
 					  void *end, const struct flow_key *k,
 					  int tags, __u32 idx, __u64 tag,
-					  __u64 now)
+					  __u64 now, __u32 m)
 {
 	int kind = fast_kind(k->proto), i, shape;
 	const __u64 *w = data + 12;
@@ -444,12 +553,14 @@ PARSE_UNROLL
 	t->fast_tcp_off = sh->tcp_off;
 	t->fast_min_len = sh->min_len;
 	t->fast_slot = idx;
+	t->fast_match = m;
 	t->fast_tag = tag;
 }
 
 /*
  * Count the frame in the remembered flow's slot if its header bytes are
- * the remembered ones and the slot still holds that flow. Returns 1 when
+ * the remembered ones, the slot still holds that flow and the match
+ * expression has not changed since the flow matched it. Returns 1 when
  * counted. t already counts the frame.
  */
 static __always_inline int fast_count(const int e, __u64 gen,
@@ -463,8 +574,8 @@ static __always_inline int fast_count(const int e, __u64 gen,
 	__u64 ip, room;
 	__u32 off;
 
-	if (!t->fast_tag || data + t->fast_min_len > end ||
-	    (void *)(w + 4) > end)
+	if (!t->fast_tag || t->fast_match != current_match() ||
+	    data + t->fast_min_len > end || (void *)(w + 4) > end)
 		return 0;
 	diff = ((w[0] ^ t->fast_sig[0]) & t->fast_mask[0]) |
 	       ((w[1] ^ t->fast_sig[1]) & t->fast_mask[1]) |

@@ -82,7 +82,30 @@ struct flow_value {
 
 struct flowstat_ctl {
 	__u64 gen;		/* the current generation; starts at 2 */
+	/*
+	 * Sampling (when loaded with it): 1 in sample[e] frames of epoch e,
+	 * chosen at random, get flow entries; 0 or 1: every frame. Userspace
+	 * sets the next epoch's rate before it advances gen and never
+	 * changes the rate of an epoch the data plane may be writing, so
+	 * every epoch has one rate.
+	 */
+	__u32 sample[FLOWSTAT_EPOCHS];
+	/* userspace only: the rate the next flip gives the next epoch */
+	__u32 sample_next;
+	__u32 sample_auto;	/* userspace only: 1: rate by table pressure */
+	/*
+	 * The match expression in force (attach --match, flowstat match):
+	 * 0 none, every frame gets a flow entry; else a version that
+	 * changes with every change of expression, whose low bit picks the
+	 * rule set of struct match_sets. The fast path remembers the
+	 * version that a flow matched under (flow_totals.fast_match).
+	 */
+	__u32 match;
+	__u32 pad;
 };
+
+/* --sample N: at most 1 in this many frames */
+#define FLOWSTAT_MAX_SAMPLE (1U << 20)
 
 /*
  * totals map of an epoch, indexed by enum flow_dir (per CPU). The counts
@@ -102,6 +125,10 @@ struct flow_totals {
 	__u64 bytes;
 	__u64 untracked_packets;	/* frames that got no flow entry */
 	__u64 untracked_bytes;
+	__u64 sampled_out_packets;	/* frames sampling left out */
+	__u64 sampled_out_bytes;
+	__u64 unmatched_packets;	/* frames the match expression left out */
+	__u64 unmatched_bytes;
 	__u64 fast_hits;	/* frames counted by the fast path */
 	__u64 fast_sig[FAST_WORDS];
 	__u64 fast_mask[FAST_WORDS];
@@ -116,6 +143,9 @@ struct flow_totals {
 	__u8 fast_ip_off;	/* offset of the IP header */
 	__u8 fast_iplen_off;	/* of its length field (IPv4 total, IPv6 payload) */
 	__u8 fast_ip_hdr;	/* what the field leaves out: IPv6 40, IPv4 0 */
+	__u8 pad;
+	__u32 fast_match;	/* ctl.match when remembered */
+	__u32 pad2;
 };
 
 /*
@@ -178,6 +208,45 @@ struct sig_bucket {
 	__u8 hll_b[SIG_HLL_REGS];	/* src: destinations; dst: SYN senders */
 };
 
+/*
+ * The match expression in the data plane: a rule program over the flow
+ * key, compiled from a filter expression (core/filter.h). Rule pc tests
+ * one pair of the key's six u64 words (0: src, 1: dst, 2: the rest):
+ * (word & mask) == value for both words of the pair; the program goes on
+ * at rule yes or no. Jumps go forward only, so a program of n rules runs
+ * at most n steps; MATCH_YES and MATCH_NO end it.
+ */
+#define MATCH_MAX_RULES 256	/* a power of two */
+#define MATCH_YES 0xfffe
+#define MATCH_NO 0xffff
+#define MATCH_TEXT_MAX 2048	/* the expression as typed, with its NUL */
+
+struct match_rule {
+	__u64 mask[2];
+	__u64 value[2];
+	__u16 yes;		/* next rule on a match, or MATCH_YES/NO */
+	__u16 no;
+	__u8 pair;		/* 0 src, 1 dst, 2 the rest (words 4, 5) */
+	__u8 pad[3];
+};
+
+struct match_set {
+	__u32 n_rules;
+	__u32 pad;
+	struct match_rule rules[MATCH_MAX_RULES];
+	char text[MATCH_TEXT_MAX];	/* for status; the programs skip it */
+};
+
+/*
+ * Two rule sets, so that a change writes the one not in force and then
+ * switches ctl.match over: a program never reads a half-written set.
+ */
+struct match_sets {
+	__u32 last;		/* the latest version used; never reused */
+	__u32 pad;
+	struct match_set set[2];
+};
+
 #define FLOWSTAT_DEFAULT_MAX_FLOWS 65536
 #define FLOWSTAT_MIN_MAX_FLOWS 16
 #define FLOWSTAT_MAX_MAX_FLOWS (16 * 1024 * 1024)
@@ -192,6 +261,7 @@ struct sig_bucket {
 #define FLOWSTAT_MAP_CACHE "cache"
 #define FLOWSTAT_MAP_CTL "ctl"
 #define FLOWSTAT_MAP_SIG "sig"
+#define FLOWSTAT_MAP_MATCH "match"
 
 /* Each attached interface pins its state in a folder under this root. */
 #define FLOWSTAT_PIN_ROOT "/sys/fs/bpf/flowstat"

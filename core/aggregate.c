@@ -162,8 +162,19 @@ static struct agg_row *group_row(struct agg_table *t, int iface,
 	return r;
 }
 
+static void scale_rates(struct agg_row *r, double scale)
+{
+	int w;
+
+	for (w = 0; w < RATE_WINDOWS; w++) {
+		r->pps[w] *= scale;
+		r->bps[w] *= scale;
+	}
+}
+
 static void row_add(struct agg_row *r, const struct flow_rec *f)
 {
+	double scale = flow_rec_scale(f);
 	int w;
 
 	if (!r->n_flows || f->first_seen < r->first_seen)
@@ -171,12 +182,13 @@ static void row_add(struct agg_row *r, const struct flow_rec *f)
 	if (f->last_seen > r->last_seen)
 		r->last_seen = f->last_seen;
 	r->n_flows++;
-	r->packets += f->packets;
-	r->bytes += f->bytes;
+	r->packets += flow_est_packets(f);
+	r->bytes += flow_est_bytes(f);
 	r->tcp_flags |= f->tcp_flags;
+	r->sampled |= flow_rec_sampled(f);
 	for (w = 0; w < RATE_WINDOWS; w++) {
-		r->pps[w] += f->pps[w];
-		r->bps[w] += f->bps[w];
+		r->pps[w] += f->pps[w] * scale;
+		r->bps[w] += f->bps[w] * scale;
 	}
 }
 
@@ -213,10 +225,13 @@ int aggregate(const struct snapshot *s, enum agg_mode mode, int iface,
 		r->iface = fr->iface;
 		r->fields = fields;
 		r->n_flows = 1;
-		r->packets = fr->packets;
-		r->bytes = fr->bytes;
+		r->packets = flow_est_packets(fr);
+		r->bytes = flow_est_bytes(fr);
+		r->sampled = flow_rec_sampled(fr);
 		memcpy(r->pps, fr->pps, sizeof(r->pps));
 		memcpy(r->bps, fr->bps, sizeof(r->bps));
+		if (r->sampled)
+			scale_rates(r, flow_rec_scale(fr));
 		r->first_seen = fr->first_seen;
 		r->last_seen = fr->last_seen;
 		r->tcp_flags = fr->tcp_flags;

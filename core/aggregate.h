@@ -46,6 +46,7 @@ struct agg_row {
 	int iface;		/* index into snapshot.ifaces */
 	unsigned int fields;	/* enum agg_field */
 	size_t n_flows;		/* flows summed into this row */
+	/* estimates when sampled (snapshot.h): raw counts times the rate */
 	__u64 packets;
 	__u64 bytes;
 	double pps[RATE_WINDOWS];
@@ -53,6 +54,7 @@ struct agg_row {
 	double first_seen;	/* earliest of its flows, Unix time */
 	double last_seen;	/* latest */
 	__u8 tcp_flags;		/* OR over its flows */
+	__u8 sampled;		/* some of its flows were sampled */
 };
 
 /*

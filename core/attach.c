@@ -557,6 +557,8 @@ static int meta_init(struct attach_state *st, const struct attach_opts *o)
 	m->max_flows = o->max_flows;
 	m->cache_slots = o->cache_slots ? o->cache_slots :
 					  dp_default_cache_slots();
+	m->sampling = o->sample_auto ? SAMPLING_AUTO :
+		      o->sample > 1 ? SAMPLING_FIXED : SAMPLING_OFF;
 	m->attached_at = time(NULL);
 	m->instance_id = new_instance_id();
 	if (o->owned) {
@@ -597,6 +599,8 @@ static int attach_rest(struct attach_state *st, const struct attach_opts *o)
 
 	report_lib_reset();
 	if (o->ingress == HOOK_TC || o->egress)
+		err = dp_want_tc(&st->dp, o->ingress == HOOK_TC, o->egress);
+	if (!err && (o->ingress == HOOK_TC || o->egress))
 		err = dp_load_tc(&st->dp);
 	if (!err && o->ingress == HOOK_TC) {
 		step = "tc ingress";
@@ -701,11 +705,15 @@ int iface_attach(const char *ifname, const struct attach_opts *opts,
 		err = dp_open(&st.dp, opts->ingress == HOOK_XDP,
 			      opts->ingress == HOOK_TC || opts->egress,
 			      opts->max_flows, st.meta.cache_slots);
+		if (!err && st.meta.sampling)
+			dp_set_sample(&st.dp, opts->sample, opts->sample_auto);
 		if (err)
 			report_error("attach %s: open the BPF objects: %s%s",
 				  ifname, strerror(-err),
 				  lib_reason(why, sizeof(why)));
 	}
+	if (!err)
+		dp_set_match(&st.dp, opts->match);
 	if (!err && opts->ingress == HOOK_XDP)
 		err = xdp_attach(&st, opts->mode);
 	if (!err)

@@ -41,6 +41,10 @@ struct attach_opts {
 	__u32 max_flows;
 	__u32 cache_slots;	/* 0: dp_default_cache_slots() */
 	bool owned;		/* hooks held by this process (see above) */
+	__u32 sample;		/* 1 in N frames get flow entries; 0: all */
+	bool sample_auto;	/* sample only under table pressure */
+	/* the match expression the programs start with; NULL: none */
+	const struct match_set *match;
 };
 
 /* What an owned attach leaves the process holding. */

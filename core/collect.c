@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include "attach.h"
 #include "collect.h"
+#include "match.h"
 #include "fold.h"
 #include "iface.h"
 #include "report.h"
@@ -52,6 +53,9 @@ struct flow_hist {
 	__u64 packets, bytes, ip_bytes;	/* cumulative, from the store */
 	__u64 first_seen, last_seen;	/* monotonic ns */
 	__u8 tcp_flags;
+	__u32 rate;		/* sampling rate, last counted at */
+	__u64 est_packets, est_bytes;
+	__u64 rep_est_packets, rep_est_bytes;	/* last reported */
 	__u64 rep_packets, rep_bytes, rep_ip_bytes;	/* last reported */
 	struct rate_hist rh;
 };
@@ -335,6 +339,9 @@ static int mirror_record(struct collector *c, struct iface_state *is,
 	h->first_seen = v->first_seen;
 	h->last_seen = v->last_seen;
 	h->tcp_flags = v->tcp_flags;
+	h->rate = v->rate > 1 ? v->rate : 1;
+	h->est_packets = v->est_packets;
+	h->est_bytes = v->est_bytes;
 	if (v->state == REC_ENDED) {
 		h->ended = 1;
 		h->end_reason = v->end_reason;
@@ -411,6 +418,10 @@ static void read_counts(struct iface_state *is, struct iface_rec *ir,
 		dc->bytes = sc->bytes;
 		dc->untracked_packets = sc->untracked_packets;
 		dc->untracked_bytes = sc->untracked_bytes;
+		dc->sampled_out_packets = sc->sampled_out_packets;
+		dc->sampled_out_bytes = sc->sampled_out_bytes;
+		dc->unmatched_packets = sc->unmatched_packets;
+		dc->unmatched_bytes = sc->unmatched_bytes;
 		dc->retired_packets = sc->retired_packets;
 		dc->retired_bytes = sc->retired_bytes;
 		dc->ended_flows = sc->ended_flows;
@@ -428,6 +439,7 @@ static void read_counts(struct iface_state *is, struct iface_rec *ir,
 	if (!first && hv->births >= is->last_births)
 		ir->sig.new_records = hv->births - is->last_births;
 	is->last_births = hv->births;
+	ir->sample_rate = hv->sample_rate > 1 ? hv->sample_rate : 1;
 }
 
 /* ---- links ---- */
@@ -571,13 +583,22 @@ static int build_flows(struct collector *c, struct snapshot *snap,
 		r->bytes = h->bytes;
 		r->ip_bytes = h->ip_bytes;
 		r->tcp_flags = h->tcp_flags;
+		r->sample_rate = h->rate;
+		r->est_packets = h->est_packets;
+		r->est_bytes = h->est_bytes;
 		if (!c->scans) {
 			/* the baseline: no deltas and no rates yet */
 			hist_fill(&h->rh, h->packets, h->bytes);
 			h->rep_packets = h->packets;
 			h->rep_bytes = h->bytes;
 			h->rep_ip_bytes = h->ip_bytes;
+			h->rep_est_packets = h->est_packets;
+			h->rep_est_bytes = h->est_bytes;
 		}
+		r->delta_est_packets = h->est_packets - h->rep_est_packets;
+		r->delta_est_bytes = h->est_bytes - h->rep_est_bytes;
+		h->rep_est_packets = h->est_packets;
+		h->rep_est_bytes = h->est_bytes;
 		r->delta_packets = h->packets - h->rep_packets;
 		r->delta_bytes = h->bytes - h->rep_bytes;
 		r->delta_ip_bytes = h->ip_bytes - h->rep_ip_bytes;
@@ -626,6 +647,10 @@ static void build_iface(struct collector *c, struct iface_state *is,
 		signals_read(is->inst->sig_fd, mono_ns, &is->sig);
 	ir->sig = is->sig;
 	read_counts(is, ir, !c->scans);
+	ir->match[0] = '\0';
+	if (is->inst && match_text(is->inst))
+		snprintf(ir->match, sizeof(ir->match), "%s",
+			 match_text(is->inst));
 	for (d = 0; d < FLOW_DIR_MAX; d++) {
 		struct dir_counts *dc = &ir->dir[d];
 

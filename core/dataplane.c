@@ -23,7 +23,7 @@ const char *const dp_map_names[DP_MAPS] = {
 	FLOWSTAT_MAP_FLOWS "0", FLOWSTAT_MAP_FLOWS "1",
 	FLOWSTAT_MAP_TOTALS "0", FLOWSTAT_MAP_TOTALS "1",
 	FLOWSTAT_MAP_CACHE "0", FLOWSTAT_MAP_CACHE "1", FLOWSTAT_MAP_CTL,
-	FLOWSTAT_MAP_SIG,
+	FLOWSTAT_MAP_MATCH, FLOWSTAT_MAP_SIG,
 };
 
 __u32 dp_default_cache_slots(void)
@@ -41,7 +41,7 @@ __u32 dp_default_cache_slots(void)
 #define OBJ_MAPS(o)                                                     \
 	{ (o)->maps.flows0, (o)->maps.flows1, (o)->maps.totals0,         \
 	  (o)->maps.totals1, (o)->maps.cache0, (o)->maps.cache1,         \
-	  (o)->maps.data_ctl, (o)->maps.sig }
+	  (o)->maps.data_ctl, (o)->maps.data_match, (o)->maps.sig }
 
 static int size_maps(struct bpf_map **maps, const struct dataplane *dp)
 {
@@ -57,6 +57,18 @@ static int size_maps(struct bpf_map **maps, const struct dataplane *dp)
 	return err;
 }
 
+/* The generation word's sampling rates as the maps start. */
+static void set_ctl(const struct dataplane *dp, struct flowstat_ctl *ctl)
+{
+	__u32 rate = dp->sample_auto ? 1 : dp->sample;
+	int e;
+
+	for (e = 0; e < FLOWSTAT_EPOCHS; e++)
+		ctl->sample[e] = rate;
+	ctl->sample_next = rate;
+	ctl->sample_auto = dp->sample_auto;
+}
+
 /* What is fixed at load, the same in both objects. */
 static int set_xdp(struct dataplane *dp)
 {
@@ -65,6 +77,8 @@ static int set_xdp(struct dataplane *dp)
 
 	x->rodata->cache_mask = dp->cache_slots - 1;
 	x->rodata->ns_per_jiffy = dp->ns_per_jiffy;
+	x->rodata->sampling = dp->sample || dp->sample_auto;
+	set_ctl(dp, &x->data_ctl->ctl);
 	return size_maps(maps, dp);
 }
 
@@ -75,7 +89,19 @@ static int set_tc(struct dataplane *dp)
 
 	t->rodata->cache_mask = dp->cache_slots - 1;
 	t->rodata->ns_per_jiffy = dp->ns_per_jiffy;
+	t->rodata->sampling = dp->sample || dp->sample_auto;
+	set_ctl(dp, &t->data_ctl->ctl);
 	return size_maps(maps, dp);
+}
+
+void dp_set_sample(struct dataplane *dp, __u32 rate, bool sample_auto)
+{
+	dp->sample = rate;
+	dp->sample_auto = sample_auto;
+	if (dp->xdp)
+		set_xdp(dp);
+	if (dp->tc)
+		set_tc(dp);
 }
 
 int dp_open(struct dataplane *dp, bool xdp, bool tc, __u32 max_flows,
@@ -111,12 +137,36 @@ int dp_open(struct dataplane *dp, bool xdp, bool tc, __u32 max_flows,
 	return err;
 }
 
+/* Set 1 in force, version 1 (the next change takes set 0). */
+static void set_match(struct flowstat_ctl *ctl, struct match_sets *ms,
+		      const struct match_set *set)
+{
+	if (!set || !set->n_rules)
+		return;
+	ms->last = 1;
+	ms->set[1] = *set;
+	ctl->match = 1;
+}
+
+void dp_set_match(struct dataplane *dp, const struct match_set *set)
+{
+	if (dp->xdp)
+		set_match(&dp->xdp->data_ctl->ctl,
+			  &dp->xdp->data_match->match_sets, set);
+	if (dp->tc)
+		set_match(&dp->tc->data_ctl->ctl,
+			  &dp->tc->data_match->match_sets, set);
+	dp->match = set;
+}
+
 int dp_reopen_xdp(struct dataplane *dp)
 {
 	dp_close_xdp(dp);
 	dp->xdp = flowstat_xdp__open();
 	if (!dp->xdp)
 		return -errno;
+	set_match(&dp->xdp->data_ctl->ctl, &dp->xdp->data_match->match_sets,
+		  dp->match);
 	return set_xdp(dp);
 }
 
@@ -148,6 +198,18 @@ int dp_load_xdp(struct dataplane *dp, bool loaded)
 	if (!err)
 		take_fds(dp, maps);
 	return err;
+}
+
+int dp_want_tc(struct dataplane *dp, bool ingress, bool egress)
+{
+	int err;
+
+	if (!dp->tc)
+		return -EINVAL;
+	err = bpf_program__set_autoload(dp->tc->progs.flowstat_tc_ingress,
+					ingress);
+	return err ? err : bpf_program__set_autoload(
+				   dp->tc->progs.flowstat_tc_egress, egress);
 }
 
 int dp_load_tc(struct dataplane *dp)
@@ -210,13 +272,16 @@ int dp_pin(struct dataplane *dp, const char *dir)
 
 int dp_prog_fd(const struct dataplane *dp, int which)
 {
+	int fd;
+
 	if (which == 0)
 		return dp->xdp ? bpf_program__fd(dp->xdp->progs.flowstat_xdp) :
 				 -1;
 	if (!dp->tc)
 		return -1;
-	return bpf_program__fd(which == 1 ? dp->tc->progs.flowstat_tc_ingress :
-					    dp->tc->progs.flowstat_tc_egress);
+	fd = bpf_program__fd(which == 1 ? dp->tc->progs.flowstat_tc_ingress :
+					  dp->tc->progs.flowstat_tc_egress);
+	return fd < 0 ? -1 : fd;
 }
 
 void dp_close(struct dataplane *dp)
@@ -245,12 +310,15 @@ int dp_instance(const struct dataplane *dp, const char *lock_dir,
 	memset(inst, 0, sizeof(*inst));
 	for (e = 0; e < FLOWSTAT_EPOCHS; e++)
 		inst->flows_fd[e] = inst->totals_fd[e] = inst->cache_fd[e] = -1;
-	inst->ctl_fd = inst->store_fd = inst->meta_fd = inst->sig_fd = -1;
+	inst->ctl_fd = inst->match_fd = inst->store_fd = inst->meta_fd = -1;
+	inst->sig_fd = -1;
 	inst->lock_fd = inst->reader_fd = inst->reader_slot = -1;
 	inst->meta.version = FLOWSTAT_META_VERSION;
 	inst->meta.max_flows = dp->max_flows;
 	inst->meta.cache_slots = dp->cache_slots;
 	inst->meta.ns_per_jiffy = dp->ns_per_jiffy;
+	inst->meta.sampling = dp->sample_auto ? SAMPLING_AUTO :
+			      dp->sample ? SAMPLING_FIXED : SAMPLING_OFF;
 	snprintf(inst->dir, sizeof(inst->dir), "%s", lock_dir);
 	for (e = 0; !err && e < FLOWSTAT_EPOCHS; e++) {
 		err = dup_fd(dp->fds[DP_FLOWS0 + e], &inst->flows_fd[e]);
@@ -263,6 +331,8 @@ int dp_instance(const struct dataplane *dp, const char *lock_dir,
 	}
 	if (!err)
 		err = dup_fd(dp->fds[DP_CTL], &inst->ctl_fd);
+	if (!err)
+		err = dup_fd(dp->fds[DP_MATCH], &inst->match_fd);
 	if (!err)
 		err = dup_fd(dp->fds[DP_SIG], &inst->sig_fd);
 	if (!err)
@@ -280,6 +350,14 @@ int dp_instance(const struct dataplane *dp, const char *lock_dir,
 			err = -errno;
 		else
 			inst->ctl = p;
+	}
+	if (!err) {
+		p = mmap(NULL, MATCH_MAP_BYTES, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, inst->match_fd, 0);
+		if (p == MAP_FAILED)
+			err = -errno;
+		else
+			inst->match = p;
 	}
 	if (!err) {
 		inst->store_size = store_bytes(dp->max_flows);

@@ -18,7 +18,7 @@ struct flowstat_tc;
 
 enum dp_map {
 	DP_FLOWS0, DP_FLOWS1, DP_TOTALS0, DP_TOTALS1, DP_CACHE0, DP_CACHE1,
-	DP_CTL, DP_SIG, DP_MAPS,
+	DP_CTL, DP_MATCH, DP_SIG, DP_MAPS,
 };
 extern const char *const dp_map_names[DP_MAPS];
 
@@ -28,6 +28,9 @@ struct dataplane {
 	__u32 max_flows;
 	__u32 cache_slots;
 	__u32 ns_per_jiffy;		/* 0: no fast path */
+	__u32 sample;			/* 0: no sampling; else the rate */
+	bool sample_auto;		/* the rate follows table pressure */
+	const struct match_set *match;	/* dp_set_match's, the caller's */
 	int fds[DP_MAPS];		/* borrowed from the objects */
 	int store_fd;			/* ours */
 };
@@ -42,12 +45,28 @@ __u32 dp_default_cache_slots(void);
  */
 int dp_open(struct dataplane *dp, bool xdp, bool tc, __u32 max_flows,
 	    __u32 cache_slots);
+/*
+ * Sample (before load): 1 in rate frames get flow entries; with auto,
+ * the rate starts at 1 and the folds set it (fold.h). rate 0 and no
+ * auto: no sampling, and the programs skip the test.
+ */
+void dp_set_sample(struct dataplane *dp, __u32 rate, bool sample_auto);
 /* Open the XDP object again (an attach in another mode needs a fresh
  * one), or close it. */
 int dp_reopen_xdp(struct dataplane *dp);
 void dp_close_xdp(struct dataplane *dp);
+/*
+ * Before load: the match expression the programs start with (a set of
+ * no rules: none). Later changes go through core/match.h.
+ */
+void dp_set_match(struct dataplane *dp, const struct match_set *set);
 /* Load the XDP object (unless libxdp did) and take its map fds. */
 int dp_load_xdp(struct dataplane *dp, bool loaded);
+/*
+ * Load only the tc programs that will be attached (each one costs the
+ * verifier a few hundred ms); by default both are. Before dp_load_tc().
+ */
+int dp_want_tc(struct dataplane *dp, bool ingress, bool egress);
 /* Load the tc object on the XDP object's maps, if there is one. */
 int dp_load_tc(struct dataplane *dp);
 /* Make the instance's store, formatted for max_flows. */

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -521,4 +522,202 @@ bool filter_match(const struct filter *f, const char *ifname,
 		  const struct flow_key *key)
 {
 	return !f || match_node(f, f->root, ifname, key);
+}
+
+/* ---- the data plane's rule program (common/flowstat.h) ---- */
+
+/*
+ * Rules are made back to front, each one's targets made before it, so
+ * that every jump goes forward once the order is turned around at the
+ * end: a target is the number of the rule as made (or MATCH_YES/NO).
+ */
+struct compiler {
+	struct match_set *set;
+	struct filter_error *err;
+	int n;			/* rules made */
+	bool full;
+};
+
+/* A rule over one pair of the key's words, from a mask and a value key. */
+static int emit(struct compiler *c, int pair, const struct flow_key *mask,
+		const struct flow_key *value, int yes, int no)
+{
+	struct match_rule *r;
+	__u64 m[6], v[6];
+
+	if (c->n >= MATCH_MAX_RULES) {
+		c->full = true;
+		return -E2BIG;
+	}
+	memcpy(m, mask, sizeof(m));
+	memcpy(v, value, sizeof(v));
+	r = &c->set->rules[c->n];
+	memset(r, 0, sizeof(*r));
+	r->pair = (__u8)pair;
+	r->mask[0] = m[2 * pair];
+	r->mask[1] = m[2 * pair + 1];
+	r->value[0] = v[2 * pair] & m[2 * pair];
+	r->value[1] = v[2 * pair + 1] & m[2 * pair + 1];
+	r->yes = (__u16)yes;
+	r->no = (__u16)no;
+	return c->n++;
+}
+
+/*
+ * A rule on words 4, 5: the key's field at off (1 or 2 bytes, host
+ * order) equals value, and every one of flags is set.
+ */
+static int emit_field(struct compiler *c, size_t off, size_t size,
+		      unsigned int value, __u8 flags, int yes, int no)
+{
+	struct flow_key mk = { .flags = flags }, vk = { .flags = flags };
+	__u16 v16 = (__u16)value;
+	__u8 v8 = (__u8)value;
+
+	memset((__u8 *)&mk + off, 0xff, size);
+	memcpy((__u8 *)&vk + off, size == 1 ? (void *)&v8 : (void *)&v16,
+	       size);
+	return emit(c, 2, &mk, &vk, yes, no);
+}
+
+#define KEY_FIELD(f) \
+	offsetof(struct flow_key, f), sizeof(((struct flow_key *)0)->f)
+
+static int emit_addr(struct compiler *c, const struct node *n, int yes,
+		     int no)
+{
+	struct flow_key mk = { 0 }, vk = { 0 };
+	int i, dst, src;
+
+	for (i = 0; i < 16; i++) {
+		int bits = n->prefix - i * 8;
+
+		mk.src[i] = mk.dst[i] = bits >= 8 ? 0xff : bits <= 0 ? 0 :
+					(__u8)(0xff << (8 - bits));
+	}
+	memcpy(vk.src, n->addr, 16);
+	memcpy(vk.dst, n->addr, 16);
+	dst = emit(c, 1, &mk, &vk, yes, no);
+	src = dst < 0 ? dst : emit(c, 0, &mk, &vk, yes, dst);
+	/* flow_has_addrs() and the family */
+	return src < 0 ? src : emit_field(c, KEY_FIELD(ethertype), n->family,
+					  FLOW_F_L4, src, no);
+}
+
+static int emit_port(struct compiler *c, unsigned int port, int yes, int no)
+{
+	int r = emit_field(c, KEY_FIELD(dport), port, FLOW_F_PORTS, yes, no);
+
+	r = r < 0 ? r : emit_field(c, KEY_FIELD(sport), port, FLOW_F_PORTS,
+				   yes, r);
+	/* ICMP and ICMPv6 keep type and code there: no ports (filter.h) */
+	r = r < 0 ? r : emit_field(c, KEY_FIELD(proto), 58,
+				   FLOW_F_PORTS | FLOW_F_L4, no, r);
+	return r < 0 ? r : emit_field(c, KEY_FIELD(proto), 1,
+				      FLOW_F_PORTS | FLOW_F_L4, no, r);
+}
+
+static int emit_vlan(struct compiler *c, unsigned int vlan, int yes, int no)
+{
+	int r = emit_field(c, KEY_FIELD(inner_vlan), vlan, FLOW_F_INNER_VLAN,
+			   yes, no);
+
+	return r < 0 ? r : emit_field(c, KEY_FIELD(vlan), vlan, FLOW_F_VLAN,
+				      yes, r);
+}
+
+/* The rules of node i, going on to yes or no; returns its first rule. */
+static int compile_node(struct compiler *c, const struct filter *f, int i,
+			int yes, int no)
+{
+	const struct node *n = &f->nodes[i];
+	int r;
+
+	switch (n->kind) {
+	case N_AND:
+		r = compile_node(c, f, n->right, yes, no);
+		return r < 0 ? r : compile_node(c, f, n->left, r, no);
+	case N_OR:
+		r = compile_node(c, f, n->right, yes, no);
+		return r < 0 ? r : compile_node(c, f, n->left, yes, r);
+	case N_NOT:
+		return compile_node(c, f, n->left, no, yes);
+	case N_HOST:
+	case N_NET:
+		return emit_addr(c, n, yes, no);
+	case N_PORT:
+		return emit_port(c, n->num, yes, no);
+	case N_PROTO:
+		return emit_field(c, KEY_FIELD(proto), n->num, FLOW_F_L4, yes,
+				  no);
+	case N_VLAN:
+		return emit_vlan(c, n->num, yes, no);
+	case N_IFACE:
+		c->err->pos = 0;
+		snprintf(c->err->msg, sizeof(c->err->msg), "%s",
+			 "'iface' cannot be matched at the hook: an "
+			 "instance sees one interface");
+		return -EINVAL;
+	}
+	return -EINVAL;
+}
+
+static __u16 final_target(int made, int n)
+{
+	return made >= MATCH_MAX_RULES ? (__u16)made : (__u16)(n - 1 - made);
+}
+
+int filter_compile(const struct filter *f, struct match_set *set,
+		   struct filter_error *err)
+{
+	struct compiler c = { .set = set, .err = err };
+	int i, entry;
+
+	err->pos = 0;
+	err->msg[0] = '\0';
+	set->n_rules = 0;
+	if (!f)
+		return 0;
+	entry = compile_node(&c, f, f->root, MATCH_YES, MATCH_NO);
+	if (entry < 0 && c.full) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "too large for the data plane: over %d rules "
+			 "(host/net 3, port 4, vlan 2, proto 1)",
+			 MATCH_MAX_RULES);
+		return -E2BIG;
+	}
+	if (entry < 0)
+		return entry;
+	/* turn the order around: the entry, made last, comes first */
+	for (i = 0; i < c.n / 2; i++) {
+		struct match_rule t = set->rules[i];
+
+		set->rules[i] = set->rules[c.n - 1 - i];
+		set->rules[c.n - 1 - i] = t;
+	}
+	for (i = 0; i < c.n; i++) {
+		set->rules[i].yes = final_target(set->rules[i].yes, c.n);
+		set->rules[i].no = final_target(set->rules[i].no, c.n);
+	}
+	set->n_rules = (__u32)c.n;
+	return 0;
+}
+
+bool filter_rules_match(const struct match_set *set,
+			const struct flow_key *key)
+{
+	__u64 w[6];
+	__u32 pc = 0, i;
+
+	if (!set->n_rules)
+		return true;
+	memcpy(w, key, sizeof(w));
+	for (i = 0; i < MATCH_MAX_RULES && pc < MATCH_MAX_RULES; i++) {
+		const struct match_rule *r = &set->rules[pc];
+		const __u64 *p = &w[2 * (r->pair > 2 ? 2 : r->pair)];
+
+		pc = ((p[0] & r->mask[0]) ^ r->value[0]) |
+		     ((p[1] & r->mask[1]) ^ r->value[1]) ? r->no : r->yes;
+	}
+	return pc == MATCH_YES;
 }

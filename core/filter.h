@@ -54,6 +54,22 @@ int filter_parse(const char *text, struct filter **out,
 bool filter_match(const struct filter *f, const char *ifname,
 		  const struct flow_key *key);
 void filter_free(struct filter *f);
+/*
+ * Compile f into the data plane's rule program (struct match_set in
+ * common/flowstat.h; its text is left alone), which matches a key
+ * exactly when filter_match() does. -EINVAL for what the hook cannot
+ * know (iface), -E2BIG when it takes more than MATCH_MAX_RULES rules;
+ * err says which.
+ */
+int filter_compile(const struct filter *f, struct match_set *set,
+		   struct filter_error *err);
+/*
+ * Run a rule program over key in userspace, as the data plane does
+ * (common/account.bpf.h match_key): for tests. A set of no rules
+ * matches everything.
+ */
+bool filter_rules_match(const struct match_set *set,
+			const struct flow_key *key);
 
 /* IP protocol number from a name or a decimal number; -1 if unknown. */
 int proto_from_name(const char *name);

@@ -57,7 +57,7 @@ void fold_unlock(struct instance *inst)
  * see the old value has finished: a synchronize_rcu() that userspace can
  * call. The maps are this process's own, made once.
  */
-static int grace_period(void)
+int fold_grace_period(void)
 {
 	static int outer = -1, inner = -1;
 	__u32 zero = 0;
@@ -217,6 +217,9 @@ struct fold_buf {
 	void *slots;		/* cache_chunk rows of ncpus slots */
 	__u32 cache_chunk;
 	void *totals;		/* ncpus totals */
+	__u32 rate;		/* the sampling rate of the epoch folded */
+	__u64 rows;		/* flows in its hash */
+	__u64 untracked;	/* frames it left without an entry */
 };
 
 static size_t flow_row(int ncpus)
@@ -314,8 +317,9 @@ static void sum_flow(int ncpus, const void *values, size_t i,
  * so that the chunk waits for memory once, not per flow.
  */
 static void add_rows(struct store *st, __u64 s, const struct flow_key *keys,
-		     const void *values, int ncpus, size_t n)
+		     const void *values, struct fold_buf *b, size_t n)
 {
+	int ncpus = b->ncpus;
 	struct store_flow f;
 	size_t i;
 
@@ -325,6 +329,8 @@ static void add_rows(struct store *st, __u64 s, const struct flow_key *keys,
 		if (i + PREFETCH_AHEAD < n)
 			store_prefetch(st, &keys[i + PREFETCH_AHEAD], 1);
 		sum_flow(ncpus, values, i, &f);
+		f.rate = b->rate;
+		b->rows++;
 		if (f.packets)
 			store_add(st, s, &keys[i], &f);
 	}
@@ -364,7 +370,7 @@ static int walk_flows(struct fold_buf *b, int fd, bool del,
 			return err;
 		}
 		if (!del)
-			add_rows(st, s, b->keys, b->values, b->ncpus, count);
+			add_rows(st, s, b->keys, b->values, b, count);
 		if (err == -ENOENT)
 			return 0;
 		first = false;
@@ -440,8 +446,7 @@ static int journal_walk(struct fold_buf *b, int fd, struct store *st,
 		return 1;	/* a row is more than the journal (CPUs) */
 	if (st->hdr->journal_seq > st->hdr->committed) {
 		/* a dead folder's chunk: out of the hash, not committed */
-		add_rows(st, *s, j.keys, j.values, b->ncpus,
-			 journal_rows(&j));
+		add_rows(st, *s, j.keys, j.values, b, journal_rows(&j));
 		store_commit_part(st, *s);
 		*s = store_begin(st, st->min_ack);
 	}
@@ -453,7 +458,7 @@ static int journal_walk(struct fold_buf *b, int fd, struct store *st,
 						      &count, &opts);
 		/* what the kernel wrote left the hash: add it (the marks
 		 * tell, as after a crash, when it failed half way) */
-		add_rows(st, *s, j.keys, j.values, b->ncpus,
+		add_rows(st, *s, j.keys, j.values, b,
 			 !err || err == -ENOENT ? count : journal_rows(&j));
 		if (err == -ENOENT)
 			return 0;
@@ -495,6 +500,7 @@ static int walk_cache(struct fold_buf *b, int fd, __u32 n_slots, __u64 gen,
 					.ip_bytes = sl->ip_bytes,
 					.last_seen = sl->last_seen,
 					.tcp_flags = sl->tcp_flags,
+					.rate = b->rate,
 				};
 
 				if (sl->gen == gen && sl->packets)
@@ -529,10 +535,61 @@ static int fold_totals(struct fold_buf *b, int fd, __u64 gen,
 			c->bytes += t->bytes;
 			c->untracked_packets += t->untracked_packets;
 			c->untracked_bytes += t->untracked_bytes;
+			c->sampled_out_packets += t->sampled_out_packets;
+			c->sampled_out_bytes += t->sampled_out_bytes;
+			c->unmatched_packets += t->unmatched_packets;
+			c->unmatched_bytes += t->unmatched_bytes;
 			c->fast_hits += t->fast_hits;
+			b->untracked += t->untracked_packets;
 		}
 	}
 	return 0;
+}
+
+/* ---- sampling ---- */
+
+/*
+ * The next epoch's rate, set before the flip makes it current: the
+ * epoch's maps were folded and no program can be writing them.
+ */
+static void sample_flip(struct flowstat_ctl *ctl, __u64 next_gen)
+{
+	__u32 rate = __atomic_load_n(&ctl->sample_next, __ATOMIC_ACQUIRE);
+
+	__atomic_store_n(&ctl->sample[next_gen & 1], rate ? rate : 1,
+			 __ATOMIC_RELEASE);
+}
+
+/*
+ * --sample auto: the rate of the epoch after next, from the epoch just
+ * folded at rate r with n flows in its hash and some frames untracked.
+ * The table is under pressure when frames went untracked or half of it
+ * is taken: the rate goes up a step. Sampling stops (a step down at a
+ * time) only when the flows seen, scaled back by the rate, would fill
+ * less than a quarter of it: the gap between the two keeps the rate
+ * from swinging back and forth.
+ */
+__u32 fold_sample_auto(__u32 r, __u64 n, __u64 untracked, __u32 max_flows)
+{
+	r = r > 1 ? r : 1;
+	if (untracked || n >= max_flows / 2)
+		return r * SAMPLE_AUTO_STEP <= SAMPLE_AUTO_MAX ?
+		       r * SAMPLE_AUTO_STEP : SAMPLE_AUTO_MAX;
+	if (n * r < max_flows / 4)
+		return r / SAMPLE_AUTO_STEP > 1 ? r / SAMPLE_AUTO_STEP : 1;
+	return r;
+}
+
+static void sample_auto(struct instance *inst, const struct fold_buf *b)
+{
+	struct flowstat_ctl *ctl = inst->ctl;
+
+	if (!inst->meta.sampling || !ctl->sample_auto)
+		return;
+	__atomic_store_n(&ctl->sample_next,
+			 fold_sample_auto(b->rate, b->rows, b->untracked,
+					  inst->meta.max_flows),
+			 __ATOMIC_RELEASE);
 }
 
 /* ---- one instance ---- */
@@ -562,6 +619,8 @@ static int prepare(struct fold_buf *b, struct instance *inst, __u64 s)
 		__atomic_store_n(&h->pending_gen, gen, __ATOMIC_RELEASE);
 	if (gen == h->pending_gen) {
 		/* the flip itself (or a dead folder's, not yet made) */
+		if (inst->meta.sampling)
+			sample_flip(inst->ctl, gen + 1);
 		__atomic_store_n(&inst->ctl->gen, gen + 1, __ATOMIC_SEQ_CST);
 		h->gen = gen + 1;
 	}
@@ -587,6 +646,10 @@ static int fold_epoch(struct fold_buf *b, struct instance *inst, __u64 s,
 	__u64 gen = st->hdr->pending_gen, cutoff;
 	int e = gen & 1, fd = inst->flows_fd[e], err, rest;
 
+	b->rate = inst->meta.sampling ?
+		  __atomic_load_n(&inst->ctl->sample[e], __ATOMIC_ACQUIRE) : 1;
+	b->rate = b->rate > 1 ? b->rate : 1;
+	b->rows = b->untracked = 0;
 	rest = err = journal_walk(b, fd, st, &s);
 	if (rest == 1)
 		err = walk_flows(b, fd, false, st, s);
@@ -608,6 +671,8 @@ static int fold_epoch(struct fold_buf *b, struct instance *inst, __u64 s,
 				      r->packets, r->bytes);
 	}
 	store_reclaim(st, s);
+	store_hwrite(st, s)->sample_rate = b->rate;
+	sample_auto(inst, b);
 	st->hdr->pending_seq = s;
 	store_commit(st, s);
 	r->seq = s;
@@ -655,7 +720,7 @@ int fold_instances(struct instance **insts, int n, const struct fold_opts *o,
 		err = prepare(&b, order[i], seq[i]);
 	}
 	if (!err)
-		err = grace_period();
+		err = fold_grace_period();
 	for (i = 0; i < n; i++) {
 		if (!locked[i])
 			continue;

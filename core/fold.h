@@ -79,8 +79,25 @@ void fold_ack(struct instance *inst, __u64 seq);
  * fit STORE_JOURNAL_BYTES). */
 extern unsigned int fold_journal_rows;
 
+/*
+ * --sample auto (instances loaded with it): each fold sets the rate the
+ * epoch after the next one samples at, from the epoch it folded (see
+ * fold.c); rates go 1, 8, 64, 512, 4096 and back. Only folds change
+ * it: with no process folding, the rate stays where the last fold left
+ * it.
+ */
+#define SAMPLE_AUTO_STEP 8
+#define SAMPLE_AUTO_MAX 4096
+__u32 fold_sample_auto(__u32 rate, __u64 flows, __u64 untracked,
+		       __u32 max_flows);
+
 /* Take the instance's lock: exclusive for a fold, shared for a read. */
 int fold_lock(struct instance *inst, bool exclusive);
+/*
+ * Wait until every BPF program that was running has finished (a kernel
+ * grace period). 0 or -errno.
+ */
+int fold_grace_period(void);
 void fold_unlock(struct instance *inst);
 
 #endif /* FLOWSTAT_FOLD_H */

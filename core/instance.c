@@ -33,6 +33,7 @@ static void instance_reset(struct instance *inst)
 	}
 	inst->ctl_fd = -1;
 	inst->sig_fd = -1;
+	inst->match_fd = -1;
 	inst->store_fd = -1;
 	inst->meta_fd = -1;
 	inst->lock_fd = -1;
@@ -60,11 +61,15 @@ void instance_close(struct instance *inst)
 		munmap(inst->ctl, STORE_PAGE);
 	if (inst->store_mem)
 		munmap(inst->store_mem, inst->store_size);
+	if (inst->match)
+		munmap(inst->match, MATCH_MAP_BYTES);
 	inst->ctl = NULL;
+	inst->match = NULL;
 	inst->store_mem = NULL;
 	memset(&inst->st, 0, sizeof(inst->st));
 	close_fd(&inst->ctl_fd);
 	close_fd(&inst->sig_fd);
+	close_fd(&inst->match_fd);
 	close_fd(&inst->store_fd);
 	close_fd(&inst->meta_fd);
 	close_fd(&inst->reader_fd);	/* a registered reader's slot frees */
@@ -146,6 +151,11 @@ static int map_shared(struct instance *inst)
 	if (p == MAP_FAILED)
 		return -errno;
 	inst->ctl = p;
+	p = mmap(NULL, MATCH_MAP_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 inst->match_fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	inst->match = p;
 	inst->store_size = store_bytes(inst->meta.max_flows);
 	p = mmap(NULL, inst->store_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 inst->store_fd, 0);
@@ -193,6 +203,10 @@ static int open_maps(struct instance *inst)
 				 BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
 				 sizeof(struct sig_bucket), SIG_ENTRIES))
 		close_fd(&inst->sig_fd);
+	if (!err)
+		err = open_checked(dir, FLOWSTAT_MAP_MATCH, &inst->match_fd,
+				   BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+				   sizeof(struct match_sets), 1);
 	if (!err)
 		err = open_checked(dir, FLOWSTAT_MAP_STORE, &inst->store_fd,
 				   BPF_MAP_TYPE_ARRAY, sizeof(__u32),

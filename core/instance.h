@@ -17,11 +17,22 @@
 #define FLOWSTAT_MAP_META "meta"
 #define FLOWSTAT_MAP_STORE "store"
 #define FLOWSTAT_META_VERSION 2
+/* Bytes mapped of the match rule sets: whole pages. */
+#define MATCH_MAP_BYTES ((sizeof(struct match_sets) + 4095) & ~(size_t)4095)
 #define FLOWSTAT_NETNS_LEN 64
 
 enum hook_kind { HOOK_NONE = 0, HOOK_XDP = 1, HOOK_TC = 2 };
 enum xdp_kind { XDP_KIND_NONE = 0, XDP_KIND_NATIVE = 1, XDP_KIND_SKB = 2 };
 enum tc_kind { TC_KIND_NONE = 0, TC_KIND_TCX = 1, TC_KIND_CLSACT = 2 };
+
+/* attach --sample: none, N (fixed) or auto (the folds set the rate). */
+enum sampling_kind { SAMPLING_OFF = 0, SAMPLING_FIXED = 1, SAMPLING_AUTO = 2 };
+
+static inline const char *sampling_name(__u8 kind)
+{
+	return kind == SAMPLING_AUTO ? "auto" :
+	       kind == SAMPLING_FIXED ? "fixed" : "off";
+}
 
 /*
  * Who keeps the hooks: a persistent attach leaves them to the kernel and
@@ -45,7 +56,7 @@ struct flowstat_meta {
 	__u8 created_clsact;	/* flowstat added the clsact qdisc */
 	__u8 owner;		/* enum owner_kind */
 	__u8 xdp_link;		/* XDP through a link (else netlink/libxdp) */
-	__u8 pad;
+	__u8 sampling;		/* enum sampling_kind (rates: the ctl) */
 	__u32 max_flows;
 	__u32 cache_slots;
 	__u32 prog_id_xdp;
@@ -73,10 +84,12 @@ struct instance {
 	int cache_fd[FLOWSTAT_EPOCHS];
 	int ctl_fd;
 	int sig_fd;		/* the signals' sketches; -1: none */
+	int match_fd;
 	int store_fd;
 	int meta_fd;
 	int lock_fd;
 	struct flowstat_ctl *ctl;	/* mapped */
+	struct match_sets *match;	/* mapped: the match expression */
 	void *store_mem;	/* mapped */
 	size_t store_size;
 	struct store st;

@@ -145,16 +145,43 @@ static __u32 link_of_prog(__u32 prog)
 	return 0;
 }
 
-static void scan_xdp(int ifindex, struct orphan *o)
+static bool listed(__u32 id, const __u32 *ids, int n)
+{
+	int i;
+
+	for (i = 0; id && i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/*
+ * What a scan takes: every flowstat program that no instance claims
+ * (ids NULL), or exactly the programs ids names, which the caller knows
+ * to be flowstat's and unclaimed (see orphan_remove_progs).
+ */
+struct scan_want {
+	const __u32 *ids;
+	int n;
+};
+
+static bool taken(__u32 id, const struct scan_want *w)
+{
+	if (w && w->ids)
+		return id && listed(id, w->ids, w->n);
+	return orphan_prog_unpinned(id);
+}
+
+static void scan_xdp(int ifindex, struct orphan *o, const struct scan_want *w)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 
 	if (bpf_xdp_query(ifindex, 0, &q))
 		return;
-	if (q.drv_prog_id && orphan_prog_unpinned(q.drv_prog_id)) {
+	if (q.drv_prog_id && taken(q.drv_prog_id, w)) {
 		o->xdp_prog = q.drv_prog_id;
 		o->xdp_mode = XDP_FLAGS_DRV_MODE;
-	} else if (q.skb_prog_id && orphan_prog_unpinned(q.skb_prog_id)) {
+	} else if (q.skb_prog_id && taken(q.skb_prog_id, w)) {
 		o->xdp_prog = q.skb_prog_id;
 		o->xdp_mode = XDP_FLAGS_SKB_MODE;
 	}
@@ -164,7 +191,8 @@ static void scan_xdp(int ifindex, struct orphan *o)
 		o->xdp_prog = o->xdp_link = 0;
 }
 
-static void scan_tcx(int ifindex, bool egress, struct orphan *o)
+static void scan_tcx(int ifindex, bool egress, struct orphan *o,
+		     const struct scan_want *w)
 {
 	__u32 ids[64], n = 64, flags = 0, i;
 
@@ -174,7 +202,7 @@ static void scan_tcx(int ifindex, bool egress, struct orphan *o)
 	for (i = 0; i < n; i++) {
 		__u32 link;
 
-		if (!orphan_prog_unpinned(ids[i]))
+		if (!taken(ids[i], w))
 			continue;
 		link = link_of_prog(ids[i]);
 		if (link && link_held(link))
@@ -185,7 +213,8 @@ static void scan_tcx(int ifindex, bool egress, struct orphan *o)
 	}
 }
 
-static void scan_clsact(int ifindex, bool egress, struct orphan *o)
+static void scan_clsact(int ifindex, bool egress, struct orphan *o,
+			const struct scan_want *w)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = egress ? BPF_TC_EGRESS :
@@ -193,7 +222,7 @@ static void scan_clsact(int ifindex, bool egress, struct orphan *o)
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FLOWSTAT_TC_HANDLE,
 			    .priority = FLOWSTAT_TC_PRIO);
 
-	if (!bpf_tc_query(&hook, &opts) && orphan_prog_unpinned(opts.prog_id))
+	if (!bpf_tc_query(&hook, &opts) && taken(opts.prog_id, w))
 		o->clsact_prog[egress] = opts.prog_id;
 }
 
@@ -203,7 +232,8 @@ static bool found_any(const struct orphan *o)
 	       o->clsact_prog[0] || o->clsact_prog[1] || o->pins[0];
 }
 
-int orphan_scan_iface(int ifindex, struct orphan *o)
+static int scan_iface(int ifindex, struct orphan *o,
+		      const struct scan_want *w)
 {
 	int d;
 
@@ -212,10 +242,10 @@ int orphan_scan_iface(int ifindex, struct orphan *o)
 	if (!if_indextoname(ifindex, o->ifname))
 		return -ENODEV;
 	netns_inode(NULL, &o->netns_ino);
-	scan_xdp(ifindex, o);
+	scan_xdp(ifindex, o, w);
 	for (d = 0; d < 2; d++) {
-		scan_tcx(ifindex, d, o);
-		scan_clsact(ifindex, d, o);
+		scan_tcx(ifindex, d, o, w);
+		scan_clsact(ifindex, d, o, w);
 	}
 	if (pin_root_is_hosts() &&
 	    instance_halfmade_path(o->netns_ino, (__u32)ifindex, o->pins,
@@ -224,6 +254,11 @@ int orphan_scan_iface(int ifindex, struct orphan *o)
 	else if (!pin_root_is_hosts())
 		o->pins[0] = '\0';
 	return found_any(o);
+}
+
+int orphan_scan_iface(int ifindex, struct orphan *o)
+{
+	return scan_iface(ifindex, o, NULL);
 }
 
 /* Detach a netlink XDP attach only while it is still that program. */
@@ -284,7 +319,8 @@ struct orphans {
 	int n, cap;
 };
 
-static int scan_here(struct orphans *acc, const char *netns)
+static int scan_here(struct orphans *acc, const char *netns,
+		     const struct scan_want *w)
 {
 	struct if_nameindex *ifs = if_nameindex(), *p;
 	struct orphan o;
@@ -293,7 +329,7 @@ static int scan_here(struct orphans *acc, const char *netns)
 	if (!ifs)
 		return -errno;
 	for (p = ifs; p->if_index && !err; p++) {
-		if (orphan_scan_iface((int)p->if_index, &o) <= 0)
+		if (scan_iface((int)p->if_index, &o, w) <= 0)
 			continue;
 		snprintf(o.netns, sizeof(o.netns), "%s", netns);
 		if (acc->n == acc->cap) {
@@ -313,7 +349,8 @@ static int scan_here(struct orphans *acc, const char *netns)
 	return err;
 }
 
-int orphan_list(bool all_netns, struct orphan **list)
+static int list_all(bool all_netns, struct orphan **list,
+		    const struct scan_want *w)
 {
 	struct orphans acc = { 0 };
 	__u64 here, ino;
@@ -323,13 +360,13 @@ int orphan_list(bool all_netns, struct orphan **list)
 
 	err = netns_inode(NULL, &here);
 	if (!err)
-		err = scan_here(&acc, "");
+		err = scan_here(&acc, "", w);
 	d = all_netns && !err ? opendir(NETNS_RUN_DIR) : NULL;
 	while (d && !err && (de = readdir(d))) {
 		if (de->d_name[0] == '.' || netns_inode(de->d_name, &ino) ||
 		    ino == here || netns_enter(de->d_name, &saved))
 			continue;
-		err = scan_here(&acc, de->d_name);
+		err = scan_here(&acc, de->d_name, w);
 		netns_return(saved);
 	}
 	if (d)
@@ -340,6 +377,11 @@ int orphan_list(bool all_netns, struct orphan **list)
 	}
 	*list = acc.list;
 	return acc.n;
+}
+
+int orphan_list(bool all_netns, struct orphan **list)
+{
+	return list_all(all_netns, list, NULL);
 }
 
 int orphan_remove_in_netns(const struct orphan *o)
@@ -354,22 +396,13 @@ int orphan_remove_in_netns(const struct orphan *o)
 	return err;
 }
 
-static bool listed(__u32 id, const __u32 *ids, int n)
-{
-	int i;
-
-	for (i = 0; id && i < n; i++)
-		if (ids[i] == id)
-			return true;
-	return false;
-}
-
 int orphan_remove_progs(const __u32 *ids, int n)
 {
+	struct scan_want want = { .ids = ids, .n = n };
 	struct orphan *list;
 	int found, i, d, err = 0, e;
 
-	found = orphan_list(true, &list);
+	found = list_all(true, &list, &want);
 	if (found < 0)
 		return found;
 	for (i = 0; i < found; i++) {

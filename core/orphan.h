@@ -54,7 +54,12 @@ int orphan_remove_in_netns(const struct orphan *o);
 /*
  * Find these programs wherever they are (this and every named
  * namespace: an interface moved to another namespace takes its XDP
- * program along) and remove them, once no pins claim them. 0 or -errno.
+ * program along) and remove them. The caller vouches that they are
+ * flowstat's and that no pins claim them (a detach that removed their
+ * instance's pins): they are found by id, not by the pins this process
+ * sees, which in a mount namespace of its own (a container, a
+ * pivot_root) may not be the host's, and then claim everything. 0 or
+ * -errno.
  */
 int orphan_remove_progs(const __u32 *ids, int n);
 

@@ -22,6 +22,10 @@ struct dir_counts {
 	__u64 bytes;
 	__u64 untracked_packets;
 	__u64 untracked_bytes;
+	__u64 sampled_out_packets;	/* left out by sampling */
+	__u64 sampled_out_bytes;
+	__u64 unmatched_packets;	/* left out by the match expression */
+	__u64 unmatched_bytes;
 	__u64 retired_packets;	/* in flows that ended */
 	__u64 retired_bytes;
 	__u64 delta_packets;	/* since the previous snapshot */
@@ -47,6 +51,8 @@ struct iface_rec {
 	double bps[FLOW_DIR_MAX][RATE_WINDOWS];	/* bits per second */
 	__u64 folds;		/* folds of its store so far */
 	struct iface_signals sig;	/* the security signals' sketches */
+	__u32 sample_rate;	/* the latest folded epoch's rate; 1: none */
+	char match[MATCH_TEXT_MAX];	/* the match expression; "": none */
 };
 
 /* The interface's name now, or as attached when not known. */
@@ -72,7 +78,44 @@ struct flow_rec {
 	__u8 tcp_flags;
 	double pps[RATE_WINDOWS];
 	double bps[RATE_WINDOWS];
+	/*
+	 * Sampling: packets and bytes above are the frames sampled (raw);
+	 * the estimates are each epoch's raw counts times its rate. A flow
+	 * never sampled has sample_rate 1 and estimates equal to its counts.
+	 */
+	__u32 sample_rate;	/* the rate it was last counted at */
+	__u64 est_packets;
+	__u64 est_bytes;
+	__u64 delta_est_packets;	/* since the previous snapshot */
+	__u64 delta_est_bytes;
 };
+
+/*
+ * The flow's counts are estimates: it was sampled in some epoch. (A
+ * flow_rec made without estimates, est 0, counts as not sampled.)
+ */
+static inline int flow_rec_sampled(const struct flow_rec *r)
+{
+	return r->sample_rate > 1 || r->est_packets > r->packets;
+}
+
+/* Estimates, or the counts themselves when not sampled. */
+static inline __u64 flow_est_packets(const struct flow_rec *r)
+{
+	return flow_rec_sampled(r) ? r->est_packets : r->packets;
+}
+
+static inline __u64 flow_est_bytes(const struct flow_rec *r)
+{
+	return flow_rec_sampled(r) ? r->est_bytes : r->bytes;
+}
+
+/* Estimate over raw counts (1 unless sampled): to scale rates. */
+static inline double flow_rec_scale(const struct flow_rec *r)
+{
+	return flow_rec_sampled(r) && r->packets ?
+	       (double)r->est_packets / (double)r->packets : 1.0;
+}
 
 struct snapshot {
 	double time;		/* Unix time of the scan, seconds */

@@ -480,6 +480,7 @@ int store_add(struct store *st, __u64 s, const struct flow_key *k,
 	struct store_hver *hw;
 	bool found;
 	__u32 pos = index_slot(st, k, &found);
+	__u32 rate = f->rate > 1 ? f->rate : 1;
 	long rec;
 
 	if (found) {
@@ -488,6 +489,9 @@ int store_add(struct store *st, __u64 s, const struct flow_key *k,
 		w->packets += f->packets;
 		w->bytes += f->bytes;
 		w->ip_bytes += f->ip_bytes;
+		w->est_packets += f->packets * rate;
+		w->est_bytes += f->bytes * rate;
+		w->rate = rate;
 		if (f->first_seen && (!w->first_seen ||
 				      f->first_seen < w->first_seen))
 			w->first_seen = f->first_seen;
@@ -514,6 +518,9 @@ int store_add(struct store *st, __u64 s, const struct flow_key *k,
 	w->packets = f->packets;
 	w->bytes = f->bytes;
 	w->ip_bytes = f->ip_bytes;
+	w->est_packets = f->packets * rate;
+	w->est_bytes = f->bytes * rate;
+	w->rate = rate;
 	w->first_seen = f->first_seen ? f->first_seen : f->last_seen;
 	w->last_seen = f->last_seen;
 	w->tcp_flags = f->tcp_flags;

@@ -36,7 +36,7 @@
 #include "flowstat.h"
 
 #define STORE_MAGIC 0x31726f7473776c66ULL	/* "flwstor1" */
-#define STORE_VERSION 3
+#define STORE_VERSION 4
 #define STORE_READERS 32
 #define STORE_PAGE 4096
 #define STORE_JOURNAL_BYTES (1 << 20)	/* see journal_seq */
@@ -59,6 +59,10 @@ struct store_counts {
 	__u64 bytes;
 	__u64 untracked_packets;	/* in no flow: tables full */
 	__u64 untracked_bytes;
+	__u64 sampled_out_packets;	/* left out by sampling */
+	__u64 sampled_out_bytes;
+	__u64 unmatched_packets;	/* left out by the match expression */
+	__u64 unmatched_bytes;
 	__u64 retired_packets;	/* in flows that ended */
 	__u64 retired_bytes;
 	__u64 ended_flows;	/* flows that ended */
@@ -76,6 +80,7 @@ struct store_hver {
 	__u64 last_fold_ns;	/* CLOCK_MONOTONIC of the latest hand-over */
 	__u64 evicted;		/* flows ended for lack of room */
 	__u64 recoveries;	/* folds that found a dead folder's leftovers */
+	__u64 sample_rate;	/* the sampling rate of the latest fold's epoch */
 };
 
 /* A version of a record. Times are CLOCK_MONOTONIC nanoseconds. */
@@ -88,10 +93,17 @@ struct store_rver {
 	__u64 last_seen;
 	__u64 birth;		/* unique per incarnation of the flow */
 	__u64 end_seq;		/* ENDED: the fold that ended it */
+	/*
+	 * Estimates under sampling: each epoch's counts times that epoch's
+	 * rate (every epoch has one), so exact sums of estimates.
+	 */
+	__u64 est_packets;
+	__u64 est_bytes;
 	__u8 state;		/* enum rec_state */
 	__u8 tcp_flags;
 	__u8 end_reason;	/* enum end_reason */
-	__u8 pad[5];
+	__u8 pad;
+	__u32 rate;		/* the sampling rate it was last counted at */
 };
 
 struct store_rec {
@@ -181,6 +193,7 @@ struct store_flow {
 	__u64 first_seen;	/* 0: not known (a cache slot) */
 	__u64 last_seen;
 	__u8 tcp_flags;
+	__u32 rate;		/* the epoch's sampling rate; 0 or 1: none */
 };
 
 /*

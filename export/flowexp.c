@@ -142,6 +142,8 @@ void flowexp_record(const struct snapshot *s, const struct flow_rec *r,
 	f->end_ms = end;
 	f->tcp_flags = r->tcp_flags;
 	f->end_reason = reason;
+	/* raw counts with their rate: the collector scales them */
+	f->sample_rate = r->sample_rate > 1 ? r->sample_rate : 1;
 }
 
 static int emit_delta(struct flow_export *x, const struct snapshot *s,

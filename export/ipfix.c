@@ -20,12 +20,19 @@
 #define PROTO_ICMP 1
 #define PROTO_ICMPV6 58
 #define SET_ID_TEMPLATE 2
+#define SET_ID_OPTIONS_TEMPLATE 3
+/* selectorAlgorithm (RFC 5477, IANA PSAMP parameters): each frame is
+ * selected with probability 1/N on its own */
+#define SELECTOR_UNIFORM_PROBABILISTIC 4
+/* samplingAlgorithm (NetFlow v9 terms): random */
+#define SAMPLING_RANDOM 2
 
 /* What a field of the record holds; fields[] gives its element and size. */
 enum field {
 	F_SRC, F_DST, F_SPORT, F_DPORT, F_ICMP, F_PROTO, F_TCP_FLAGS,
 	F_DIRECTION, F_END_REASON, F_VLAN, F_INNER_VLAN, F_IN_IF, F_OUT_IF,
-	F_L3_BYTES, F_L2_BYTES, F_PACKETS, F_START, F_END,
+	F_L3_BYTES, F_L2_BYTES, F_PACKETS, F_START, F_END, F_SELECTOR,
+	F_SAMPLING_INTERVAL, F_SAMPLING_ALGORITHM,
 };
 
 /*
@@ -56,7 +63,44 @@ static const struct field_def {
 	{ F_PACKETS, 2, 2, 8, 8 },	/* packetDeltaCount */
 	{ F_START, 152, 152, 8, 8 },	/* flowStartMilliseconds */
 	{ F_END, 153, 153, 8, 8 },	/* flowEndMilliseconds */
+	/*
+	 * The rate the counts were sampled at (1: not sampled), one per
+	 * record: selectorId names the selector that the options records
+	 * describe (the rate N is its id), and samplingInterval(34) with
+	 * samplingAlgorithm(35) say it again for collectors that read them
+	 * from flow records.
+	 */
+	{ F_SELECTOR, 302, 302, 4, 4 },	/* selectorId, reduced size */
+	{ F_SAMPLING_INTERVAL, 34, 34, 4, 4 },	/* samplingInterval */
+	{ F_SAMPLING_ALGORITHM, 35, 35, 1, 1 },	/* samplingAlgorithm */
 };
+
+/*
+ * The options template (IPFIX_TEMPLATE_SELECTOR): one record per
+ * selector, scoped by the observation domain: selectorId (the rate N),
+ * selectorAlgorithm(304) 4, uniform probabilistic (each frame on its
+ * own with probability 1/N), samplingInterval(34) N, and RFC 5477's
+ * samplingPacketInterval(305) 1 with samplingPacketSpace(306) N - 1.
+ * What nfdump 1.7.1 needs to scale the records that name the selector
+ * by N: it takes a sampling options template only with 34 and without
+ * samplingAlgorithm(35), it reads no scope field, and it takes the
+ * space from the last of 34 and 306 (so 306 comes after 34).
+ */
+static const struct option_def {
+	__u16 id, len;
+} selector_fields[] = {
+	{ 149, 4 },	/* observationDomainId (the scope) */
+	{ 302, 4 },	/* selectorId */
+	{ 304, 2 },	/* selectorAlgorithm */
+	{ 34, 4 },	/* samplingInterval */
+	{ 305, 4 },	/* samplingPacketInterval */
+	{ 306, 4 },	/* samplingPacketSpace */
+};
+#define NSELECTOR_FIELDS (sizeof(selector_fields) / sizeof(selector_fields[0]))
+_Static_assert(IPFIX_SET_HEADER_LEN + 6 + 4 * NSELECTOR_FIELDS ==
+	       IPFIX_OPTIONS_TEMPLATE_SET_LEN, "ipfix.h's options template");
+_Static_assert(IPFIX_SET_HEADER_LEN + 22 == IPFIX_SELECTOR_SET_LEN,
+	       "ipfix.h's selector set length");
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 _Static_assert(IPFIX_SET_HEADER_LEN + 2 * (4 + 4 * NFIELDS) ==
 	       IPFIX_TEMPLATE_SET_LEN, "ipfix.h's template set length");
@@ -75,6 +119,11 @@ static __u8 *put_be(__u8 *p, __u64 v, unsigned int len)
 static int flow_is_v6(const struct ipfix_flow *f)
 {
 	return f->key.ethertype == ETH_P_IPV6;
+}
+
+static __u32 flow_rate(const struct ipfix_flow *f)
+{
+	return f->sample_rate > 1 ? f->sample_rate : 1;
 }
 
 bool ipfix_exportable(const struct flow_key *k)
@@ -133,6 +182,11 @@ static __u64 field_value(enum field field, const struct ipfix_flow *f)
 		return f->start_ms;
 	case F_END:
 		return f->end_ms;
+	case F_SELECTOR:
+	case F_SAMPLING_INTERVAL:
+		return flow_rate(f);
+	case F_SAMPLING_ALGORITHM:
+		return flow_rate(f) > 1 ? SAMPLING_RANDOM : 0;
 	default:
 		return 0;
 	}
@@ -178,9 +232,45 @@ size_t ipfix_encode_templates(__u8 *buf, size_t len)
 	return need;
 }
 
+size_t ipfix_encode_options_template(__u8 *buf, size_t len)
+{
+	__u8 *p = buf;
+	size_t i;
+
+	if (len < IPFIX_OPTIONS_TEMPLATE_SET_LEN)
+		return 0;
+	p = put_be(p, SET_ID_OPTIONS_TEMPLATE, 2);
+	p = put_be(p, IPFIX_OPTIONS_TEMPLATE_SET_LEN, 2);
+	p = put_be(p, IPFIX_TEMPLATE_SELECTOR, 2);
+	p = put_be(p, NSELECTOR_FIELDS, 2);
+	p = put_be(p, 1, 2);	/* scope fields: observationDomainId */
+	for (i = 0; i < NSELECTOR_FIELDS; i++) {
+		p = put_be(p, selector_fields[i].id, 2);
+		p = put_be(p, selector_fields[i].len, 2);
+	}
+	return IPFIX_OPTIONS_TEMPLATE_SET_LEN;
+}
+
+/* A data set of the options template: the selector of rate N. */
+static void encode_selector(__u8 *p, __u32 domain, __u32 rate)
+{
+	p = put_be(p, IPFIX_TEMPLATE_SELECTOR, 2);
+	p = put_be(p, IPFIX_SELECTOR_SET_LEN, 2);
+	p = put_be(p, domain, 4);
+	p = put_be(p, rate, 4);
+	p = put_be(p, SELECTOR_UNIFORM_PROBABILISTIC, 2);
+	p = put_be(p, rate, 4);
+	p = put_be(p, 1, 4);
+	put_be(p, rate - 1, 4);
+}
+
+#define MSG_SELECTORS 8	/* selectors described per message, at most */
+
 /*
  * A message being built in a buffer of cap octets: the header's room
- * first (written by msg_finish), then sets. len 0: not started.
+ * first (written by msg_finish), then sets. len 0: not started. Each
+ * message describes the selectors (rates) its records name, before the
+ * first record that names one.
  */
 struct msg {
 	__u8 *buf;
@@ -189,7 +279,10 @@ struct msg {
 	size_t set_off;		/* the open data set's header; 0: none */
 	__u16 set_id;
 	__u32 records;
+	__u32 options_records;	/* selector records: data records too */
 	int has_templates;
+	__u32 selectors[MSG_SELECTORS];
+	int n_selectors;
 };
 
 static void msg_start(struct msg *m)
@@ -197,7 +290,9 @@ static void msg_start(struct msg *m)
 	m->len = IPFIX_HEADER_LEN;
 	m->set_off = 0;
 	m->records = 0;
+	m->options_records = 0;
 	m->has_templates = 0;
+	m->n_selectors = 0;
 }
 
 static void msg_close_set(struct msg *m)
@@ -216,20 +311,54 @@ static int msg_add_templates(struct msg *m)
 	if (!n)
 		return -ENOSPC;
 	m->len += n;
+	n = ipfix_encode_options_template(m->buf + m->len, m->cap - m->len);
+	if (!n)
+		return -ENOSPC;
+	m->len += n;
 	m->has_templates = 1;
 	return 0;
+}
+
+/* Octets the message needs to describe the selector of rate before a
+ * record: 0 when it did already, or for rate 1 (not sampled: no
+ * selector record, so an export without sampling sends none). */
+static size_t selector_need(const struct msg *m, __u32 rate)
+{
+	int i;
+
+	if (rate <= 1)
+		return 0;
+	for (i = 0; i < m->n_selectors; i++)
+		if (m->selectors[i] == rate)
+			return 0;
+	return IPFIX_SELECTOR_SET_LEN;
+}
+
+static void msg_add_selector(struct msg *m, __u32 domain, __u32 rate)
+{
+	msg_close_set(m);
+	encode_selector(m->buf + m->len, domain, rate);
+	m->len += IPFIX_SELECTOR_SET_LEN;
+	m->options_records++;
+	if (m->n_selectors < MSG_SELECTORS)
+		m->selectors[m->n_selectors++] = rate;
+	else	/* more rates than that in one message: rare, forget one */
+		m->selectors[m->n_selectors - 1] = rate;
 }
 
 static int msg_add_record(struct msg *m, const struct ipfix_flow *f)
 {
 	__u16 id = flow_is_v6(f) ? IPFIX_TEMPLATE_V6 : IPFIX_TEMPLATE_V4;
-	int new_set = !m->set_off || m->set_id != id;
-	size_t need = record_len(flow_is_v6(f));
+	size_t sel = selector_need(m, flow_rate(f));
+	int new_set = !m->set_off || m->set_id != id || sel;
+	size_t need = record_len(flow_is_v6(f)) + sel;
 
 	if (new_set)
 		need += IPFIX_SET_HEADER_LEN;
 	if (m->len + need > m->cap)
 		return -ENOSPC;
+	if (sel)
+		msg_add_selector(m, f->domain, flow_rate(f));
 	if (new_set) {
 		msg_close_set(m);
 		m->set_off = m->len;
@@ -535,7 +664,13 @@ static int domain_send(struct ipfix_exporter *x, struct domain *d,
 		x->stats.records_lost += m->records;
 		x->last_error = rc;
 	}
-	d->seq += m->records;
+	/*
+	 * RFC 7011 3.1 counts every data record, options records too (as
+	 * pmacct and Wireshark do); nfdump 1.7.1 counts flow records only,
+	 * so under sampling it reports a sequence failure per selector
+	 * record. Without sampling no selector record is sent.
+	 */
+	d->seq += m->records + m->options_records;
 	m->len = 0;
 	return rc;
 }

@@ -9,7 +9,16 @@
  * What goes on the wire
  *   Two templates of standard IANA elements, 256 for IPv4 flows and 257
  *   for IPv6 flows (IPFIX_TEMPLATE_V4/V6; the field lists are in
- *   ipfix.c). tcpControlBits is sent with reduced-size encoding, 1
+ *   ipfix.c). Counts are raw (under attach --sample, the frames that
+ *   were sampled); each record names the rate they were sampled at in
+ *   selectorId(302) and samplingInterval(34), with samplingAlgorithm(35)
+ *   2 (random) when sampled, and the options template 258 describes
+ *   each selector (selectorAlgorithm(304) 4, uniform probabilistic;
+ *   samplingInterval(34) N; samplingPacketInterval(305) 1 and
+ *   samplingPacketSpace(306) N - 1; the layout nfdump 1.7.1 scales by,
+ *   see ipfix.c): a message carries the selector records of the rates
+ *   its records name, before them. Rate 1 is selector 1: not sampled,
+ *   and never described. tcpControlBits is sent with reduced-size encoding, 1
  *   octet (RFC 7011 6.2): the data plane keeps 8 flag bits, and pmacct
  *   1.7.7 reads the element only when it is 1 octet (nfdump reads both).
  *   vlanId(58) carries the outer tag, dot1qCustomerVlanId(245) the
@@ -25,7 +34,11 @@
  *   buffer, filled up to opts.mtu octets (the UDP payload), and sent when
  *   the next record would not fit, or by ipfix_flush(). Its sequence
  *   number counts the data records of that domain before the message
- *   (RFC 7011 3.1): templates do not count.
+ *   (RFC 7011 3.1): templates do not count; selector (options) records
+ *   do, as RFC 7011 says, pmacct and Wireshark expect (nfdump 1.7.1
+ *   counts flow records only, and reports a sequence failure for each
+ *   selector record: only under sampling, as only sampled records have
+ *   one).
  *
  * Templates
  *   A domain's templates go out at the start of its first message, then
@@ -65,16 +78,21 @@
 #define IPFIX_MAX_DOMAINS 4096
 #define IPFIX_TEMPLATE_V4 256
 #define IPFIX_TEMPLATE_V6 257
+#define IPFIX_TEMPLATE_SELECTOR 258	/* options: a sampling selector */
 
 /* Octets on the wire: message header, set header, one template set
  * holding both templates, and one data record of each family. */
 #define IPFIX_HEADER_LEN 16
 #define IPFIX_SET_HEADER_LEN 4
-#define IPFIX_TEMPLATE_SET_LEN 156
-#define IPFIX_RECORD_V4_LEN 70
-#define IPFIX_RECORD_V6_LEN 94
-/* The smallest mtu: templates and one IPv6 record fit in one message. */
+#define IPFIX_TEMPLATE_SET_LEN 180
+#define IPFIX_OPTIONS_TEMPLATE_SET_LEN 34
+#define IPFIX_SELECTOR_SET_LEN 26	/* one selector's options record */
+#define IPFIX_RECORD_V4_LEN 79
+#define IPFIX_RECORD_V6_LEN 103
+/* The smallest mtu: templates, a selector and one IPv6 record fit in
+ * one message. */
 #define IPFIX_MIN_MTU (IPFIX_HEADER_LEN + IPFIX_TEMPLATE_SET_LEN + \
+		       IPFIX_OPTIONS_TEMPLATE_SET_LEN + IPFIX_SELECTOR_SET_LEN + \
 		       IPFIX_SET_HEADER_LEN + IPFIX_RECORD_V6_LEN)
 
 /* flowEndReason values (RFC 7011's information model, IANA element 136) */
@@ -102,6 +120,9 @@ struct ipfix_flow {
 	__u64 end_ms;		/* flowEndMilliseconds(153) */
 	__u8 tcp_flags;		/* tcpControlBits(6) */
 	__u8 end_reason;	/* flowEndReason(136), enum ipfix_end_reason */
+	/* the sampling rate the counts were taken at (0 or 1: none):
+	 * selectorId(302) and samplingInterval(34) */
+	__u32 sample_rate;
 };
 
 /* Zero fields take the defaults. */
@@ -156,13 +177,18 @@ void ipfix_close(struct ipfix_exporter *x);
  * Pure encoders (what the exporter sends, for tests and tools).
  * ipfix_encode_templates: the template set (both templates) into buf;
  * returns its length, or 0 when len is too small.
+ * ipfix_encode_options_template: the options template set (the
+ * sampling selector, IPFIX_TEMPLATE_SELECTOR) the same way.
  * ipfix_encode_message: one whole message of domain `domain` with
- * sequence number `seq` and export time `export_s`: the template set
+ * sequence number `seq` and export time `export_s`: both template sets
  * first when with_templates, then the records of flows[0..n) in order,
- * a new data set whenever the family changes. Non-IP flows are left out.
+ * a new data set whenever the family changes, each rate's selector
+ * record before the first record with that rate. Non-IP flows are left
+ * out.
  * Returns the message length, or 0 when it does not fit in len.
  */
 size_t ipfix_encode_templates(__u8 *buf, size_t len);
+size_t ipfix_encode_options_template(__u8 *buf, size_t len);
 size_t ipfix_encode_message(__u8 *buf, size_t len, __u32 domain, __u32 seq,
 			    __u32 export_s, int with_templates,
 			    const struct ipfix_flow *flows, size_t n);

@@ -21,8 +21,10 @@ enum { PROM_INGRESS, PROM_EGRESS, PROM_DIRS };
 struct prom_dir {
 	__u64 packets, bytes;		/* every frame the hook saw */
 	__u64 untracked_packets, untracked_bytes; /* no flow entry to be had */
+	__u64 sampled_out_packets, sampled_out_bytes; /* left out by sampling */
 	__u64 retired_packets, retired_bytes;	/* of flows aged out */
 	__u64 ended_flows;			/* flows aged out */
+	__u64 unmatched_packets, unmatched_bytes; /* left out by --match */
 };
 
 /* The kernel's own counters of the interface (rtnl link stats). */
@@ -39,6 +41,7 @@ struct prom_iface {
 	__u64 folds;		/* aging runs */
 	__u64 table_full;	/* frames that found the flow table full */
 	__u64 fast_hits;	/* frames counted on the fast path */
+	__u64 sampling_rate;	/* 1 in N frames get flow entries now */
 	int has_kernel;		/* 0: no kernel series for it */
 	struct prom_kernel kernel;
 	/* security signals (core/signals.h), by enum sig_kind */

@@ -14,19 +14,27 @@
 /* Enough for two tags, IPv6 with a chain of extension headers, TCP. */
 #define PULL_LEN 256
 
-static __always_inline void tc_parse(struct __sk_buff *skb,
-				     struct flow_key *key,
-				     struct parse_info *pi)
+/*
+ * A global function: the verifier checks the parser once, on its own,
+ * and the caller goes on from one state instead of from every path
+ * through it, in both epochs' copies (see xdp/flowstat_xdp.bpf.c).
+ */
+__attribute__((noinline)) int tc_parse(struct __sk_buff *skb,
+				       struct flow_key *key,
+				       struct parse_info *pi)
 {
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
 
+	if (!key || !pi)
+		return 0;
 	if (skb->vlan_present) {
 		/* The stack took the outer tag out of the frame. */
 		key->vlan = skb->vlan_tci & 0x0fff;
 		key->flags = FLOW_F_VLAN;
 	}
 	parse_frame(data, end, key, pi);
+	return 0;
 }
 
 static __always_inline void tc_count(struct __sk_buff *skb, __u32 dir,
@@ -39,9 +47,10 @@ static __always_inline void tc_count(struct __sk_buff *skb, __u32 dir,
 	struct parse_info pi = {};
 	struct flow_totals *t;
 	int slot;
+	__u32 m;
 
 	t = totals_count(e, gen, dir, len);
-	if (!t)
+	if (!t || sample_out(e, t, len))
 		return;
 	/* The fast path sees only the frame: not with an offloaded tag. */
 	if (!skb->vlan_present &&
@@ -63,6 +72,9 @@ static __always_inline void tc_count(struct __sk_buff *skb, __u32 dir,
 		__builtin_memset(&pi, 0, sizeof(pi));
 		tc_parse(skb, &key, &pi);
 	}
+	m = current_match();
+	if (match_skip(t, m, &key, len))
+		return;
 	now = bpf_ktime_get_coarse_ns();
 	/* IP bytes from the frame's data: an offloaded tag is not in it. */
 	untracked = t->untracked_packets;
@@ -78,7 +90,7 @@ static __always_inline void tc_count(struct __sk_buff *skb, __u32 dir,
 			      (void *)(long)skb->data_end, &key,
 			      !!(key.flags & FLOW_F_VLAN) +
 			      !!(key.flags & FLOW_F_INNER_VLAN), slot, tag,
-			      now);
+			      now, m);
 }
 
 /* One copy of the body per epoch (see account.bpf.h). */

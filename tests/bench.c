@@ -50,6 +50,7 @@
 #include <bpf/libbpf.h>
 #include "bench_json.h"
 #include "dataplane.h"
+#include "match.h"
 #include "flowstat_tc.skel.h"
 #include "flowstat_xdp.skel.h"
 #include "bench_naive.skel.h"
@@ -452,6 +453,87 @@ static void case_tc(struct bench *b, struct pair *p)
 	run_case(b, &ts, tc, 3, 1000, 0, added);
 }
 
+/*
+ * The cost of a match expression (attach --match) of 5 terms that the
+ * frames match, so that each frame runs the rule program and then is
+ * counted: flowstat with it against flowstat without, loaded alike, in
+ * the same trials. One flow (the fast path: no rule runs after the
+ * first frame) and rotate64k (every frame parsed and matched).
+ * xdp.match.ratio is rotate64k's ratio of added costs.
+ */
+#define MATCH_EXPR "proto udp and port 53 and net 192.0.2.0/24 and " \
+		   "not vlan 7 and not host 203.0.113.1"
+
+static void case_match(struct bench *b)
+{
+	static struct match_set ms;
+	int map = bpf_map__fd(b->bx->maps.targets), seq, err;
+	struct dataplane plain, matched;
+	struct filter_error fe;
+	struct subject s[3];
+	__u8 frame[2048];
+	struct trial_set ts = { .frame = frame, .repeat = set.repeat,
+				.baseline = "xdp.bare" };
+	double added[MAX_SUBJECTS] = {};
+	__u32 i;
+	int fd[2];
+
+	err = match_compile(MATCH_EXPR, &ms, &fe);
+	if (err)
+		fprintf(stderr, "bench: match: %s\n", fe.msg);
+	memset(&matched, 0, sizeof(matched));
+	memset(&plain, 0, sizeof(plain));
+	if (!err)
+		err = flowstat_load(&plain, FLOWSTAT_DEFAULT_MAX_FLOWS, false);
+	if (!err)
+		err = dp_open(&matched, true, false,
+			      FLOWSTAT_DEFAULT_MAX_FLOWS, 0);
+	if (!err) {
+		dp_set_match(&matched, &ms);
+		err = dp_load_xdp(&matched, false);
+	}
+	fd[0] = err ? -1 : dp_prog_fd(&plain, 0);
+	fd[1] = err ? -1 : dp_prog_fd(&matched, 0);
+	ts.len = frame_v4(frame);
+	s[0] = (struct subject){ NULL, bpf_program__fd(b->bx->progs.bench_bare),
+				 -1 };
+	s[1] = (struct subject){ "xdp.match.base.flow1.added_ns", fd[0], -1 };
+	s[2] = (struct subject){ "xdp.match.flow1.added_ns", fd[1], -1 };
+	run_case(b, &ts, s, 3, 1000, err, added);
+	bench_record("xdp.match.flow1.ratio",
+		     added[1] > 0 ? added[2] / added[1] : NAN, "ratio",
+		     "xdp.match.base.flow1.added_ns", added[1]);
+
+	/* rotate64k behind bench_seq: plain and matched as its targets */
+	for (i = 0; i < set.seq_len; i++)
+		b->seq[i] = i % ROTATE_FLOWS;
+	i = T_FLOWSTAT;
+	if (!err && bpf_map_update_elem(map, &i, &fd[0], 0))
+		err = -errno;
+	i = T_NAIVE;
+	if (!err && bpf_map_update_elem(map, &i, &fd[1], 0))
+		err = -errno;
+	seq = bpf_program__fd(b->bx->progs.bench_seq);
+	s[0] = (struct subject){ NULL, seq, T_BARE };
+	s[1] = (struct subject){ "xdp.match.base.rotate64k.added_ns", seq,
+				 T_FLOWSTAT };
+	s[2] = (struct subject){ "xdp.match.rotate64k.added_ns", seq,
+				 T_NAIVE };
+	ts.seq = true;
+	ts.repeat = set.seq_repeat;
+	ts.baseline = "xdp.bare+seq";
+	run_case(b, &ts, s, 3, ROTATE_FLOWS, err, added);
+	bench_record("xdp.match.ratio",
+		     added[1] > 0 ? added[2] / added[1] : NAN, "ratio",
+		     "xdp.match.base.rotate64k.added_ns", added[1]);
+	printf("  (--match '%s': %u rules; %ld and %ld flows tracked)\n",
+	       MATCH_EXPR, ms.n_rules,
+	       err ? 0 : count_flows(plain.fds[DP_FLOWS0]),
+	       err ? 0 : count_flows(matched.fds[DP_FLOWS0]));
+	dp_close(&matched);
+	dp_close(&plain);
+}
+
 /* The three subjects behind bench_seq, for figure names fs and naive. */
 static void seq_subjects(struct bench *b, struct subject *s, const char *fs,
 			 const char *naive)
@@ -641,6 +723,7 @@ int main(int argc, char **argv)
 	cases_one_flow(&b, &one);
 	case_tc(&b, &one);
 	pair_close(&one);
+	case_match(&b);
 	cases_rotate(&b);
 	case_newflow(&b);
 	case_zipf(&b);

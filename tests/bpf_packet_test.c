@@ -3,7 +3,8 @@
  * Packet tests of the data plane: crafted frames run through the XDP
  * program and both tc programs with BPF_PROG_TEST_RUN; after each case
  * the flows (hash plus pending cache counts), the totals and the
- * invariant totals == flows + untracked are checked exactly. Last, each
+ * invariant totals == flows + untracked (+ sampled_out, 0 here) are
+ * checked exactly. Last, each
  * program takes 100,000 random and mutated frames (seeded: set
  * FLOWSTAT_FUZZ_SEED and FLOWSTAT_FUZZ_FRAMES to replay or lengthen),
  * with the invariant checked after every batch of 1,000.
@@ -41,6 +42,8 @@ struct inst {
 /* The counts of one direction since the last reset. */
 struct totals {
 	__u64 packets, bytes, untracked_packets, untracked_bytes, fast_hits;
+	__u64 sampled_out_packets, sampled_out_bytes;	/* 0: no --sample */
+	__u64 unmatched_packets, unmatched_bytes;
 };
 
 struct got {
@@ -258,7 +261,11 @@ static struct totals read_totals(struct inst *in, __u32 dir)
 	t.bytes = c->bytes - b->bytes;
 	t.untracked_packets = c->untracked_packets - b->untracked_packets;
 	t.untracked_bytes = c->untracked_bytes - b->untracked_bytes;
+	t.unmatched_packets = c->unmatched_packets - b->unmatched_packets;
+	t.unmatched_bytes = c->unmatched_bytes - b->unmatched_bytes;
 	t.fast_hits = c->fast_hits - b->fast_hits;
+	t.sampled_out_packets = c->sampled_out_packets - b->sampled_out_packets;
+	t.sampled_out_bytes = c->sampled_out_bytes - b->sampled_out_bytes;
 	return t;
 }
 
@@ -290,11 +297,17 @@ static void check_invariant(struct inst *in, struct got *g, int n)
 				p += g[i].packets;
 				b += g[i].bytes;
 			}
-		CHECK(t.packets == p + t.untracked_packets &&
-		      t.bytes == b + t.untracked_bytes,
-		      "dir %u: totals %llu/%llu != flows %llu/%llu + untracked %llu/%llu",
+		CHECK(t.packets == p + t.untracked_packets +
+				   t.unmatched_packets +
+				   t.sampled_out_packets &&
+		      t.bytes == b + t.untracked_bytes + t.unmatched_bytes +
+				 t.sampled_out_bytes,
+		      "dir %u: totals %llu/%llu != flows %llu/%llu + untracked %llu/%llu + unmatched %llu/%llu + sampled_out %llu/%llu",
 		      dir, t.packets, t.bytes, p, b, t.untracked_packets,
-		      t.untracked_bytes);
+		      t.untracked_bytes, t.unmatched_packets,
+		      t.unmatched_bytes, t.sampled_out_packets,
+		      t.sampled_out_bytes);
+		CHECK(!t.sampled_out_packets, "sampled out without --sample");
 	}
 }
 

@@ -25,11 +25,11 @@
 
 /* ---- hand-checked bytes ---- */
 
-/* Set 2 (templates), 156 octets: 256 (IPv4) and 257 (IPv6), 18 fields
+/* Set 2 (templates), 180 octets: 256 (IPv4) and 257 (IPv6), 21 fields
  * each, as (element id, length) pairs. */
 static const __u8 templates_want[] = {
-	0x00, 0x02, 0x00, 0x9c,		/* set id 2, length 156 */
-	0x01, 0x00, 0x00, 0x12,		/* template 256, 18 fields */
+	0x00, 0x02, 0x00, 0xb4,		/* set id 2, length 180 */
+	0x01, 0x00, 0x00, 0x15,		/* template 256, 21 fields */
 	0x00, 0x08, 0x00, 0x04,		/* 8 sourceIPv4Address */
 	0x00, 0x0c, 0x00, 0x04,		/* 12 destinationIPv4Address */
 	0x00, 0x07, 0x00, 0x02,		/* 7 sourceTransportPort */
@@ -48,7 +48,10 @@ static const __u8 templates_want[] = {
 	0x00, 0x02, 0x00, 0x08,		/* 2 packetDeltaCount */
 	0x00, 0x98, 0x00, 0x08,		/* 152 flowStartMilliseconds */
 	0x00, 0x99, 0x00, 0x08,		/* 153 flowEndMilliseconds */
-	0x01, 0x01, 0x00, 0x12,		/* template 257, 18 fields */
+	0x01, 0x2e, 0x00, 0x04,		/* 302 selectorId (reduced) */
+	0x00, 0x22, 0x00, 0x04,		/* 34 samplingInterval */
+	0x00, 0x23, 0x00, 0x01,		/* 35 samplingAlgorithm */
+	0x01, 0x01, 0x00, 0x15,		/* template 257, 21 fields */
 	0x00, 0x1b, 0x00, 0x10,		/* 27 sourceIPv6Address */
 	0x00, 0x1c, 0x00, 0x10,		/* 28 destinationIPv6Address */
 	0x00, 0x07, 0x00, 0x02,
@@ -67,6 +70,22 @@ static const __u8 templates_want[] = {
 	0x00, 0x02, 0x00, 0x08,
 	0x00, 0x98, 0x00, 0x08,
 	0x00, 0x99, 0x00, 0x08,
+	0x01, 0x2e, 0x00, 0x04,
+	0x00, 0x22, 0x00, 0x04,
+	0x00, 0x23, 0x00, 0x01,
+};
+
+/* Set 3 (options templates), 34 octets: 258, the sampling selector. */
+static const __u8 options_want[] = {
+	0x00, 0x03, 0x00, 0x22,		/* set id 3, length 34 */
+	0x01, 0x02, 0x00, 0x06,		/* template 258, 6 fields */
+	0x00, 0x01,			/* 1 scope field */
+	0x00, 0x95, 0x00, 0x04,		/* 149 observationDomainId */
+	0x01, 0x2e, 0x00, 0x04,		/* 302 selectorId */
+	0x01, 0x30, 0x00, 0x02,		/* 304 selectorAlgorithm */
+	0x00, 0x22, 0x00, 0x04,		/* 34 samplingInterval */
+	0x01, 0x31, 0x00, 0x04,		/* 305 samplingPacketInterval */
+	0x01, 0x32, 0x00, 0x04,		/* 306 samplingPacketSpace */
 };
 
 /*
@@ -76,11 +95,11 @@ static const __u8 templates_want[] = {
  * ifindex 5.
  */
 static const __u8 message_want[] = {
-	0x00, 0x0a, 0x00, 0xbc,		/* version 10, length 188 */
+	0x00, 0x0a, 0x00, 0xce,		/* version 10, length 206 */
 	0x65, 0x53, 0xf1, 0x00,		/* export time 1700000000 */
 	0x00, 0x00, 0x00, 0x2a,		/* sequence 42 */
 	0x00, 0x00, 0x00, 0x07,		/* observation domain 7 */
-	0x01, 0x00, 0x00, 0x4a,		/* set 256, length 74 */
+	0x01, 0x00, 0x00, 0x53,		/* set 256, length 83 */
 	0xc0, 0x00, 0x02, 0x01,		/* 192.0.2.1 */
 	0xc6, 0x33, 0x64, 0x02,		/* 198.51.100.2 */
 	0x9c, 0x40, 0x01, 0xbb,		/* ports 40000, 443 */
@@ -95,7 +114,10 @@ static const __u8 message_want[] = {
 	0, 0, 0, 0, 0, 0, 0x00, 0x0a,	/* packets 10 */
 	0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00,	/* start T0 */
 	0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x69, 0xf4,	/* end T0 + 500 */
-	0x01, 0x01, 0x00, 0x62,		/* set 257, length 98 */
+	0x00, 0x00, 0x00, 0x01,		/* selectorId 1 */
+	0x00, 0x00, 0x00, 0x01,		/* samplingInterval 1 */
+	0x00,				/* samplingAlgorithm: none */
+	0x01, 0x01, 0x00, 0x6b,		/* set 257, length 107 */
 	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01,
 	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02,
 	0x00, 0x00, 0x00, 0x00,		/* ports 0 for ICMP */
@@ -110,6 +132,9 @@ static const __u8 message_want[] = {
 	0, 0, 0, 0, 0, 0, 0x00, 0x03,	/* packets 3 */
 	0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x6b, 0xe8,	/* start T0 + 1000 */
 	0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x6f, 0xd0,	/* end T0 + 2000 */
+	0x00, 0x00, 0x00, 0x01,		/* selectorId 1 */
+	0x00, 0x00, 0x00, 0x01,		/* samplingInterval 1 */
+	0x00,				/* samplingAlgorithm: none */
 };
 
 static struct ipfix_flow flow_af(int af, const char *src, const char *dst,
@@ -173,6 +198,8 @@ static void check_bytes(const __u8 *got, size_t got_len, const __u8 *want,
 		}
 }
 
+static __u64 get_be(const __u8 *p, unsigned int len);
+
 static void test_encoders(void)
 {
 	struct ipfix_flow f[3];
@@ -183,6 +210,8 @@ static void test_encoders(void)
 	n = ipfix_encode_templates(buf, sizeof(buf));
 	check_bytes(buf, n, templates_want, sizeof(templates_want));
 	CHECK_EQ(ipfix_encode_templates(buf, sizeof(templates_want) - 1), 0);
+	n = ipfix_encode_options_template(buf, sizeof(buf));
+	check_bytes(buf, n, options_want, sizeof(options_want));
 	tl_end();
 
 	tl_begin("encode: a message with an IPv4 and an IPv6 record, octet "
@@ -196,14 +225,41 @@ static void test_encoders(void)
 	f[2] = f[0];
 	f[2].key.ethertype = 0x0806;	/* ARP */
 	n = ipfix_encode_message(buf, sizeof(buf), 7, 42, 1700000000, 1, f, 3);
-	CHECK_EQ(n, sizeof(message_want) + sizeof(templates_want));
+	CHECK_EQ(n, sizeof(message_want) + sizeof(templates_want) +
+		    sizeof(options_want));
 	CHECK_EQ(buf[2] << 8 | buf[3], n);
 	CHECK(!memcmp(buf + 16, templates_want, sizeof(templates_want)),
 	      "templates after the header");
-	CHECK(!memcmp(buf + 16 + sizeof(templates_want), message_want + 16,
-		      sizeof(message_want) - 16), "then the records");
+	CHECK(!memcmp(buf + 16 + sizeof(templates_want), options_want,
+		      sizeof(options_want)), "then the options template");
+	CHECK(!memcmp(buf + 16 + sizeof(templates_want) + sizeof(options_want),
+		      message_want + 16, sizeof(message_want) - 16),
+	      "then the records");
 	CHECK_EQ(ipfix_encode_message(buf, sizeof(message_want) - 1, 7, 42,
 				      1700000000, 0, f, 2), 0);
+	tl_end();
+
+	tl_begin("encode: a sampled record names its rate; its selector "
+		 "comes before its first record, once a message; rate 1 has "
+		 "none");
+	the_two_flows(f);
+	f[0].sample_rate = 10;
+	f[2] = f[0];
+	n = ipfix_encode_message(buf, sizeof(buf), 7, 42, 1700000000, 0, f, 3);
+	/* selector 10, set 256 (f0), set 257 (f1), set 256 (f2) */
+	CHECK_EQ(n, 16 + IPFIX_SELECTOR_SET_LEN +
+		    3 * IPFIX_SET_HEADER_LEN + 2 * IPFIX_RECORD_V4_LEN +
+		    IPFIX_RECORD_V6_LEN);
+	CHECK_EQ(get_be(buf + 16, 2), IPFIX_TEMPLATE_SELECTOR);
+	CHECK_EQ(get_be(buf + 16 + 8, 4), 10);		/* selectorId */
+	CHECK_EQ(get_be(buf + 16 + 14, 4), 10);		/* samplingInterval */
+	CHECK_EQ(get_be(buf + 16 + 18, 4), 1);		/* packet interval */
+	CHECK_EQ(get_be(buf + 16 + 22, 4), 9);		/* packet space */
+	/* the record's last 9 octets: selectorId, interval, random (2) */
+	CHECK_EQ(get_be(buf + 16 + IPFIX_SELECTOR_SET_LEN + 4 +
+			IPFIX_RECORD_V4_LEN - 9, 4), 10);
+	CHECK_EQ(buf[16 + IPFIX_SELECTOR_SET_LEN + 4 + IPFIX_RECORD_V4_LEN - 1],
+		 2);
 	tl_end();
 }
 
@@ -248,6 +304,8 @@ struct rx {
 	int nr;
 	int malformed;
 	int unknown_template;
+	int options_templates;	/* set 3 seen */
+	int selectors;		/* selector records seen */
 };
 
 static __u64 get_be(const __u8 *p, unsigned int len)
@@ -371,7 +429,17 @@ static void rx_message(struct rx *c, const __u8 *p, size_t len)
 			c->malformed++;
 			break;
 		}
-		if (id == 2) {
+		if (id == 3) {
+			c->options_templates++;
+		} else if (id == IPFIX_TEMPLATE_SELECTOR) {
+			/* as data of a template not yet seen, if so */
+			if (!c->options_templates)
+				c->unknown_template++;
+			else if ((slen - 4) % (IPFIX_SELECTOR_SET_LEN - 4))
+				c->malformed++;
+			c->selectors += (slen - 4) /
+					(IPFIX_SELECTOR_SET_LEN - 4);
+		} else if (id == 2) {
 			m->templates++;
 			if (off == 16)
 				m->template_first = 1;

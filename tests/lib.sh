@@ -39,16 +39,16 @@ wait_until()
 	"$@"
 }
 
-# poll SECONDS CMD...: runs CMD every 0.1 s until it succeeds; fails
-# after SECONDS (by the clock: for slow commands, where wait_until's
-# count of tries would take longer).
+# poll SECONDS CMD...: runs CMD every 0.1 s (or POLL_SLEEP s) until it
+# succeeds; fails after SECONDS (by the clock: for slow commands, where
+# wait_until's count of tries would take longer).
 poll()
 {
 	local end=$((SECONDS + $1))
 	shift
 	until "$@"; do
 		[ $SECONDS -ge "$end" ] && return 1
-		sleep 0.1
+		sleep "${POLL_SLEEP:-0.1}"
 	done
 }
 

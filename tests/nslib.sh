@@ -4,13 +4,17 @@
 # folders, the kernel's BPF objects, and the cleanup of what a suite
 # attached.
 
-# The totals invariant in a dump, per interface and direction.
+# The totals invariant in a dump, per interface and direction, on raw
+# counts (a sampled flow's packets and bytes are the frames it got):
+# totals == flows + untracked + unmatched + sampled_out + retired.
 INVARIANT='. as $d | [.interfaces[] as $i | ("ingress", "egress") as $dir |
 	([$d.flows[] | select(.ifname == $i.ifname and .direction == $dir)]) as $f |
 	($i[$dir].packets == ([$f[].packets] | add // 0) +
-		$i[$dir].untracked_packets + $i[$dir].retired_packets) and
+		$i[$dir].untracked_packets + $i[$dir].unmatched_packets +
+		$i[$dir].sampled_out_packets + $i[$dir].retired_packets) and
 	($i[$dir].bytes == ([$f[].bytes] | add // 0) +
-		$i[$dir].untracked_bytes + $i[$dir].retired_bytes)] | all'
+		$i[$dir].untracked_bytes + $i[$dir].unmatched_bytes +
+		$i[$dir].sampled_out_bytes + $i[$dir].retired_bytes)] | all'
 
 ns_ino()	# NS
 {

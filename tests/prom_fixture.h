@@ -19,14 +19,15 @@ static const struct prom_iface fixture_ifs[] = {
 	{
 		.ifname = "veth0",
 		.dir = {
-			[PROM_INGRESS] = { 1000, 98000, 3, 294, 120, 11760, 7 },
-			[PROM_EGRESS] = { 500, 49000, 0, 0, 20, 1960, 2 },
+			[PROM_INGRESS] = { 1000, 98000, 3, 294, 0, 0, 120, 11760, 7 },
+			[PROM_EGRESS] = { 500, 49000, 0, 0, 40, 3920, 20, 1960, 2 },
 		},
 		.active_flows = 12,
 		.max_flows = 65536,
 		.folds = 9,
 		.table_full = 3,
 		.fast_hits = 700,
+		.sampling_rate = 1,
 		.has_kernel = 1,
 		.kernel = { 1005, 98490, 1, 0, 502, 49196, 0, 4 },
 		/* a port scan and a SYN flood alerting, by enum sig_kind */
@@ -43,11 +44,12 @@ static const struct prom_iface fixture_ifs[] = {
 		.dir = {
 			[PROM_INGRESS] = { 18446744073709551615ULL,
 					   18446744073709551614ULL, 0, 0, 0, 0,
-					   0 },
-			[PROM_EGRESS] = { 1, 64, 1, 64, 0, 0, 0 },
+					   0, 0, 0 },
+			[PROM_EGRESS] = { 1, 64, 1, 64, 0, 0, 0, 0, 0 },
 		},
 		.active_flows = 0,
 		.max_flows = 1024,
+		.sampling_rate = 8,
 	},
 };
 

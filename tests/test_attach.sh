@@ -239,7 +239,7 @@ bpf_counts()
 {
 	local progs maps links
 	progs=$(bpftool -j prog show | jq '[.[] | select(.name | test("^flowstat_"))] | length')
-	maps=$(bpftool -j map show | jq '[.[] | select(.name | test("^((flows|totals|cache)[01]|flowstat_(meta|store|gp|sync)|flowstat\\.rodata|\\.data\\.ctl)$"))] | length')
+	maps=$(bpftool -j map show | jq '[.[] | select(.name | test("^((flows|totals|cache)[01]|flowstat_(meta|store|gp|sync)|flowstat\\.rodata|\\.data\\.(ctl|match))$"))] | length')
 	links=$(bpftool -j link show | jq 'length')
 	echo "progs $progs maps $maps links $links"
 }

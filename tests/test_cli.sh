@@ -71,7 +71,27 @@ bad --tc 'foo'	attach --tc foo lo
 --max-flows -5 out of range	attach --max-flows -5 lo
 --max-flows 0 out of range \(16\.\.16777216\)	attach --max-flows 0 lo
 --max-flows 99999999999999 out of range	attach --max-flows 99999999999999 lo
+--sample 0: want auto or 1\.\.1048576	attach --sample 0 lo
+--sample -1: want auto or 1\.\.1048576	attach --sample -1 lo
+--sample abc: want auto or	attach --sample abc lo
+--sample 10x: want auto or	attach --sample 10x lo
+--sample 1048577: want auto or	attach --sample 1048577 lo
+--sample 99999999999999999999: want auto or	attach --sample 99999999999999999999 lo
+--sample AUTO: want auto or	attach --sample AUTO lo
+option needs an argument	attach lo --sample
+top: --sample 0: want auto or 1\.\.1048576	top --sample 0 lo
 option needs an argument '--mode'	attach --mode
+port '99999' is not a number 0-65535	attach --match 'port 99999' lo
+'iface' cannot be matched at the hook	attach --match 'port 53 and iface lo' lo
+--match 'port 53 or': column 11: expression ends too early	attach --match 'port 53 or' lo
+option needs an argument '--match'	attach --match
+give an interface and an expression	match lo
+'nope' is not an IPv4 or IPv6 address	match lo host nope
+'iface' cannot be matched at the hook	match lo 'iface lo'
+unknown option '--bogus'	match --bogus lo port 53
+'iface' cannot be matched at the hook	top --match 'iface lo' lo
+expected a port number after 'port'	top --match port lo
+'iface' cannot be matched at the hook	agent --prometheus 127.0.0.1:9 --match 'iface lo' lo
 unknown option '--bogus'	attach --bogus lo
 give interfaces or --all	detach
 give interfaces or --all	detach --all lo

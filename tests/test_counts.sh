@@ -6,7 +6,7 @@
 # UDP) against tcpdump on the same interface, several interfaces at once,
 # gc and a full flows map keeping totals exact, totals against the
 # kernel's counters, watch deltas, usage errors. Every dump is checked
-# for totals == flows + untracked + retired.
+# for totals == flows + untracked + sampled_out + retired.
 set -u
 cd "$(dirname "$0")/.."
 source tests/lib.sh

@@ -311,7 +311,7 @@ t_gc_races_agent()
 		p1=$(jq '.interfaces[] | select(.ifname == "veth1") |
 			.ingress.packets' "$tmp/d2.json")
 		if ! jq -e "$INVARIANT" "$tmp/d2.json" >/dev/null; then
-			why="totals != flows + untracked + retired: $(jq -c .interfaces "$tmp/d2.json")"
+			why="totals != flows + untracked + unmatched + sampled_out + retired: $(jq -c .interfaces "$tmp/d2.json")"
 		elif ! poll 10 eval 'pm=$(metric "$port" flowstat_interface_packets_total veth1 ingress);
 				[ "$pm" = "$p1" ]'; then
 			why="the agent's veth1 ingress $pm, dump's $p1"
@@ -452,7 +452,7 @@ t_flood()
 	elif [ "$total" != "$kern" ] || [ "$total" -lt "$sent" ]; then
 		fail $n "the hook counted $total, the kernel $kern, flowgen sent $sent"
 	elif ! jq -e "$INVARIANT" "$tmp/f1.json" >/dev/null; then
-		fail $n "totals != flows + untracked + retired:" \
+		fail $n "totals != flows + untracked + unmatched + sampled_out + retired:" \
 			"$(jq -c .interfaces "$tmp/f1.json")"
 	elif [ "$gaps" != "[]" ]; then
 		fail $n "watch's records more than 2 s apart: $gaps"

@@ -267,6 +267,10 @@ static void build_snapshot(struct snapshot *s)
 	b->meta.ifindex = 7;
 	b->meta.ingress_hook = HOOK_TC;
 	b->present = 0;
+	strcpy(b->match, "port 53 or vlan 7");
+	/* the fields alone (watch's records leave them out) */
+	b->dir[1].unmatched_packets = 4;
+	b->dir[1].unmatched_bytes = 256;
 	test_flows[0] = (struct flow_rec){
 		.key = key4("192.0.2.1", "198.51.100.1", 6, 1000, 80, 0),
 		.iface = 0, .packets = 12, .bytes = 1200, .delta_packets = 2,
@@ -325,76 +329,89 @@ static void check_text(const char *what, char *got, const char *want)
 }
 
 static const char dump_json_want[] =
-	"{\"time\":1700000002,\"interfaces\":["
-	"{\"ifname\":\"veth0\",\"ifindex\":4,\"netns\":null,"
-	"\"xdp_mode\":\"native\",\"ingress_hook\":\"xdp\","
-	"\"egress_hook\":\"tc\",\"ingress\":{\"packets\":20,\"bytes\":2000,"
-	"\"untracked_packets\":1,\"untracked_bytes\":60,"
-	"\"retired_packets\":2,\"retired_bytes\":120,\"ended_flows\":0,"
-	"\"fast_hits\":0},"
+	"{\"time\":1700000002,\"interfaces\":[{\"ifname\":\"veth0\","
+	"\"ifindex\":4,\"netns\":null,\"xdp_mode\":\"native\","
+	"\"ingress_hook\":\"xdp\",\"egress_hook\":\"tc\","
+	"\"ingress\":{\"packets\":20,\"bytes\":2000,\"untracked_packets\":1,"
+	"\"untracked_bytes\":60,\"retired_packets\":2,"
+	"\"retired_bytes\":120,\"sampled_out_packets\":0,"
+	"\"sampled_out_bytes\":0,\"unmatched_packets\":0,\"unmatched_bytes\":0,\"ended_flows\":0,\"fast_hits\":0},"
 	"\"egress\":{\"packets\":5,\"bytes\":500,\"untracked_packets\":0,"
 	"\"untracked_bytes\":0,\"retired_packets\":0,\"retired_bytes\":0,"
-	"\"ended_flows\":0,\"fast_hits\":0},"
-	"\"present\":true,\"up\":true,\"flow_entries\":0,\"kernel\":null},"
-	"{\"ifname\":\"eth,1\",\"ifindex\":7,\"netns\":\"blue\","
+	"\"sampled_out_packets\":0,\"sampled_out_bytes\":0,"
+	"\"unmatched_packets\":0,\"unmatched_bytes\":0,"
+	"\"ended_flows\":0,\"fast_hits\":0},\"present\":true,\"match\":null,\"up\":true,"
+	"\"flow_entries\":0,\"sampling\":\"off\",\"sampling_rate\":1,"
+	"\"kernel\":null},{\"ifname\":\"eth,1\",\"ifindex\":7,\"netns\":\"blue\","
 	"\"xdp_mode\":null,\"ingress_hook\":\"tc\",\"egress_hook\":null,"
 	"\"ingress\":{\"packets\":0,\"bytes\":0,\"untracked_packets\":0,"
 	"\"untracked_bytes\":0,\"retired_packets\":0,\"retired_bytes\":0,"
-	"\"ended_flows\":0,\"fast_hits\":0},"
-	"\"egress\":{\"packets\":0,\"bytes\":0,\"untracked_packets\":0,"
-	"\"untracked_bytes\":0,\"retired_packets\":0,\"retired_bytes\":0,"
-	"\"ended_flows\":0,\"fast_hits\":0},"
-	"\"present\":false,\"up\":false,\"flow_entries\":0,"
-	"\"kernel\":null}],"
-	"\"flows\":["
-	"{\"ifname\":\"veth0\",\"direction\":\"ingress\",\"ethertype\":2048,"
-	"\"vlan\":null,\"inner_vlan\":null,\"proto\":6,"
-	"\"src\":\"192.0.2.1\",\"dst\":\"198.51.100.1\",\"sport\":1000,"
-	"\"dport\":80,\"icmp_type\":null,\"icmp_code\":null,\"packets\":12,"
-	"\"bytes\":1200,\"tcp_flags\":18,\"first_seen\":1700000000.25,"
+	"\"sampled_out_packets\":0,\"sampled_out_bytes\":0,"
+	"\"unmatched_packets\":0,\"unmatched_bytes\":0,"
+	"\"ended_flows\":0,\"fast_hits\":0},\"egress\":{\"packets\":0,"
+	"\"bytes\":0,\"untracked_packets\":0,\"untracked_bytes\":0,"
+	"\"retired_packets\":0,\"retired_bytes\":0,"
+	"\"sampled_out_packets\":0,\"sampled_out_bytes\":0,"
+	"\"unmatched_packets\":4,\"unmatched_bytes\":256,"
+	"\"ended_flows\":0,\"fast_hits\":0},\"present\":false,"
+	"\"match\":\"port 53 or vlan 7\",\"up\":false,"
+	"\"flow_entries\":0,\"sampling\":\"off\",\"sampling_rate\":1,"
+	"\"kernel\":null}],\"flows\":[{\"ifname\":\"veth0\","
+	"\"direction\":\"ingress\",\"ethertype\":2048,\"vlan\":null,"
+	"\"inner_vlan\":null,\"proto\":6,\"src\":\"192.0.2.1\","
+	"\"dst\":\"198.51.100.1\",\"sport\":1000,\"dport\":80,"
+	"\"icmp_type\":null,\"icmp_code\":null,\"packets\":12,\"bytes\":1200,"
+	"\"tcp_flags\":18,\"first_seen\":1700000000.25,"
 	"\"last_seen\":1700000001.5,\"fragment\":false,\"truncated\":false,"
-	"\"ip_bytes\":1032},"
-	"{\"ifname\":\"veth0\",\"direction\":\"egress\",\"ethertype\":34525,"
-	"\"vlan\":100,\"inner_vlan\":null,\"proto\":17,"
+	"\"ip_bytes\":1032,\"sampling_rate\":1,\"est_packets\":12,"
+	"\"est_bytes\":1200},{\"ifname\":\"veth0\",\"direction\":\"egress\","
+	"\"ethertype\":34525,\"vlan\":100,\"inner_vlan\":null,\"proto\":17,"
 	"\"src\":\"2001:db8::1\",\"dst\":\"2001:db8::2\",\"sport\":5,"
 	"\"dport\":53,\"icmp_type\":null,\"icmp_code\":null,\"packets\":5,"
 	"\"bytes\":500,\"tcp_flags\":0,\"first_seen\":1700000000,"
 	"\"last_seen\":1700000000,\"fragment\":true,\"truncated\":false,"
-	"\"ip_bytes\":0},"
-	"{\"ifname\":\"veth0\",\"direction\":\"ingress\",\"ethertype\":2048,"
-	"\"vlan\":null,\"inner_vlan\":null,\"proto\":1,"
+	"\"ip_bytes\":0,\"sampling_rate\":1,\"est_packets\":5,"
+	"\"est_bytes\":500},{\"ifname\":\"veth0\",\"direction\":\"ingress\","
+	"\"ethertype\":2048,\"vlan\":null,\"inner_vlan\":null,\"proto\":1,"
 	"\"src\":\"192.0.2.1\",\"dst\":\"198.51.100.1\",\"sport\":null,"
 	"\"dport\":null,\"icmp_type\":8,\"icmp_code\":0,\"packets\":5,"
 	"\"bytes\":300,\"tcp_flags\":0,\"first_seen\":1700000000.001,"
 	"\"last_seen\":1700000000.002,\"fragment\":false,"
-	"\"truncated\":false,\"ip_bytes\":230}]}\n";
+	"\"truncated\":false,\"ip_bytes\":230,\"sampling_rate\":1,"
+	"\"est_packets\":5,\"est_bytes\":300}]}\n";
 
 static const char dump_csv_want[] =
-	"ifname,ifindex,netns,xdp_mode,ingress_hook,egress_hook,direction,"
-	"packets,bytes,untracked_packets,untracked_bytes,retired_packets,"
-	"retired_bytes,present\n"
-	"veth0,4,,native,xdp,tc,ingress,20,2000,1,60,2,120,true\n"
-	"veth0,4,,native,xdp,tc,egress,5,500,0,0,0,0,true\n"
-	"\"eth,1\",7,blue,,tc,,ingress,0,0,0,0,0,0,false\n"
-	"\"eth,1\",7,blue,,tc,,egress,0,0,0,0,0,0,false\n"
+	"ifname,ifindex,netns,xdp_mode,ingress_hook,egress_hook,"
+	"direction,packets,bytes,untracked_packets,untracked_bytes,"
+	"retired_packets,retired_bytes,present,sampled_out_packets,"
+	"sampled_out_bytes,sampling,sampling_rate,unmatched_packets,"
+	"unmatched_bytes\n"
+	"veth0,4,,native,xdp,tc,ingress,20,2000,1,60,2,120,true,0,0,off,1,0,0\n"
+	"veth0,4,,native,xdp,tc,egress,5,500,0,0,0,0,true,0,0,off,1,0,0\n"
+	"\"eth,1\",7,blue,,tc,,ingress,0,0,0,0,0,0,false,0,0,off,1,0,0\n"
+	"\"eth,1\",7,blue,,tc,,egress,0,0,0,0,0,0,false,0,0,off,1,4,256\n"
 	"\n"
-	"ifname,direction,ethertype,vlan,inner_vlan,proto,src,dst,sport,"
-	"dport,icmp_type,icmp_code,packets,bytes,tcp_flags,first_seen,"
-	"last_seen,fragment,truncated,ip_bytes\n"
-	"veth0,ingress,2048,,,6,192.0.2.1,198.51.100.1,1000,80,,,12,1200,18,"
-	"1700000000.250,1700000001.500,false,false,1032\n"
-	"veth0,egress,34525,100,,17,2001:db8::1,2001:db8::2,5,53,,,5,500,0,"
-	"1700000000.000,1700000000.000,true,false,0\n"
+	"ifname,direction,ethertype,vlan,inner_vlan,proto,src,dst,"
+	"sport,dport,icmp_type,icmp_code,packets,bytes,tcp_flags,"
+	"first_seen,last_seen,fragment,truncated,ip_bytes,"
+	"sampling_rate,est_packets,est_bytes\n"
+	"veth0,ingress,2048,,,6,192.0.2.1,198.51.100.1,1000,80,,,12,"
+	"1200,18,1700000000.250,1700000001.500,false,false,1032,1,12,1200\n"
+	"veth0,egress,34525,100,,17,2001:db8::1,2001:db8::2,5,53,,,5,"
+	"500,0,1700000000.000,1700000000.000,true,false,0,1,5,500\n"
 	"veth0,ingress,2048,,,1,192.0.2.1,198.51.100.1,,,8,0,5,300,0,"
-	"1700000000.001,1700000000.002,false,false,230\n";
+	"1700000000.001,1700000000.002,false,false,230,1,5,300\n";
 
 static const char dump_text_want[] =
 	"veth0  ifindex 4  netns -  in xdp (native), out tc\n"
 	"  ingress  20 packets 2000 bytes  untracked 1/60  retired 2/120\n"
 	"  egress   5 packets 500 bytes  untracked 0/0  retired 0/0\n"
 	"eth,1  ifindex 7  netns blue  in tc, out -  (gone)\n"
-	"  ingress  0 packets 0 bytes  untracked 0/0  retired 0/0\n"
-	"  egress   0 packets 0 bytes  untracked 0/0  retired 0/0\n"
+	"  match    port 53 or vlan 7\n"
+	"  ingress  0 packets 0 bytes  untracked 0/0  unmatched 0/0  "
+	"retired 0/0\n"
+	"  egress   0 packets 0 bytes  untracked 0/0  unmatched 4/256  "
+	"retired 0/0\n"
 	"\n"
 	"IFACE DIR PROTO       SOURCE          DESTINATION      VLAN      "
 	"     PACKETS           BYTES FLAGS\n"
@@ -421,50 +438,56 @@ static void test_format_dump(void)
 }
 
 static const char watch_json_want[] =
-	"{\"time\":1700000002,\"interval\":2,\"interfaces\":["
-	"{\"ifname\":\"veth0\",\"ifindex\":4,\"netns\":null,\"present\":true,"
+	"{\"time\":1700000002,\"interval\":2,"
+	"\"interfaces\":[{\"ifname\":\"veth0\",\"ifindex\":4,\"netns\":null,"
+	"\"present\":true,\"sampling\":\"off\",\"sampling_rate\":1,"
 	"\"ingress\":{\"packets\":20,\"bytes\":2000,\"delta_packets\":10,"
 	"\"delta_bytes\":1000,\"pps\":5,\"bps\":4000},"
 	"\"egress\":{\"packets\":5,\"bytes\":500,\"delta_packets\":0,"
-	"\"delta_bytes\":0,\"pps\":0,\"bps\":0}},"
-	"{\"ifname\":\"eth,1\",\"ifindex\":7,\"netns\":\"blue\","
-	"\"present\":false,"
-	"\"ingress\":{\"packets\":0,\"bytes\":0,\"delta_packets\":0,"
-	"\"delta_bytes\":0,\"pps\":0,\"bps\":0},"
+	"\"delta_bytes\":0,\"pps\":0,\"bps\":0}},{\"ifname\":\"eth,1\","
+	"\"ifindex\":7,\"netns\":\"blue\",\"present\":false,\"sampling\":\"off\","
+	"\"sampling_rate\":1,\"ingress\":{\"packets\":0,\"bytes\":0,"
+	"\"delta_packets\":0,\"delta_bytes\":0,\"pps\":0,\"bps\":0},"
 	"\"egress\":{\"packets\":0,\"bytes\":0,\"delta_packets\":0,"
 	"\"delta_bytes\":0,\"pps\":0,\"bps\":0}}],"
-	"\"flows\":["
-	"{\"ifname\":\"veth0\",\"direction\":\"ingress\",\"ethertype\":2048,"
-	"\"vlan\":null,\"inner_vlan\":null,\"proto\":6,"
+	"\"flows\":[{\"ifname\":\"veth0\",\"direction\":\"ingress\","
+	"\"ethertype\":2048,\"vlan\":null,\"inner_vlan\":null,\"proto\":6,"
 	"\"src\":\"192.0.2.1\",\"dst\":\"198.51.100.1\",\"sport\":1000,"
 	"\"dport\":80,\"icmp_type\":null,\"icmp_code\":null,\"packets\":12,"
 	"\"bytes\":1200,\"delta_packets\":2,\"delta_bytes\":200,\"pps\":1,"
 	"\"bps\":800,\"ended\":false,\"ip_bytes\":1032,"
-	"\"delta_ip_bytes\":172},"
-	"{\"ifname\":\"veth0\",\"direction\":\"ingress\",\"ethertype\":2048,"
-	"\"vlan\":null,\"inner_vlan\":null,\"proto\":1,"
-	"\"src\":\"192.0.2.1\",\"dst\":\"198.51.100.1\",\"sport\":null,"
-	"\"dport\":null,\"icmp_type\":8,\"icmp_code\":0,\"packets\":5,"
-	"\"bytes\":300,\"delta_packets\":5,\"delta_bytes\":300,\"pps\":2.5,"
-	"\"bps\":1200,\"ended\":true,\"ip_bytes\":230,"
-	"\"delta_ip_bytes\":230}]}\n";
+	"\"delta_ip_bytes\":172,\"sampling_rate\":1,\"est_packets\":12,"
+	"\"est_bytes\":1200,\"est_delta_packets\":2,"
+	"\"est_delta_bytes\":200},{\"ifname\":\"veth0\","
+	"\"direction\":\"ingress\",\"ethertype\":2048,\"vlan\":null,"
+	"\"inner_vlan\":null,\"proto\":1,\"src\":\"192.0.2.1\","
+	"\"dst\":\"198.51.100.1\",\"sport\":null,\"dport\":null,"
+	"\"icmp_type\":8,\"icmp_code\":0,\"packets\":5,\"bytes\":300,"
+	"\"delta_packets\":5,\"delta_bytes\":300,\"pps\":2.5,\"bps\":1200,"
+	"\"ended\":true,\"ip_bytes\":230,\"delta_ip_bytes\":230,"
+	"\"sampling_rate\":1,\"est_packets\":5,\"est_bytes\":300,"
+	"\"est_delta_packets\":5,\"est_delta_bytes\":300}]}\n";
 
 static const char watch_csv_want[] =
-	"time,record,ifname,direction,ethertype,vlan,inner_vlan,proto,src,"
-	"dst,sport,dport,icmp_type,icmp_code,packets,bytes,delta_packets,"
-	"delta_bytes,pps,bps,ended,ip_bytes,delta_ip_bytes\n"
-	"1700000002.000,interface,veth0,ingress,,,,,,,,,,,20,2000,10,1000,"
-	"5.000,4000.000,false,,\n"
-	"1700000002.000,interface,veth0,egress,,,,,,,,,,,5,500,0,0,0.000,"
-	"0.000,false,,\n"
-	"1700000002.000,interface,\"eth,1\",ingress,,,,,,,,,,,0,0,0,0,0.000,"
-	"0.000,false,,\n"
-	"1700000002.000,interface,\"eth,1\",egress,,,,,,,,,,,0,0,0,0,0.000,"
-	"0.000,false,,\n"
-	"1700000002.000,flow,veth0,ingress,2048,,,6,192.0.2.1,198.51.100.1,"
-	"1000,80,,,12,1200,2,200,1.000,800.000,false,1032,172\n"
-	"1700000002.000,flow,veth0,ingress,2048,,,1,192.0.2.1,198.51.100.1,"
-	",,8,0,5,300,5,300,2.500,1200.000,true,230,230\n";
+	"time,record,ifname,direction,ethertype,vlan,inner_vlan,"
+	"proto,src,dst,sport,dport,icmp_type,icmp_code,packets,bytes,"
+	"delta_packets,delta_bytes,pps,bps,ended,ip_bytes,"
+	"delta_ip_bytes,sampling_rate,est_packets,est_bytes,"
+	"est_delta_packets,est_delta_bytes\n"
+	"1700000002.000,interface,veth0,ingress,,,,,,,,,,,20,2000,10,"
+	"1000,5.000,4000.000,false,,,1,,,,\n"
+	"1700000002.000,interface,veth0,egress,,,,,,,,,,,5,500,0,0,"
+	"0.000,0.000,false,,,1,,,,\n"
+	"1700000002.000,interface,\"eth,1\",ingress,,,,,,,,,,,0,0,0,0,"
+	"0.000,0.000,false,,,1,,,,\n"
+	"1700000002.000,interface,\"eth,1\",egress,,,,,,,,,,,0,0,0,0,"
+	"0.000,0.000,false,,,1,,,,\n"
+	"1700000002.000,flow,veth0,ingress,2048,,,6,192.0.2.1,"
+	"198.51.100.1,1000,80,,,12,1200,2,200,1.000,800.000,false,"
+	"1032,172,1,12,1200,2,200\n"
+	"1700000002.000,flow,veth0,ingress,2048,,,1,192.0.2.1,"
+	"198.51.100.1,,,8,0,5,300,5,300,2.500,1200.000,true,230,230,"
+	"1,5,300,5,300\n";
 
 static void test_format_watch(void)
 {
@@ -477,6 +500,40 @@ static void test_format_watch(void)
 		   watch_json_want);
 	check_text("csv", capture(format_watch, &s, OUT_CSV),
 		   watch_csv_want);
+	tl_end();
+}
+
+/* A sampled flow: raw counts stay, estimates beside them, marked ~. */
+static void test_format_sampled(void)
+{
+	struct snapshot s;
+	char *text, *json;
+
+	build_snapshot(&s);
+	test_flows[0].sample_rate = 10;
+	test_flows[0].est_packets = 120;
+	test_flows[0].est_bytes = 12000;
+	s.ifaces[0].meta.sampling = SAMPLING_FIXED;
+	s.ifaces[0].sample_rate = 10;
+	s.ifaces[0].dir[0].sampled_out_packets = 7;
+	tl_begin("format: a sampled flow: raw packets and bytes, estimates "
+		 "beside them in JSON, ~ in text; the rate said");
+	text = capture(dump_adapter, &s, OUT_TEXT);
+	json = capture(dump_adapter, &s, OUT_JSON);
+	CHECK(strstr(text, " ~120 ") && strstr(text, " ~12000 "),
+	      "text:\n%s", text);
+	CHECK(strstr(text, "sampled out 7/0") &&
+	      strstr(text, "sampling fixed, 1:10 now"), "text:\n%s", text);
+	CHECK(strstr(json, "\"packets\":12,\"bytes\":1200,") &&
+	      strstr(json, "\"sampling_rate\":10,\"est_packets\":120,"
+			   "\"est_bytes\":12000}") &&
+	      strstr(json, "\"sampled_out_packets\":7,") &&
+	      strstr(json, "\"sampling\":\"fixed\",\"sampling_rate\":10"),
+	      "json:\n%s", json);
+	free(text);
+	free(json);
+	test_flows[0].sample_rate = 0;
+	test_flows[0].est_packets = test_flows[0].est_bytes = 0;
 	tl_end();
 }
 
@@ -618,8 +675,11 @@ static void check_invariant(const struct snapshot *s, __u64 packets,
 	for (i = 0; i < s->n_ifaces; i++)
 		for (d = 0; d < FLOW_DIR_MAX; d++) {
 			const struct dir_counts *dc = &s->ifaces[i].dir[d];
-			__u64 pk = dc->untracked_packets + dc->retired_packets;
-			__u64 by = dc->untracked_bytes + dc->retired_bytes;
+			__u64 pk = dc->untracked_packets +
+				    dc->unmatched_packets +
+				    dc->sampled_out_packets + dc->retired_packets;
+			__u64 by = dc->untracked_bytes + dc->unmatched_bytes +
+				    dc->sampled_out_bytes + dc->retired_bytes;
 			__u64 want_pk = !i && !d ? packets : 0;
 			__u64 want_by = !i && !d ? bytes : 0;
 
@@ -1074,6 +1134,7 @@ int main(void)
 	test_filter_errors();
 	test_format_dump();
 	test_format_watch();
+	test_format_sampled();
 	test_text_helpers();
 	test_collect_store();
 	test_collect_deltas();

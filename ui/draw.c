@@ -158,7 +158,7 @@ static int name_width(const struct snapshot *s)
 static int header_iface(const struct view *v, int i, int y, bool two)
 {
 	const struct iface_rec *r = &v->snap->ifaces[i];
-	char rx[48], tx[48], flows[64], unt[40], tot[160], g[HIST_BUCKETS * 4];
+	char rx[48], tx[48], flows[64], unt[112], tot[160], g[HIST_BUCKETS * 4];
 	char a[16], b[16];
 	int x, fixed, gw;
 	enum term_role name_role = v->iface < 0 || v->iface == i ?
@@ -184,6 +184,14 @@ static int header_iface(const struct view *v, int i, int y, bool two)
 		snprintf(unt, sizeof(unt), " untracked %llu",
 			 (unsigned long long)(r->dir[0].untracked_packets +
 					      r->dir[1].untracked_packets));
+	if (r->sample_rate > 1)
+		snprintf(unt + strlen(unt), sizeof(unt) - strlen(unt),
+			 " sampled 1:%u, ~ estimates", r->sample_rate);
+	if (r->dir[0].unmatched_packets + r->dir[1].unmatched_packets)
+		snprintf(unt + strlen(unt), sizeof(unt) - strlen(unt),
+			 " unmatched %llu",
+			 (unsigned long long)(r->dir[0].unmatched_packets +
+					      r->dir[1].unmatched_packets));
 	fixed = x + (int)strlen(rx) + 2 + (int)strlen(tx) + (int)strlen(flows) +
 		(int)strlen(unt);
 	gw = COLS - fixed - 2;
@@ -338,6 +346,18 @@ static double window_bps(const struct view *v, const struct agg_row *r,
 	return rate_value(v, agg_bps(r, w, v->snap->time));
 }
 
+/* A count of a row with sampled flows is an estimate: marked ~. */
+static void est_text(const struct agg_row *r, __u64 n, int width, char *buf,
+		     size_t len)
+{
+	if (!r->sampled || width < 2 || len < 2) {
+		num_text(n, width, buf, len);
+		return;
+	}
+	buf[0] = '~';
+	num_text(n, width - 1, buf + 1, len - 1);
+}
+
 static void cell_text(const struct view *v, const struct agg_row *r,
 		      enum col_id c, int width, char *buf, size_t len)
 {
@@ -354,8 +374,8 @@ static void cell_text(const struct view *v, const struct agg_row *r,
 	case COL_SRC: cell_endpoint(v, r, false, buf, len); break;
 	case COL_DST: cell_endpoint(v, r, true, buf, len); break;
 	case COL_FLOWS: num_text(r->n_flows, width, buf, len); break;
-	case COL_PKTS: num_text(r->packets, width, buf, len); break;
-	case COL_BYTES: num_text(r->bytes, width, buf, len); break;
+	case COL_PKTS: est_text(r, r->packets, width, buf, len); break;
+	case COL_BYTES: est_text(r, r->bytes, width, buf, len); break;
 	case COL_PPS:
 		count_text(agg_pps(r, v->window, v->snap->time), buf, len);
 		break;

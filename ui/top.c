@@ -41,9 +41,11 @@ struct top_opts {
 	double idle;		/* end flows idle this long */
 	unsigned long bench;	/* refreshes to time; 0: the live view */
 	struct sig_thresholds th;	/* --threshold */
+	struct attach_opts sample;	/* --sample: its sample fields */
 	char **ifnames;
 	int n;
 	struct holdset hs;	/* what this run attached */
+	const struct match_set *match;	/* --match for what it attaches */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -85,8 +87,9 @@ static double cpu_now(void)
 
 static void top_usage(void)
 {
-	printf("Usage: flowstat top [-d SEC] [--idle SEC] "
-	       "[--threshold SIGNAL=N]... [IFACE...]\n"
+	printf("Usage: flowstat top [-d SEC] [--idle SEC] [--match EXPR]\n"
+	       "                    [--sample N|auto] [--threshold SIGNAL=N]...\n"
+	       "                    [IFACE...]\n"
 	       "       flowstat IFACE...\n"
 	       "The live traffic view. Attaches to the named interfaces that\n"
 	       "flowstat does not hold yet, for as long as it runs; with no\n"
@@ -97,6 +100,10 @@ static void top_usage(void)
 	       "  --threshold SIGNAL=N  alert threshold of a security signal\n"
 	       "                   (new_flows, half_open, scan_ports,\n"
 	       "                   scan_hosts, fan_in; 0 turns it off)\n"
+	       "  --match EXPR     on interfaces it attaches: flow entries\n"
+	       "                   only for frames that match (attach --match)\n"
+	       "  --sample N|auto  what it attaches: flow entries for a\n"
+	       "                   random 1 in N frames (see attach)\n"
 	       "Keys: q quit, ? help, a security signals. See flowstat(8).\n",
 	       MIN_DELAY, MAX_DELAY, DEFAULT_IDLE);
 }
@@ -123,8 +130,10 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 	static const struct option opts[] = {
 		{ "delay", required_argument, NULL, 'd' },
 		{ "idle", required_argument, NULL, 'I' },
+		{ "sample", required_argument, NULL, 'S' },
 		{ "bench", required_argument, NULL, 'B' },
 		{ "threshold", required_argument, NULL, 'T' },
+		{ "match", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -147,6 +156,10 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 					  &o->idle))
 				return EXIT_USAGE;
 			break;
+		case 'S':
+			if (parse_sample("top", optarg, &o->sample))
+				return EXIT_USAGE;
+			break;
 		case 'B':	/* make bench: time the draw path, no tty */
 			errno = 0;
 			o->bench = strtoul(optarg, &end, 10);
@@ -166,6 +179,14 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'x': {
+			static struct match_set set;	/* large */
+
+			if (match_arg("top", optarg, &set))
+				return EXIT_USAGE;
+			o->match = &set;
+			break;
+		}
 		case 'h':
 			top_usage();
 			return -1;
@@ -187,7 +208,10 @@ static int attach_missing(struct top_opts *o)
 {
 	struct attach_opts ao = { .netns = globals.netns,
 		.ingress = HOOK_XDP, .egress = true,
-		.max_flows = FLOWSTAT_DEFAULT_MAX_FLOWS, .owned = true };
+		.max_flows = FLOWSTAT_DEFAULT_MAX_FLOWS, .owned = true,
+		.match = o->match,
+		.sample = o->sample.sample,
+		.sample_auto = o->sample.sample_auto };
 
 	holdset_init(&o->hs, "top", &ao);
 	return holdset_attach(&o->hs, o->ifnames, o->n, &stop_signal);

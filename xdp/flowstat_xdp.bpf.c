@@ -12,6 +12,24 @@
  */
 const volatile __u32 xdp_verdict = XDP_PASS;
 
+/*
+ * The parser as a global function: the verifier checks it once, on its
+ * own, and the caller goes on from one state (the key unknown) instead
+ * of from every path through the parser, in both epochs' copies: that
+ * was 366,000 instructions processed per load, most of an attach's time.
+ * Only slow-path frames pay the call.
+ */
+__attribute__((noinline)) int xdp_parse(struct xdp_md *ctx,
+					struct flow_key *key,
+					struct parse_info *pi)
+{
+	if (!key || !pi)
+		return 0;
+	parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+		    key, pi);
+	return 0;
+}
+
 /* Count one frame in epoch e (a constant: see account.bpf.h). */
 static __always_inline void xdp_count(struct xdp_md *ctx, const int e,
 				      __u64 gen)
@@ -23,12 +41,17 @@ static __always_inline void xdp_count(struct xdp_md *ctx, const int e,
 	__u64 len = end - data, tag = 0, now, untracked;
 	struct parse_info pi = {};
 	int slot;
+	__u32 m;
 
 	t = totals_count(e, gen, FLOW_DIR_INGRESS, len);
-	if (!t || fast_count(e, gen, t, data, end, len))
+	if (!t || sample_out(e, t, len) ||
+	    fast_count(e, gen, t, data, end, len))
 		return;
 
-	parse_frame(data, end, &key, &pi);
+	xdp_parse(ctx, &key, &pi);
+	m = current_match();
+	if (match_skip(t, m, &key, len))
+		return;
 	now = bpf_ktime_get_coarse_ns();
 	untracked = t->untracked_packets;
 	slot = flow_count(e, gen, t, &key, len, parse_ip_bytes(&pi, len),
@@ -42,7 +65,7 @@ static __always_inline void xdp_count(struct xdp_md *ctx, const int e,
 		fast_remember(t, data, end, &key,
 			      !!(key.flags & FLOW_F_VLAN) +
 			      !!(key.flags & FLOW_F_INNER_VLAN), slot, tag,
-			      now);
+			      now, m);
 }
 
 SEC("xdp")

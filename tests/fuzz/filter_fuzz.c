@@ -5,7 +5,9 @@
  * an expression either fails with a column inside it (or just past it)
  * and one printable message, or parses; then it matches a set of keys
  * of every kind the same way twice, and "not ( E )" matches exactly the
- * keys E does not.
+ * keys E does not; and the rule program it compiles to (what the data
+ * plane runs, filter_rules_match) matches the keys filter_match() does,
+ * or iface or its size refuses it.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -48,6 +50,34 @@ static void keys_init(void)
 	key(&keys[7], 0, "192.0.2.200", "192.0.2.1", 6, 0, 65535, 0);
 	keys[7].flags |= FLOW_F_INNER_VLAN;
 	keys[7].inner_vlan = 7;
+}
+
+/* The compiled rules agree with filter_match() on every key. */
+static void check_rules(const struct filter *f)
+{
+	static struct match_set set;
+	struct filter_error fe;
+	size_t i;
+	int err = filter_compile(f, &set, &fe);
+
+	MUST(err == 0 || err == -E2BIG || err == -EINVAL);
+	if (err) {
+		MUST(fe.msg[0] && fuzz_printable(fe.msg));
+		MUST(err != -EINVAL || strstr(fe.msg, "iface"));
+		return;
+	}
+	MUST(set.n_rules <= MATCH_MAX_RULES && (f ? set.n_rules > 0 : 1));
+	for (i = 0; i < set.n_rules; i++) {
+		/* forward only, so the data plane's loop always ends */
+		MUST(set.rules[i].yes > i && set.rules[i].no > i);
+		MUST(set.rules[i].yes < set.n_rules ||
+		     set.rules[i].yes >= MATCH_YES);
+		MUST(set.rules[i].no < set.n_rules ||
+		     set.rules[i].no >= MATCH_YES);
+	}
+	for (i = 0; i < 8; i++)
+		MUST(filter_rules_match(&set, &keys[i]) ==
+		     filter_match(f, NULL, &keys[i]));
 }
 
 /* Bit i*3+j: key i on interface j matches. */
@@ -93,6 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	m = matches(f);
 	MUST(m == matches(f));
+	check_rules(f);
 	if (f) {	/* NULL: blank, matches everything */
 		neg = malloc(len + 16);
 		MUST(neg);
