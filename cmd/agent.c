@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <getopt.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -75,6 +76,7 @@ struct agent {
 	struct gone_iface *gone;
 	int n_gone;
 	__u64 start_s, scans, scan_errors, scrapes;
+	struct sig_events sig_events;	/* alerts as logged events */
 };
 
 static volatile sig_atomic_t stop_sig, reload_sig;
@@ -106,6 +108,9 @@ static const char agent_usage[] =
 	"Attach to the interfaces (or use what is attached, and what is\n"
 	"attached later), age flows and export them: IPFIX (RFC 7011) over UDP\n"
 	"to each --ipfix collector, Prometheus metrics on GET /metrics.\n"
+	"Security signals (scans, SYN floods, fan-in, new-flow spikes) are\n"
+	"logged once per event and exported as flowstat_signal_*; their\n"
+	"thresholds are the config's FLOWSTAT_SIGNAL_* keys.\n"
 	"  --ipfix HOST:PORT      a collector ([ADDR]:PORT for IPv6); repeatable\n"
 	"  --prometheus ADDR:PORT serve /metrics there (e.g. 127.0.0.1:9599)\n"
 	"  --active-timeout SEC   a record of a live flow this often (60)\n"
@@ -534,8 +539,39 @@ static void said_removed(const struct iface_rec *r, int err, void *ctx)
 			  "its last counts were exported)", iface_rec_name(r));
 }
 
+/* The thresholds in effect (the config's, by enum sig_kind). */
+static void agent_thresholds(const struct agent *a, struct sig_thresholds *th)
+{
+	int k;
+
+	for (k = 0; k < SIG_KINDS; k++)
+		th->value[k] = a->cfg.signal[k];
+}
+
+/* Security signals: one line when an event starts, one when it ends. */
+static void log_signal(enum sig_event_what what, const char *ifname,
+		       const struct sig_alert *al, double lasted_s,
+		       __u64 suppressed, void *ctx)
+{
+	char text[160], host[64];
+
+	(void)ctx;
+	if (what == SIG_EVENT_START) {
+		sig_alert_text(al, text, sizeof(text));
+		agent_log("signal %s: %s: %s%s", sig_kind_names[al->kind],
+			  ifname, text, suppressed ? " (and earlier alerts "
+			  "not logged: more than 10 a minute)" : "");
+		return;
+	}
+	sig_host_text(&al->host, host, sizeof(host));
+	agent_log("signal %s: %s: %s%sended after %.0f s, peak %.0f %s",
+		  sig_kind_names[al->kind], ifname, host, host[0] ? " " : "",
+		  lasted_s, al->value, sig_kind_units[al->kind]);
+}
+
 static int scan_once(struct agent *a, bool shutdown)
 {
+	struct sig_thresholds th;
 	struct flowexp_opts fo = {
 		.active_ms = (__u64)a->cfg.active_timeout_s * 1000,
 		.fixed_domain = a->cfg.domain_id >= 0,
@@ -554,6 +590,8 @@ static int scan_once(struct agent *a, bool shutdown)
 	}
 	a->scans++;
 	track_ifaces(a, s, now_ms());
+	agent_thresholds(a, &th);
+	signals_track(&a->sig_events, s, &th, now_ms(), log_signal, NULL);
 	n = flowexp_run(a->fx, s, &fo, shutdown, emit_record, a);
 	if (n < 0)
 		agent_log("making flow records: %s", strerror((int)-n));
@@ -567,6 +605,33 @@ static int scan_once(struct agent *a, bool shutdown)
 }
 
 /* ---- /metrics ---- */
+
+static void prom_fill_signals(struct prom_iface *p, const struct agent *a,
+			      const struct snapshot *s, int iface)
+{
+	struct sig_alert al[SIG_KINDS * SIG_TOP];
+	struct sig_thresholds th;
+	struct snapshot one = *s;
+	int k, i, n;
+
+	if (!s->ifaces[iface].sig.valid)
+		return;
+	agent_thresholds(a, &th);
+	one.ifaces = &s->ifaces[iface];
+	one.n_ifaces = 1;
+	n = signals_alerts(&one, &th, al, SIG_KINDS * SIG_TOP);
+	p->has_signals = 1;
+	for (k = 0; k < SIG_KINDS; k++) {
+		p->sig_value[k] = llround(signals_value(s, iface, k));
+		p->sig_threshold[k] = llround(th.value[k]);
+	}
+	for (i = n - 1; i >= 0; i--) {	/* the first of a kind wins */
+		k = al[i].kind;
+		p->sig_alerts[k]++;
+		sig_host_text(&al[i].host, p->sig_host[k],
+			      sizeof(p->sig_host[k]));
+	}
+}
 
 static void prom_fill_iface(struct prom_iface *p, const struct iface_rec *r)
 {
@@ -629,8 +694,10 @@ static int metrics(void *ctx, const char *path, struct http_body *out)
 		free(ex);
 		return 500;
 	}
-	for (i = 0; s && i < s->n_ifaces; i++)
+	for (i = 0; s && i < s->n_ifaces; i++) {
 		prom_fill_iface(&ifs[i], &s->ifaces[i]);
+		prom_fill_signals(&ifs[i], a, s, i);
+	}
 	for (i = 0; i < a->n_gone; i++)
 		prom_fill_iface(&ifs[n - a->n_gone + i], &a->gone[i].rec);
 	for (i = 0; i < a->n_targets; i++) {

@@ -46,6 +46,12 @@ enum agent_key {
 	AGENT_KEY_MTU,			/* --mtu BYTES */
 	AGENT_KEY_DOMAIN_ID,		/* --domain-id N */
 	AGENT_KEY_PERSIST,		/* --persist */
+	/* security signals' thresholds, by enum sig_kind (0: off) */
+	AGENT_KEY_SIGNAL_NEW_FLOWS,
+	AGENT_KEY_SIGNAL_HALF_OPEN,
+	AGENT_KEY_SIGNAL_SCAN_PORTS,
+	AGENT_KEY_SIGNAL_SCAN_HOSTS,
+	AGENT_KEY_SIGNAL_FAN_IN,
 	AGENT_KEY_MATCH,		/* --match EXPR */
 	AGENT_KEY_COUNT,
 };
@@ -62,6 +68,7 @@ struct agent_config {
 	unsigned int mtu;
 	long long domain_id;	/* 0..2^32-1; -1: one per interface */
 	int persist;		/* 0 or 1 */
+	unsigned int signal[5];	/* thresholds, by enum sig_kind; 0: off */
 	/* attach --match for what the agent attaches; "": none. Checked
 	 * (compiled) by the agent, not here. */
 	char match[AGENT_MATCH_MAX];

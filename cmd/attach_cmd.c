@@ -719,10 +719,13 @@ int do_detach(int argc, char **argv)
 
 static void status_usage(void)
 {
-	printf("Usage: flowstat status [-j|--json] [IFACE...]\n"
+	printf("Usage: flowstat status [-j|--json] [--threshold SIGNAL=N]... "
+	       "[IFACE...]\n"
 	       "Attached interfaces, hooks, XDP mode, program ids, flow table\n"
-	       "use, untracked counts, and the kernel's rx/tx counters beside\n"
-	       "flowstat's totals.\n");
+	       "use, untracked counts, the kernel's rx/tx counters beside\n"
+	       "flowstat's totals, and the security signals of the last\n"
+	       "second with the alerts they raise. SIGNAL: new_flows,\n"
+	       "half_open, scan_ports, scan_hosts, fan_in (0 turns it off).\n");
 }
 
 static const char *const dir_names[FLOW_DIR_MAX] = { "ingress", "egress" };
@@ -807,6 +810,9 @@ static void orphan_json(struct json_writer *w, const struct orphan *o)
 	json_object_end(w);
 }
 
+/* status --threshold */
+static struct sig_thresholds status_thresholds;
+
 static void status_json(const struct snapshot *s, const struct orphans *o)
 {
 	struct json_writer w;
@@ -839,6 +845,8 @@ static void status_json(const struct snapshot *s, const struct orphans *o)
 		json_object_end(&w);
 		json_key(&w, "kernel");
 		format_kernel_json(&w, r);
+		json_key(&w, "signals");
+		format_signals_json(&w, s, i, &status_thresholds);
 		json_object_end(&w);
 	}
 	for (i = 0; i < o->n; i++)
@@ -847,8 +855,9 @@ static void status_json(const struct snapshot *s, const struct orphans *o)
 	json_finish(&w);
 }
 
-static void status_text_one(const struct iface_rec *r)
+static void status_text_one(const struct snapshot *s, int iface)
 {
+	const struct iface_rec *r = &s->ifaces[iface];
 	const struct flowstat_meta *m = &r->meta;
 	char hook[64], ns[FLOWSTAT_NETNS_LEN + 16];
 	const struct dir_counts *d;
@@ -905,6 +914,7 @@ static void status_text_one(const struct iface_rec *r)
 		       (unsigned long long)r->kernel_rx_bytes,
 		       (unsigned long long)r->kernel_tx_packets,
 		       (unsigned long long)r->kernel_tx_bytes);
+	format_signals_text(stdout, s, iface, &status_thresholds, "  ");
 }
 
 static void status_text(const struct snapshot *s, const struct orphans *o)
@@ -915,7 +925,7 @@ static void status_text(const struct snapshot *s, const struct orphans *o)
 	if (!s->n_ifaces && !o->n)
 		printf("flowstat is not attached to any interface\n");
 	for (i = 0; i < s->n_ifaces; i++)
-		status_text_one(&s->ifaces[i]);
+		status_text_one(s, i);
 	for (i = 0; i < o->n; i++) {
 		const struct orphan *p = &o->list[i];
 
@@ -934,15 +944,26 @@ static int status_parse(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "threshold", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
+	sig_thresholds_default(&status_thresholds);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': globals.json = true; break;
+		case 't':
+			if (sig_threshold_parse(&status_thresholds, optarg)) {
+				log_error("status: --threshold %s: expected "
+					  "SIGNAL=N, SIGNAL one of new_flows, "
+					  "half_open, scan_ports, scan_hosts, "
+					  "fan_in", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h': status_usage(); return -1;
 		default: return bad_option("status", c, argv);
 		}

@@ -866,3 +866,104 @@ int format_watch(FILE *out, const struct snapshot *s, enum out_format fmt,
 	}
 	return out_status(out);
 }
+
+/* ---- security signals ---- */
+
+#define SIG_ALERTS_MAX (SIG_KINDS * SIG_TOP)
+
+/* The alerts of one interface of s. */
+static int iface_alerts(const struct snapshot *s, int iface,
+			const struct sig_thresholds *th, struct sig_alert *a)
+{
+	struct snapshot one = *s;
+
+	one.ifaces = &s->ifaces[iface];
+	one.n_ifaces = 1;
+	return signals_alerts(&one, th, a, SIG_ALERTS_MAX);
+}
+
+void format_signals_json(struct json_writer *jw, const struct snapshot *s,
+			 int iface, const struct sig_thresholds *th)
+{
+	const struct iface_signals *g = &s->ifaces[iface].sig;
+	struct sig_alert a[SIG_ALERTS_MAX];
+	char host[ADDR_TEXT_LEN], text[160];
+	int k, i, n;
+
+	if (!g->valid) {
+		json_null(jw);
+		return;
+	}
+	json_object_start(jw);
+	json_kv_double(jw, "window_s", g->window_s);
+	json_kv_double(jw, "untracked_flows", g->untracked_flows);
+	json_key(jw, "values");
+	json_object_start(jw);
+	for (k = 0; k < SIG_KINDS; k++)
+		json_kv_double(jw, sig_kind_names[k],
+			       signals_value(s, iface, k));
+	json_object_end(jw);
+	json_key(jw, "suspects");
+	json_object_start(jw);
+	for (k = SIG_NEW_FLOWS + 1; k < SIG_KINDS; k++) {
+		json_key(jw, sig_kind_names[k]);
+		json_array_start(jw);
+		for (i = 0; i < g->n_top[k]; i++) {
+			sig_host_text(&g->top[k][i], host, sizeof(host));
+			json_object_start(jw);
+			json_kv_string(jw, "host", host);
+			json_kv_double(jw, "value", g->top[k][i].value);
+			json_object_end(jw);
+		}
+		json_array_end(jw);
+	}
+	json_object_end(jw);
+	json_key(jw, "thresholds");
+	json_object_start(jw);
+	for (k = 0; k < SIG_KINDS; k++)
+		json_kv_double(jw, sig_kind_names[k], th->value[k]);
+	json_object_end(jw);
+	json_key(jw, "alerts");
+	json_array_start(jw);
+	n = iface_alerts(s, iface, th, a);
+	for (i = 0; i < n; i++) {
+		sig_host_text(&a[i].host, host, sizeof(host));
+		sig_alert_text(&a[i], text, sizeof(text));
+		json_object_start(jw);
+		json_kv_string(jw, "signal", sig_kind_names[a[i].kind]);
+		if (host[0])
+			json_kv_string(jw, "host", host);
+		else
+			json_kv_null(jw, "host");
+		json_kv_double(jw, "value", a[i].value);
+		json_kv_double(jw, "threshold", a[i].threshold);
+		json_kv_string(jw, "text", text);
+		json_object_end(jw);
+	}
+	json_array_end(jw);
+	json_object_end(jw);
+}
+
+void format_signals_text(FILE *out, const struct snapshot *s, int iface,
+			 const struct sig_thresholds *th, const char *indent)
+{
+	const struct iface_signals *g = &s->ifaces[iface].sig;
+	struct sig_alert a[SIG_ALERTS_MAX];
+	char text[160];
+	int k, i, n;
+
+	if (!g->valid) {
+		fprintf(out, "%ssignals  not available\n", indent);
+		return;
+	}
+	fprintf(out, "%ssignals ", indent);
+	for (k = 0; k < SIG_KINDS; k++)
+		fprintf(out, " %s %.0f", sig_kind_names[k],
+			signals_value(s, iface, k));
+	fprintf(out, "\n");
+	n = iface_alerts(s, iface, th, a);
+	for (i = 0; i < n; i++) {
+		sig_alert_text(&a[i], text, sizeof(text));
+		fprintf(out, "%salert    %s\n", indent, text);
+	}
+}

@@ -48,4 +48,15 @@ void format_kernel_json(struct json_writer *jw, const struct iface_rec *ir);
 int format_watch(FILE *out, const struct snapshot *s, enum out_format fmt,
 		 bool header);
 
+/*
+ * An interface's security signals (core/signals.h) as a JSON value (null
+ * when its sketches could not be read): the window, each signal's value
+ * and top suspect, the thresholds and the alerts they raise.
+ */
+void format_signals_json(struct json_writer *jw, const struct snapshot *s,
+			 int iface, const struct sig_thresholds *th);
+/* The same as text lines, each starting with indent. */
+void format_signals_text(FILE *out, const struct snapshot *s, int iface,
+			 const struct sig_thresholds *th, const char *indent);
+
 #endif /* FLOWSTAT_FORMAT_H */

@@ -23,7 +23,8 @@ struct command {
 static const struct command commands[] = {
 	{ "attach", do_attach, "attach to interfaces and pin the state" },
 	{ "detach", do_detach, "remove everything flowstat attached" },
-	{ "status", do_status, "attached interfaces, hooks, table use" },
+	{ "status", do_status,
+	  "attached interfaces, hooks, table use, security signals" },
 	{ "dump", do_dump, "print the flows once (text, JSON, CSV)" },
 	{ "watch", do_watch, "print flows and rates periodically" },
 	{ "gc", do_gc, "age out idle flows (counts kept in totals)" },

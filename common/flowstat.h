@@ -169,6 +169,46 @@ struct flow_slot {
 };
 
 /*
+ * Security signals (common/signals.bpf.h, core/signals.h): fixed-memory
+ * sketches that the ingress programs fill in their slow path, before and
+ * whatever becomes of the flow entry, so a full table does not blind
+ * them. Time is cut into windows of 2^SIG_WINDOW_SHIFT ns (about 1.07 s)
+ * of the coarse monotonic clock; the map holds two copies of every
+ * bucket, by window parity, and each bucket says the window that wrote
+ * it (older: empty, reset by the next frame). Userspace reads the last
+ * complete window's copy, which no program writes until the next window
+ * begins: reads take nothing away, so every reader sees the same.
+ *
+ * Per CPU and window: bucket 0 holds the flows that got no flow entry
+ * (an HLL of their keys, to count new flows the table could not take);
+ * SIG_SRC_BUCKETS buckets by hash of the source hold an HLL of the
+ * destination ports (with protocol) and one of the destinations it
+ * sent to; SIG_DST_BUCKETS buckets by hash of the destination hold an
+ * HLL of its sources and one of the (source, port) pairs that sent it a
+ * SYN without ACK, and the count of those SYNs. addr is the last
+ * address that used the bucket: the suspect it names.
+ */
+#define SIG_WINDOW_SHIFT 30
+#define SIG_HLL_BITS 6				/* 64 registers */
+#define SIG_HLL_REGS (1 << SIG_HLL_BITS)
+#define SIG_SRC_BUCKETS 256
+#define SIG_DST_BUCKETS 256
+#define SIG_SRC_BASE 1
+#define SIG_DST_BASE (SIG_SRC_BASE + SIG_SRC_BUCKETS)
+#define SIG_SLOTS (SIG_DST_BASE + SIG_DST_BUCKETS)	/* per window */
+#define SIG_ENTRIES (2 * SIG_SLOTS)
+
+struct sig_bucket {
+	__u64 window;		/* the window that wrote it */
+	__u8 addr[16];		/* last source (src buckets) or destination */
+	__u64 syns;		/* dst buckets: SYNs without ACK */
+	__u16 ethertype;	/* of addr */
+	__u8 pad[6];
+	__u8 hll_a[SIG_HLL_REGS];	/* src: dports; dst: sources; 0: keys */
+	__u8 hll_b[SIG_HLL_REGS];	/* src: destinations; dst: SYN senders */
+};
+
+/*
  * The match expression in the data plane: a rule program over the flow
  * key, compiled from a filter expression (core/filter.h). Rule pc tests
  * one pair of the key's six u64 words (0: src, 1: dst, 2: the rest):
@@ -220,6 +260,7 @@ struct match_sets {
 #define FLOWSTAT_MAP_TOTALS "totals"
 #define FLOWSTAT_MAP_CACHE "cache"
 #define FLOWSTAT_MAP_CTL "ctl"
+#define FLOWSTAT_MAP_SIG "sig"
 #define FLOWSTAT_MAP_MATCH "match"
 
 /* Each attached interface pins its state in a folder under this root. */

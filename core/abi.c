@@ -14,6 +14,7 @@ _Static_assert(sizeof(struct flow_value) % 8 == 0, "per-CPU value stride");
 _Static_assert(sizeof(struct flow_slot) % 8 == 0, "flow_slot stride");
 _Static_assert(sizeof(struct flow_totals) % 8 == 0, "flow_totals stride");
 _Static_assert(sizeof(struct flowstat_ctl) % 8 == 0, "flowstat_ctl size");
+_Static_assert(sizeof(struct sig_bucket) == 168, "sig_bucket size");
 _Static_assert(sizeof(struct match_rule) == 40, "match_rule size");
 _Static_assert(sizeof(struct match_set) % 8 == 0, "match_set stride");
 _Static_assert((MATCH_MAX_RULES & (MATCH_MAX_RULES - 1)) == 0,

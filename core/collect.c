@@ -73,6 +73,8 @@ struct iface_state {
 	__u64 acked;		/* the latest fold read */
 	__u32 gen;		/* full reads of it */
 	struct dir_counts last[FLOW_DIR_MAX];	/* the previous snapshot's */
+	__u64 last_births;	/* the store's births at the previous one */
+	struct iface_signals sig;	/* the sketches of the last window read */
 	struct rate_hist rh[FLOW_DIR_MAX];
 	/* the link, from events (monitored) or a query per scan */
 	int present, up, kernel_valid;
@@ -433,6 +435,10 @@ static void read_counts(struct iface_state *is, struct iface_rec *ir,
 	}
 	ir->flow_entries = (__u32)hv->live;
 	ir->folds = hv->folds;
+	ir->sig.births = hv->births;
+	if (!first && hv->births >= is->last_births)
+		ir->sig.new_records = hv->births - is->last_births;
+	is->last_births = hv->births;
 	ir->sample_rate = hv->sample_rate > 1 ? hv->sample_rate : 1;
 }
 
@@ -613,7 +619,7 @@ static int build_flows(struct collector *c, struct snapshot *snap,
 
 static void build_iface(struct collector *c, struct iface_state *is,
 			struct iface_rec *ir, const struct rate_base *rb,
-			unsigned int pushed)
+			unsigned int pushed, __u64 mono_ns)
 {
 	int d;
 
@@ -631,6 +637,15 @@ static void build_iface(struct collector *c, struct iface_state *is,
 	ir->kernel_tx_dropped = is->kernel.tx_dropped;
 	ir->kernel_rx_errors = is->kernel.rx_errors;
 	ir->kernel_tx_errors = is->kernel.tx_errors;
+	/*
+	 * The sketches are estimates: one that cannot be read is left out.
+	 * A window is read once; scans within it reuse what was read.
+	 */
+	if (is->inst && is->inst->sig_fd >= 0 &&
+	    (!is->sig.valid ||
+	     is->sig.window != (mono_ns >> SIG_WINDOW_SHIFT) - 1))
+		signals_read(is->inst->sig_fd, mono_ns, &is->sig);
+	ir->sig = is->sig;
 	read_counts(is, ir, !c->scans);
 	ir->match[0] = '\0';
 	if (is->inst && match_text(is->inst))
@@ -699,7 +714,7 @@ static int build_snapshot(struct collector *c, __u64 mono_ns, double real,
 	for (i = 0; i < c->n_ifaces; i++) {
 		struct iface_state *is = &c->ifs[i];
 
-		build_iface(c, is, &snap->ifaces[i], &rb, pushed);
+		build_iface(c, is, &snap->ifaces[i], &rb, pushed, mono_ns);
 		if (is->present || !is->gone_ns)
 			is->gone_ns = is->present ? 0 : mono_ns;
 		snap->ifaces[i].gone_s = (mono_ns - is->gone_ns) / 1e9 *

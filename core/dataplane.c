@@ -23,7 +23,7 @@ const char *const dp_map_names[DP_MAPS] = {
 	FLOWSTAT_MAP_FLOWS "0", FLOWSTAT_MAP_FLOWS "1",
 	FLOWSTAT_MAP_TOTALS "0", FLOWSTAT_MAP_TOTALS "1",
 	FLOWSTAT_MAP_CACHE "0", FLOWSTAT_MAP_CACHE "1", FLOWSTAT_MAP_CTL,
-	FLOWSTAT_MAP_MATCH,
+	FLOWSTAT_MAP_MATCH, FLOWSTAT_MAP_SIG,
 };
 
 __u32 dp_default_cache_slots(void)
@@ -41,7 +41,7 @@ __u32 dp_default_cache_slots(void)
 #define OBJ_MAPS(o)                                                     \
 	{ (o)->maps.flows0, (o)->maps.flows1, (o)->maps.totals0,         \
 	  (o)->maps.totals1, (o)->maps.cache0, (o)->maps.cache1,         \
-	  (o)->maps.data_ctl, (o)->maps.data_match }
+	  (o)->maps.data_ctl, (o)->maps.data_match, (o)->maps.sig }
 
 static int size_maps(struct bpf_map **maps, const struct dataplane *dp)
 {
@@ -311,6 +311,7 @@ int dp_instance(const struct dataplane *dp, const char *lock_dir,
 	for (e = 0; e < FLOWSTAT_EPOCHS; e++)
 		inst->flows_fd[e] = inst->totals_fd[e] = inst->cache_fd[e] = -1;
 	inst->ctl_fd = inst->match_fd = inst->store_fd = inst->meta_fd = -1;
+	inst->sig_fd = -1;
 	inst->lock_fd = inst->reader_fd = inst->reader_slot = -1;
 	inst->meta.version = FLOWSTAT_META_VERSION;
 	inst->meta.max_flows = dp->max_flows;
@@ -332,6 +333,8 @@ int dp_instance(const struct dataplane *dp, const char *lock_dir,
 		err = dup_fd(dp->fds[DP_CTL], &inst->ctl_fd);
 	if (!err)
 		err = dup_fd(dp->fds[DP_MATCH], &inst->match_fd);
+	if (!err)
+		err = dup_fd(dp->fds[DP_SIG], &inst->sig_fd);
 	if (!err)
 		err = dup_fd(dp->store_fd, &inst->store_fd);
 	if (!err) {

@@ -18,7 +18,7 @@ struct flowstat_tc;
 
 enum dp_map {
 	DP_FLOWS0, DP_FLOWS1, DP_TOTALS0, DP_TOTALS1, DP_CACHE0, DP_CACHE1,
-	DP_CTL, DP_MATCH, DP_MAPS,
+	DP_CTL, DP_MATCH, DP_SIG, DP_MAPS,
 };
 extern const char *const dp_map_names[DP_MAPS];
 

@@ -32,6 +32,7 @@ static void instance_reset(struct instance *inst)
 		inst->cache_fd[e] = -1;
 	}
 	inst->ctl_fd = -1;
+	inst->sig_fd = -1;
 	inst->match_fd = -1;
 	inst->store_fd = -1;
 	inst->meta_fd = -1;
@@ -67,6 +68,7 @@ void instance_close(struct instance *inst)
 	inst->store_mem = NULL;
 	memset(&inst->st, 0, sizeof(inst->st));
 	close_fd(&inst->ctl_fd);
+	close_fd(&inst->sig_fd);
 	close_fd(&inst->match_fd);
 	close_fd(&inst->store_fd);
 	close_fd(&inst->meta_fd);
@@ -196,6 +198,11 @@ static int open_maps(struct instance *inst)
 		err = open_checked(dir, FLOWSTAT_MAP_CTL, &inst->ctl_fd,
 				   BPF_MAP_TYPE_ARRAY, sizeof(__u32),
 				   sizeof(struct flowstat_ctl), 1);
+	/* An instance pinned before the signals existed has no sketches. */
+	if (!err && open_checked(dir, FLOWSTAT_MAP_SIG, &inst->sig_fd,
+				 BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
+				 sizeof(struct sig_bucket), SIG_ENTRIES))
+		close_fd(&inst->sig_fd);
 	if (!err)
 		err = open_checked(dir, FLOWSTAT_MAP_MATCH, &inst->match_fd,
 				   BPF_MAP_TYPE_ARRAY, sizeof(__u32),

@@ -83,6 +83,7 @@ struct instance {
 	int totals_fd[FLOWSTAT_EPOCHS];
 	int cache_fd[FLOWSTAT_EPOCHS];
 	int ctl_fd;
+	int sig_fd;		/* the signals' sketches; -1: none */
 	int match_fd;
 	int store_fd;
 	int meta_fd;

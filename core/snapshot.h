@@ -12,6 +12,7 @@
 #include <linux/types.h>
 #include "flowstat.h"
 #include "instance.h"
+#include "signals.h"
 
 /* Rate windows, like iftop: 2 s, 10 s, 40 s. */
 enum rate_window { RATE_2S = 0, RATE_10S = 1, RATE_40S = 2, RATE_WINDOWS = 3 };
@@ -49,6 +50,7 @@ struct iface_rec {
 	double pps[FLOW_DIR_MAX][RATE_WINDOWS];	/* from totals */
 	double bps[FLOW_DIR_MAX][RATE_WINDOWS];	/* bits per second */
 	__u64 folds;		/* folds of its store so far */
+	struct iface_signals sig;	/* the security signals' sketches */
 	__u32 sample_rate;	/* the latest folded epoch's rate; 1: none */
 	char match[MATCH_TEXT_MAX];	/* the match expression; "": none */
 };

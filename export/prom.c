@@ -14,6 +14,8 @@ enum family_scope {
 	PER_IFACE,	/* struct prom_iface, label interface */
 	PER_KERNEL,	/* struct prom_kernel rx/tx pair, + direction */
 	PER_EXPORT,	/* struct prom_export, label collector */
+	PER_SIGNAL,	/* struct prom_iface sig_*[kind], + signal */
+	PER_SUSPECT,	/* the same, + host, only while it alerts */
 };
 
 struct family {
@@ -29,6 +31,8 @@ struct family {
 #define KERN_F(n, f, h)                                                    \
 	{ n, "counter", h, PER_KERNEL, offsetof(struct prom_kernel, rx_##f), \
 	  offsetof(struct prom_kernel, tx_##f) }
+#define SIG_F(n, scope, f, h) \
+	{ n, "gauge", h, scope, offsetof(struct prom_iface, f), 0 }
 #define EXP_F(n, f, h) \
 	{ n, "counter", h, PER_EXPORT, offsetof(struct prom_export, f), 0 }
 
@@ -76,6 +80,14 @@ static const struct family families[] = {
 	       "Packets the kernel dropped on the interface (its own link statistics)."),
 	KERN_F("flowstat_kernel_interface_errors_total", errors,
 	       "Receive or transmit errors the kernel counted on the interface (its own link statistics)."),
+	SIG_F("flowstat_signal_value", PER_SIGNAL, sig_value,
+	      "Security signal of the last complete window (about 1 s): new_flows per second; half_open, scan_ports, scan_hosts, fan_in distinct counts of the top suspect (HyperLogLog estimates)."),
+	SIG_F("flowstat_signal_threshold", PER_SIGNAL, sig_threshold,
+	      "The threshold that raises the signal's alert (0: off)."),
+	SIG_F("flowstat_signal_alerts", PER_SIGNAL, sig_alerts,
+	      "Suspects over the signal's threshold now (new_flows: 1 when over)."),
+	SIG_F("flowstat_signal_suspect", PER_SUSPECT, sig_value,
+	      "The signal's value of the host it names, only while it is over the threshold."),
 	EXP_F("flowstat_export_messages_total", messages,
 	      "IPFIX messages sent to the collector."),
 	EXP_F("flowstat_export_records_total", records,
@@ -204,13 +216,41 @@ static void iface_labels(const struct prom_iface *ifc, struct label *l)
 			       strnlen(ifc->netns, sizeof(ifc->netns)) };
 }
 
+/* One series per signal; PER_SUSPECT: per signal alerting, with host. */
+static void put_signal_family(struct http_body *out, const struct family *f,
+			      const struct prom_iface *ifc, struct label *l)
+{
+	const __u64 *v = (const void *)((const char *)ifc + f->off);
+	int k;
+
+	for (k = 0; k < SIG_KINDS; k++) {
+		const char *host = ifc->sig_host[k];
+
+		l[2] = (struct label){ "signal", sig_kind_names[k],
+				       strlen(sig_kind_names[k]) };
+		if (f->scope == PER_SIGNAL) {
+			put_sample(out, f->name, l, 3, v[k]);
+			continue;
+		}
+		if (!ifc->sig_alerts[k] || !host[0])
+			continue;
+		l[3] = (struct label){ "host", host,
+				       strnlen(host, sizeof(ifc->sig_host[k])) };
+		put_sample(out, f->name, l, 4, v[k]);
+	}
+}
+
 static void put_iface_family(struct http_body *out, const struct family *f,
 			     const struct prom_iface *ifc)
 {
-	struct label l[3];
+	struct label l[4];
 	int d;
 
 	iface_labels(ifc, l);
+	if (f->scope == PER_SIGNAL || f->scope == PER_SUSPECT) {
+		put_signal_family(out, f, ifc, l);
+		return;
+	}
 	if (f->scope == PER_IFACE) {
 		put_sample(out, f->name, l, 2, field(ifc, f->off));
 		return;
@@ -228,6 +268,16 @@ static void put_iface_family(struct http_body *out, const struct family *f,
 	}
 }
 
+static int suspects(const struct prom_iface *ifc)
+{
+	int k;
+
+	for (k = 0; k < SIG_KINDS; k++)
+		if (ifc->sig_alerts[k] && ifc->sig_host[k][0])
+			return 1;
+	return 0;
+}
+
 static void put_family(struct http_body *out, const struct family *f,
 		       const struct prom_iface *ifs, int n,
 		       const struct prom_export *ex, int nex)
@@ -236,6 +286,11 @@ static void put_family(struct http_body *out, const struct family *f,
 
 	for (i = 0; i < (f->scope == PER_EXPORT ? nex : n); i++) {
 		if (f->scope == PER_KERNEL && !ifs[i].has_kernel)
+			continue;
+		if ((f->scope == PER_SIGNAL || f->scope == PER_SUSPECT) &&
+		    !ifs[i].has_signals)
+			continue;
+		if (f->scope == PER_SUSPECT && !suspects(&ifs[i]))
 			continue;
 		if (!header++)
 			put_header(out, f);

@@ -10,6 +10,7 @@
 
 #include <linux/types.h>
 #include "http.h"
+#include "signals.h"
 
 /* The Content-Type of the exposition. */
 #define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -43,6 +44,12 @@ struct prom_iface {
 	__u64 sampling_rate;	/* 1 in N frames get flow entries now */
 	int has_kernel;		/* 0: no kernel series for it */
 	struct prom_kernel kernel;
+	/* security signals (core/signals.h), by enum sig_kind */
+	int has_signals;	/* 0: no signal series for it */
+	__u64 sig_value[SIG_KINDS];	/* the largest suspect's, rounded */
+	__u64 sig_threshold[SIG_KINDS];	/* 0: off */
+	__u64 sig_alerts[SIG_KINDS];	/* suspects over the threshold */
+	char sig_host[SIG_KINDS][48];	/* the top one alerting; "" none */
 };
 
 /* One IPFIX collector. */

@@ -7,7 +7,9 @@
 #
 # Topology (scripts/testbed --pairs 2): the view watches veth1 and veth2
 # in namespace P-h0; flowgen sends into them from P-h1 and P-h2, and
-# pings go out of them, so both directions carry traffic.
+# pings go out of them, so both directions carry traffic. Twenty seconds
+# in, and every 90 s after, a port scan (then a SYN flood) raises the
+# security signals' alert line.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -71,47 +73,8 @@ loop()
 	pids+=($!)
 }
 
-# Rates that change: a slow swell between 1 and 10 (period 40 s).
-swell()
-{
-	local p=$(($1 % 40))
-	[ $p -ge 20 ] && p=$((40 - p))
-	echo $((1 + p * 9 / 20))
-}
-
-web()		# https downloads into veth1: many flows, swelling
-{
-	"$GEN" --netns "$H1" --dev veth0 \
-		"proto=tcp,src=203.0.113.80,dst=203.0.113.1,sport=443,dport=50000,flows=12,count=$(( $(swell "$1") * 400 )),size=1400,flags=A"
-}
-
-dns()		# small queries from many clients into veth1
-{
-	"$GEN" --netns "$H1" --dev veth0 \
-		"proto=udp,src=198.51.100.20,dst=203.0.113.53,sport=33000,dport=53,flows=40,count=$((80 + RANDOM % 200)),size=80"
-}
-
-video()		# a steady IPv6 stream into veth2, with pauses
-{
-	[ $(($1 % 60)) -lt 45 ] || return 0
-	"$GEN" --netns "$H2" --dev veth0 \
-		"proto=udp,src=2001:db8:42::7,dst=2001:db8:42::1,sport=4000,dport=5004,count=900,size=1300"
-}
-
-bulk()		# an ssh bulk copy into veth2 that comes and goes
-{
-	[ $(($1 % 30)) -lt 12 ] || return 0
-	"$GEN" --netns "$H2" --dev veth0 \
-		"proto=tcp,src=192.0.2.200,dst=203.0.113.22,sport=22,dport=41000,count=$(( $(swell "$1") * 300 )),size=1500,flags=PA"
-}
-
-misc()		# icmp, sctp and a non-IP ethertype
-{
-	"$GEN" --netns "$H2" --dev veth0 \
-		"proto=icmp,src=203.0.113.99,dst=203.0.113.1,count=5" \
-		"proto=sctp,src=203.0.113.30,dst=203.0.113.31,sport=2905,dport=2905,count=$((1 + RANDOM % 60))" \
-		"proto=raw,count=3"
-}
+# the traffic mix: web dns video bulk misc attack (scripts/demo-mix)
+source scripts/demo-mix
 
 echo "flowstat demo: starting the testbed ($TESTBED_PREFIX)..."
 if ! testbed_up --pairs 2 >/dev/null; then
@@ -127,6 +90,7 @@ loop dns
 loop video
 loop bulk
 loop misc
+loop attack
 # real packets out of the watched interfaces: pings, bounded
 ip netns exec "$H0" ping -q -i 0.5 -c $((SECONDS_MAX * 2)) \
 	-w "$SECONDS_MAX" 192.0.2.6 >/dev/null 2>&1 &

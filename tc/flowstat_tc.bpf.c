@@ -8,6 +8,8 @@
 #include <linux/pkt_cls.h>
 #include "parse.bpf.h"
 #include "account.bpf.h"
+#define SIG_GLOBAL_FN	/* see signals.bpf.h */
+#include "signals.bpf.h"
 
 /* Enough for two tags, IPv6 with a chain of extension headers, TCP. */
 #define PULL_LEN 256
@@ -41,6 +43,7 @@ static __always_inline void tc_count(struct __sk_buff *skb, __u32 dir,
 	struct flow_key key = { .dir = dir };
 	/* Bytes as on the wire: an offloaded tag was there too. */
 	__u64 len = skb->len + (skb->vlan_present ? 4 : 0), tag = 0, now;
+	__u64 untracked;
 	struct parse_info pi = {};
 	struct flow_totals *t;
 	int slot;
@@ -74,9 +77,15 @@ static __always_inline void tc_count(struct __sk_buff *skb, __u32 dir,
 		return;
 	now = bpf_ktime_get_coarse_ns();
 	/* IP bytes from the frame's data: an offloaded tag is not in it. */
+	untracked = t->untracked_packets;
 	slot = flow_count(e, gen, t, &key, len, parse_ip_bytes(&pi, skb->len),
 			  pi.tcp_flags, now, &tag);
-	if (slot >= 0 && !skb->vlan_present)
+	/* The signals (ingress), whatever became of the flow entry. */
+	if (dir == FLOW_DIR_INGRESS)
+		sig_frame(&key, pi.tcp_flags, now,
+			  t->untracked_packets != untracked);
+	/* SYNs without ACK stay on the slow path (the signals count them) */
+	if (slot >= 0 && !skb->vlan_present && !sig_syn(pi.tcp_flags))
 		fast_remember(t, (void *)(long)skb->data,
 			      (void *)(long)skb->data_end, &key,
 			      !!(key.flags & FLOW_F_VLAN) +

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "agent_config.h"
+#include "signals.h"
 #include "testlib.h"
 
 #define SHIPPED "systemd/flowstat.default"
@@ -37,6 +38,11 @@ static void check_defaults(const struct agent_config *c)
 	CHECK_EQ(c->mtu, 1400);
 	CHECK(c->domain_id == -1, "domain_id %lld", c->domain_id);
 	CHECK_EQ(c->persist, 0);
+	CHECK_EQ(c->signal[SIG_NEW_FLOWS], 2000);
+	CHECK_EQ(c->signal[SIG_HALF_OPEN], 200);
+	CHECK_EQ(c->signal[SIG_SCAN_PORTS], 100);
+	CHECK_EQ(c->signal[SIG_SCAN_HOSTS], 100);
+	CHECK_EQ(c->signal[SIG_FAN_IN], 500);
 }
 
 static void test_defaults(void)

@@ -30,6 +30,12 @@ static const struct prom_iface fixture_ifs[] = {
 		.sampling_rate = 1,
 		.has_kernel = 1,
 		.kernel = { 1005, 98490, 1, 0, 502, 49196, 0, 4 },
+		/* a port scan and a SYN flood alerting, by enum sig_kind */
+		.has_signals = 1,
+		.sig_value = { 12, 250, 1000, 1, 3 },
+		.sig_threshold = { 2000, 200, 100, 100, 0 },
+		.sig_alerts = { 0, 1, 1, 0, 0 },
+		.sig_host = { "", "2001:db8::7", "192.0.2.44", "", "" },
 	},
 	{
 		/* in a namespace, no kernel counters, counters at their top */

@@ -183,8 +183,8 @@ static void test_shape(void)
 		       line[strlen(family)] == ' '),
 		      "sample outside its family %s: %s", family, line);
 	}
-	CHECK(nseen == 27, "%d families", nseen);
-	CHECK(samples == 70, "%d samples", samples);
+	CHECK(nseen == 31, "%d families", nseen);
+	CHECK(samples == 87, "%d samples", samples);
 	http_body_free(&b);
 	http_body_free(&again);
 	tl_end();

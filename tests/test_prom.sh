@@ -171,8 +171,8 @@ check()
 
 t_exact_values()
 {
-	# 70 samples in the text: all ingested, none refused
-	check scraped_every_sample 'scrape_samples_scraped{job="flowstat"}' 70
+	# 87 samples in the text: all ingested, none refused
+	check scraped_every_sample 'scrape_samples_scraped{job="flowstat"}' 87
 	check interface_bytes \
 		'flowstat_interface_bytes_total{interface="veth0",direction="ingress"}' 98000
 	check interface_packets_summed \

@@ -222,11 +222,35 @@ static int header_iface(const struct view *v, int i, int y, bool two)
 	return 2;
 }
 
+/*
+ * The security signals' alert line, when there are alerts: the first
+ * (interface, what, the host it names) and how many more.
+ */
+static int header_alerts(const struct view *v, int y)
+{
+	struct sig_alert a[SIG_KINDS * SIG_TOP];
+	char text[160];
+	int n, x;
+
+	n = signals_alerts(v->snap, &v->th, a, SIG_KINDS * SIG_TOP);
+	if (!n)
+		return 0;
+	sig_alert_text(&a[0], text, sizeof(text));
+	x = putf(y, 0, ROLE_WARN, "ALERT %s: %s",
+		 iface_rec_name(&v->snap->ifaces[a[0].iface]), text);
+	if (n > 1)
+		x = putf(y, x, ROLE_DIM, " (+%d more)", n - 1);
+	put(y, x, ROLE_DIM, "; a: signals");
+	return 1;
+}
+
 /* Header lines; returns how many were used. */
 static int draw_header(const struct view *v)
 {
 	int n = v->snap->n_ifaces, room = (LINES - 6) / 3, y = 0, i;
 	bool two = 2 * n <= room;
+
+	y += header_alerts(v, y);
 
 	if (room < 1)
 		room = 1;
@@ -695,10 +719,12 @@ static void draw_help(void)
 		"Tab          interface: all, then each one",
 		"arrows j k   move;  PgUp PgDn Home End  scroll",
 		"Enter        details of the selected row",
+		"a            security signals: scans, SYN floods, fan-in,",
+		"             new flows, with the hosts they name",
 		"n            names for addresses (reverse DNS), on/off",
 		"Ctrl-L       repaint the screen",
 	};
-	char lines[16][BOX_LINE];
+	char lines[20][BOX_LINE];
 	int i, n = (int)(sizeof(text) / sizeof(text[0]));
 
 	for (i = 0; i < n; i++)
@@ -771,6 +797,56 @@ static void draw_detail(const struct view *v)
 	draw_box("details (any key closes)", lines, n);
 }
 
+/* The security signals of each interface: values, thresholds, suspects. */
+static void draw_signals(const struct view *v)
+{
+	char lines[40][BOX_LINE], host[ADDR_TEXT_LEN], thr[24];
+	const int max = (int)(sizeof(lines) / sizeof(lines[0]));
+	int i, k, j, n = 0;
+
+#define LINE(...) snprintf(lines[n++], sizeof(lines[0]), __VA_ARGS__)
+	for (i = 0; i < v->snap->n_ifaces && n < max - 7; i++) {
+		const struct iface_rec *r = &v->snap->ifaces[i];
+		const struct iface_signals *g = &r->sig;
+
+		if (v->iface >= 0 && v->iface != i)
+			continue;
+		if (!g->valid) {
+			LINE("%s: no sketches (attached by an older flowstat)",
+			     iface_rec_name(r));
+			continue;
+		}
+		LINE("%s (window %.2f s)", iface_rec_name(r), g->window_s);
+		for (k = 0; k < SIG_KINDS; k++) {
+			double val = signals_value(v->snap, i, k);
+			char sus[3 * (ADDR_TEXT_LEN + 12)] = "";
+			size_t at = 0;
+
+			if (v->th.value[k] > 0)
+				snprintf(thr, sizeof(thr), "%.0f",
+					 v->th.value[k]);
+			else
+				snprintf(thr, sizeof(thr), "off");
+			for (j = 0; k != SIG_NEW_FLOWS && j < g->n_top[k] &&
+				    j < 3 && at < sizeof(sus); j++) {
+				sig_host_text(&g->top[k][j], host,
+					      sizeof(host));
+				at += snprintf(sus + at, sizeof(sus) - at,
+					       "%s%s %.0f", j ? ", " : "",
+					       host, g->top[k][j].value);
+			}
+			LINE(" %s %-10.10s %8.0f / %-6.8s %.12s %.96s",
+			     v->th.value[k] > 0 && val >= v->th.value[k] ?
+			     "!" : " ", sig_kind_names[k], val, thr,
+			     sig_kind_units[k], sus);
+		}
+	}
+#undef LINE
+	if (!n)
+		snprintf(lines[n++], sizeof(lines[0]), "no interfaces");
+	draw_box("security signals, last window (any key closes)", lines, n);
+}
+
 /* ---- the screen ---- */
 
 static void draw_too_small(void)
@@ -799,6 +875,8 @@ void draw_screen(struct view *v)
 			draw_help();
 		else if (v->overlay == OVL_DETAIL && v->selected < v->rows.n)
 			draw_detail(v);
+		else if (v->overlay == OVL_SIGNALS)
+			draw_signals(v);
 		draw_footer(v, LINES - 1);
 	}
 	refresh();

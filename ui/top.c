@@ -40,6 +40,7 @@ struct top_opts {
 	double delay;
 	double idle;		/* end flows idle this long */
 	unsigned long bench;	/* refreshes to time; 0: the live view */
+	struct sig_thresholds th;	/* --threshold */
 	struct attach_opts sample;	/* --sample: its sample fields */
 	char **ifnames;
 	int n;
@@ -87,7 +88,8 @@ static double cpu_now(void)
 static void top_usage(void)
 {
 	printf("Usage: flowstat top [-d SEC] [--idle SEC] [--match EXPR]\n"
-	       "                    [--sample N|auto] [IFACE...]\n"
+	       "                    [--sample N|auto] [--threshold SIGNAL=N]...\n"
+	       "                    [IFACE...]\n"
 	       "       flowstat IFACE...\n"
 	       "The live traffic view. Attaches to the named interfaces that\n"
 	       "flowstat does not hold yet, for as long as it runs; with no\n"
@@ -95,11 +97,14 @@ static void top_usage(void)
 	       "attached later.\n"
 	       "  -d, --delay SEC  refresh interval (%g..%g, default 1)\n"
 	       "  --idle SEC       end flows idle this long (default %g)\n"
+	       "  --threshold SIGNAL=N  alert threshold of a security signal\n"
+	       "                   (new_flows, half_open, scan_ports,\n"
+	       "                   scan_hosts, fan_in; 0 turns it off)\n"
 	       "  --match EXPR     on interfaces it attaches: flow entries\n"
 	       "                   only for frames that match (attach --match)\n"
 	       "  --sample N|auto  what it attaches: flow entries for a\n"
 	       "                   random 1 in N frames (see attach)\n"
-	       "Keys: q quit, ? help. See flowstat(8).\n",
+	       "Keys: q quit, ? help, a security signals. See flowstat(8).\n",
 	       MIN_DELAY, MAX_DELAY, DEFAULT_IDLE);
 }
 
@@ -127,6 +132,7 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 		{ "idle", required_argument, NULL, 'I' },
 		{ "sample", required_argument, NULL, 'S' },
 		{ "bench", required_argument, NULL, 'B' },
+		{ "threshold", required_argument, NULL, 'T' },
 		{ "match", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -136,6 +142,7 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 
 	o->delay = 1.0;
 	o->idle = DEFAULT_IDLE;
+	sig_thresholds_default(&o->th);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -160,6 +167,15 @@ static int top_parse(int argc, char **argv, struct top_opts *o)
 			    optarg[0] > '9' || o->bench > 1000000) {
 				log_error("top: --bench needs a count from 1 "
 					  "to 1000000");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'T':
+			if (sig_threshold_parse(&o->th, optarg)) {
+				log_error("top: --threshold %s: expected "
+					  "SIGNAL=N, SIGNAL one of new_flows, "
+					  "half_open, scan_ports, scan_hosts, "
+					  "fan_in", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -359,6 +375,7 @@ static int top_run(struct top_opts *o)
 		return err == -ENOENT ? none_held() : EXIT_FAIL;
 	}
 	view_init(&v, o->delay);
+	v.th = o->th;
 	if (o->bench) {
 		err = run_bench(&v, c, o->bench);
 	} else {

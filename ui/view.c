@@ -24,6 +24,7 @@ void view_init(struct view *v, double interval)
 	v->iface = -1;
 	v->interval = interval;
 	v->page = 1;
+	sig_thresholds_default(&v->th);
 }
 
 void view_free(struct view *v)
@@ -376,6 +377,7 @@ static int view_key_main(struct view *v, int key)
 	switch (key) {
 	case 'q': case 'Q': return ACT_QUIT;
 	case '?': case 'h': v->overlay = OVL_HELP; return ACT_REDRAW;
+	case 'a': v->overlay = OVL_SIGNALS; return ACT_REDRAW;
 	case ' ': case 'p': case 'P':
 		v->paused = !v->paused;
 		v->held = 0;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include "aggregate.h"
 #include "filter.h"
+#include "signals.h"
 #include "snapshot.h"
 
 enum view_action {
@@ -22,7 +23,7 @@ enum view_action {
 	ACT_QUIT = 1 << 3,
 };
 
-enum view_overlay { OVL_NONE, OVL_HELP, OVL_DETAIL };
+enum view_overlay { OVL_NONE, OVL_HELP, OVL_DETAIL, OVL_SIGNALS };
 
 /* Per-interface minute of history for the header graph. */
 #define HIST_BUCKETS 15		/* of HIST_BUCKET_SEC each: one minute */
@@ -48,6 +49,7 @@ struct view {
 	bool rdns;		/* names for addresses */
 	double interval;	/* seconds between scans */
 	enum view_overlay overlay;
+	struct sig_thresholds th;	/* the security signals' alerts */
 
 	/* filter: the applied one, and the line being edited */
 	struct filter *filter;

@@ -2,6 +2,7 @@
 /* The XDP ingress program: count every frame, then let it through. */
 #include "parse.bpf.h"
 #include "account.bpf.h"
+#include "signals.bpf.h"
 
 /*
  * What the program returns after counting. flowstat itself never changes
@@ -37,7 +38,7 @@ static __always_inline void xdp_count(struct xdp_md *ctx, const int e,
 	void *end = (void *)(long)ctx->data_end;
 	struct flow_key key = { .dir = FLOW_DIR_INGRESS };
 	struct flow_totals *t;
-	__u64 len = end - data, tag = 0, now;
+	__u64 len = end - data, tag = 0, now, untracked;
 	struct parse_info pi = {};
 	int slot;
 	__u32 m;
@@ -59,9 +60,15 @@ static __always_inline void xdp_count(struct xdp_md *ctx, const int e,
 	if (match_skip(t, m, &key, len))
 		return;
 	now = bpf_ktime_get_coarse_ns();
+	untracked = t->untracked_packets;
 	slot = flow_count(e, gen, t, &key, len, parse_ip_bytes(&pi, len),
 			  pi.tcp_flags, now, &tag);
-	if (slot >= 0)
+	/* The signals, whatever became of the flow entry. */
+	sig_frame(&key, pi.tcp_flags, now,
+		  t->untracked_packets != untracked);
+	/* SYNs without ACK stay on the slow path, where the signals count
+	 * them (a SYN flood that repeats one flow too). */
+	if (slot >= 0 && !sig_syn(pi.tcp_flags))
 		fast_remember(t, data, end, &key,
 			      !!(key.flags & FLOW_F_VLAN) +
 			      !!(key.flags & FLOW_F_INNER_VLAN), slot, tag,
