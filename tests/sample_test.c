@@ -22,6 +22,7 @@
 #include "store.h"
 #include "testlib.h"
 #include "pktbuild.h"
+#include "xdp_hold.h"
 
 #define RATE 10
 #define FLOWS 100
@@ -52,6 +53,8 @@ static int inst_open(struct inst *in, __u32 rate)
 		dp_set_sample(&in->dp, rate, false);
 	if (!err)
 		err = dp_load_xdp(&in->dp, false);
+	if (!err)	/* cheap XDP test runs (tests/xdp_hold.h) */
+		xdp_hold(dp_prog_fd(&in->dp, 0));
 	if (!err)
 		err = dp_load_tc(&in->dp);
 	if (!err)

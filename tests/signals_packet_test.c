@@ -23,6 +23,7 @@
 #include "signals.h"
 #include "testlib.h"
 #include "pktbuild.h"
+#include "xdp_hold.h"
 
 static __u64 window_now(void)
 {
@@ -56,6 +57,8 @@ static int dp_up(struct dataplane *dp, __u32 max_flows)
 
 	if (!err)
 		err = dp_load_xdp(dp, false);
+	if (!err)	/* cheap XDP test runs (tests/xdp_hold.h) */
+		xdp_hold(dp_prog_fd(dp, 0));
 	if (!err)
 		err = dp_load_tc(dp);
 	if (err)
