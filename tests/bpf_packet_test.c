@@ -20,6 +20,7 @@
 #include "fold.h"
 #include "store.h"
 #include "testlib.h"
+#include "rcu_fast.h"
 #include "pktbuild.h"
 #include "sweep.h"
 #include "xdp_hold.h"
@@ -1283,6 +1284,7 @@ int main(void)
 	 */
 	on_cpu(0);
 
+	rcu_expedite();	/* quick grace periods for its folds: rcu_fast.h */
 	libbpf_set_print(silent_print);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ncpus = libbpf_num_possible_cpus();

@@ -21,6 +21,7 @@
 #include "match.h"
 #include "store.h"
 #include "testlib.h"
+#include "rcu_fast.h"
 #include "pktbuild.h"
 #include "xdp_hold.h"
 
@@ -312,6 +313,7 @@ int main(void)
 	CPU_ZERO(&cpus);
 	CPU_SET(0, &cpus);
 	sched_setaffinity(0, sizeof(cpus), &cpus);
+	rcu_expedite();	/* quick grace periods for its folds: rcu_fast.h */
 	libbpf_set_print(silent_print);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!mkdtemp(lock_dir)) {

@@ -19,6 +19,18 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
+# The packet suites expedite grace periods while they run and put the
+# setting back when they end (tests/rcu_fast.h); after a SIGKILL they
+# cannot: put it back here.
+rcu_expedited=$(cat /sys/kernel/rcu_expedited 2>/dev/null || true)
+restore_rcu()
+{
+	[ -n "$rcu_expedited" ] &&
+		echo "$rcu_expedited" >/sys/kernel/rcu_expedited 2>/dev/null
+	return 0
+}
+trap restore_rcu EXIT
+
 passed=0 failed=0 skipped=0
 suites=()
 for s in "$BUILD"/tests/*_test tests/test_*.sh; do

@@ -21,6 +21,7 @@
 #include "fold.h"
 #include "store.h"
 #include "testlib.h"
+#include "rcu_fast.h"
 #include "pktbuild.h"
 #include "xdp_hold.h"
 
@@ -317,6 +318,7 @@ int main(void)
 	cpu_set_t set;
 	int err;
 
+	rcu_expedite();	/* quick grace periods for its folds: rcu_fast.h */
 	libbpf_set_print(silent_print);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	CPU_ZERO(&set);
