@@ -38,7 +38,7 @@
 
 enum {
 	OPT_IPFIX = 256, OPT_PROMETHEUS, OPT_ACTIVE, OPT_IDLE, OPT_DOMAIN,
-	OPT_REFRESH, OPT_MTU, OPT_PERSIST, OPT_CONFIG, OPT_MATCH,
+	OPT_REFRESH, OPT_MTU, OPT_PERSIST, OPT_CONFIG, OPT_MATCH, OPT_SAMPLE,
 };
 
 /* A setting the command line gave: it wins over the file's. */
@@ -104,7 +104,8 @@ static const char agent_usage[] =
 	"                      [--prometheus ADDR:PORT] [--active-timeout SEC]\n"
 	"                      [--idle-timeout SEC] [--domain-id N]\n"
 	"                      [--template-refresh SEC] [--mtu BYTES]\n"
-	"                      [--persist] [--match EXPR] [--config FILE]\n"
+	"                      [--persist] [--match EXPR] [--sample N|auto]\n"
+	"                      [--config FILE]\n"
 	"Attach to the interfaces (or use what is attached, and what is\n"
 	"attached later), age flows and export them: IPFIX (RFC 7011) over UDP\n"
 	"to each --ipfix collector, Prometheus metrics on GET /metrics.\n"
@@ -122,6 +123,9 @@ static const char agent_usage[] =
 	"  --persist              leave the interfaces attached on exit\n"
 	"  --match EXPR           on interfaces it attaches: flow entries only\n"
 	"                         for frames that match (attach --match)\n"
+	"  --sample N|auto        on interfaces it attaches: flow entries for a\n"
+	"                         random 1 in N frames (attach --sample); its\n"
+	"                         IPFIX records carry the rate\n"
 	"  --config FILE          settings (see flowstat(8)); SIGHUP re-reads\n"
 	"                         it; the command line wins over it\n"
 	"SIGTERM or SIGINT: every live flow gets a last record (forced end),\n"
@@ -142,6 +146,7 @@ static const struct {
 	{ OPT_MTU, AGENT_KEY_MTU, "--mtu" },
 	{ OPT_PERSIST, AGENT_KEY_PERSIST, "--persist" },
 	{ OPT_MATCH, AGENT_KEY_MATCH, "--match" },
+	{ OPT_SAMPLE, AGENT_KEY_SAMPLE, "--sample" },
 	{ 0, AGENT_KEY_INTERFACES, "interface" },
 };
 
@@ -231,6 +236,7 @@ static int agent_parse(int argc, char **argv, struct agent *a)
 		{ "mtu", required_argument, NULL, OPT_MTU },
 		{ "persist", no_argument, NULL, OPT_PERSIST },
 		{ "match", required_argument, NULL, OPT_MATCH },
+		{ "sample", required_argument, NULL, OPT_SAMPLE },
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -762,6 +768,8 @@ static int agent_start(struct agent *a)
 		return err;
 	ao.owned = !a->cfg.persist;
 	ao.match = &agent_match;
+	ao.sample = a->cfg.sample;
+	ao.sample_auto = a->cfg.sample_auto;
 	holdset_init(&a->hs, "agent", &ao);
 	err = holdset_attach(&a->hs, a->cfg.ifnames, a->cfg.n_ifnames,
 			     &stop_sig);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <net/if.h>
 #include "agent_config.h"
+#include "flowstat.h"
 #include "signals.h"
 
 _Static_assert(sizeof(((struct agent_config *)0)->signal) /
@@ -29,7 +30,7 @@ _Static_assert(sizeof(((struct agent_config *)0)->signal) /
 #define BLANKS " \t"
 
 enum key_kind { KIND_IFNAMES, KIND_TARGETS, KIND_LISTEN, KIND_UINT,
-		KIND_DOMAIN, KIND_YESNO, KIND_TEXT };
+		KIND_DOMAIN, KIND_YESNO, KIND_TEXT, KIND_SAMPLE };
 
 struct key_desc {
 	const char *name;
@@ -77,6 +78,7 @@ static const struct key_desc keys[AGENT_KEY_COUNT] = {
 		UINT_KEY("FLOWSTAT_SIGNAL_FAN_IN", signal[SIG_FAN_IN],
 			 0, SIG_THRESHOLD_MAX, SIG_DEFAULT_FAN_IN),
 	[AGENT_KEY_MATCH] = KEY("FLOWSTAT_MATCH", KIND_TEXT),
+	[AGENT_KEY_SAMPLE] = KEY("FLOWSTAT_SAMPLE", KIND_SAMPLE),
 };
 
 static void say(char *buf, size_t len, const char *fmt, ...)
@@ -507,6 +509,32 @@ static int set_text(struct agent_config *c, const char *value, char *why,
 	return 0;
 }
 
+/* The sampling rate: auto, or 1 (every frame) to FLOWSTAT_MAX_SAMPLE; empty:
+ * none. */
+static int set_sample(struct agent_config *c, const char *value, char *why,
+		      size_t len)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!*value || !strcmp(value, "auto")) {
+		c->sample = 0;
+		c->sample_auto = !!*value;
+		return 0;
+	}
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (errno || end == value || *end || value[0] == '-' ||
+	    value[0] == '+' || v < 1 || v > FLOWSTAT_MAX_SAMPLE) {
+		say(why, len, "'%s' is not auto or 1..%u", quote(value).s,
+		    FLOWSTAT_MAX_SAMPLE);
+		return -EINVAL;
+	}
+	c->sample = v > 1 ? (unsigned int)v : 0;
+	c->sample_auto = 0;
+	return 0;
+}
+
 int agent_config_set(struct agent_config *c, enum agent_key key,
 		     const char *value, char *why, size_t whylen)
 {
@@ -531,6 +559,8 @@ int agent_config_set(struct agent_config *c, enum agent_key key,
 		return set_yesno(c, value, why, whylen);
 	case KIND_TEXT:
 		return set_text(c, value, why, whylen);
+	case KIND_SAMPLE:
+		return set_sample(c, value, why, whylen);
 	}
 	return -EINVAL;
 }

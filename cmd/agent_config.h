@@ -53,6 +53,7 @@ enum agent_key {
 	AGENT_KEY_SIGNAL_SCAN_HOSTS,
 	AGENT_KEY_SIGNAL_FAN_IN,
 	AGENT_KEY_MATCH,		/* --match EXPR */
+	AGENT_KEY_SAMPLE,		/* --sample N|auto */
 	AGENT_KEY_COUNT,
 };
 
@@ -72,6 +73,10 @@ struct agent_config {
 	/* attach --match for what the agent attaches; "": none. Checked
 	 * (compiled) by the agent, not here. */
 	char match[AGENT_MATCH_MAX];
+	/* attach --sample for what the agent attaches: 1 in sample frames
+	 * (0: every frame), or sample_auto */
+	unsigned int sample;
+	int sample_auto;
 };
 
 /* The built-in defaults; *c must hold nothing (new, or freed). */

@@ -76,6 +76,7 @@ static const char every_key[] =
 	"\t# the largest a 16-bit length can say\n"
 	"FLOWSTAT_MTU=65507\n"
 	"FLOWSTAT_DOMAIN_ID=4294967295\n"
+	"FLOWSTAT_SAMPLE=1048576\n"
 	"FLOWSTAT_PERSIST=yes";	/* no final newline */
 
 static void test_every_key(void)
@@ -104,6 +105,18 @@ static void test_every_key(void)
 	CHECK_EQ(c.mtu, 65507);
 	CHECK(c.domain_id == 4294967295LL, "domain_id %lld", c.domain_id);
 	CHECK_EQ(c.persist, 1);
+	CHECK_EQ(c.sample, 1048576);
+	CHECK_EQ(c.sample_auto, 0);
+	CHECK(parse(&c, "FLOWSTAT_SAMPLE=auto\n") == 0, "%s", err);
+	CHECK(c.sample == 0 && c.sample_auto == 1, "auto: %u %d", c.sample,
+	      c.sample_auto);
+	CHECK(parse(&c, "FLOWSTAT_SAMPLE=1\n") == 0, "%s", err);
+	CHECK(c.sample == 0 && c.sample_auto == 0, "1: %u %d", c.sample,
+	      c.sample_auto);
+	CHECK(parse(&c, "FLOWSTAT_SAMPLE=10\nFLOWSTAT_SAMPLE=\n") == 0, "%s",
+	      err);
+	CHECK(c.sample == 0 && c.sample_auto == 0, "empty: %u %d", c.sample,
+	      c.sample_auto);
 
 	/* An empty value is the default; the later line of a key wins. */
 	CHECK(parse(&c, "FLOWSTAT_INTERFACES=\nFLOWSTAT_IPFIX=''\n"
@@ -201,6 +214,14 @@ static const struct {
 				   "yes or no" },
 	{ "FLOWSTAT_PERSIST=YES", "line 1: FLOWSTAT_PERSIST: 'YES' is not yes "
 				  "or no" },
+	{ "FLOWSTAT_SAMPLE=0", "line 1: FLOWSTAT_SAMPLE: '0' is not auto or "
+			       "1..1048576" },
+	{ "FLOWSTAT_SAMPLE=1048577", "line 1: FLOWSTAT_SAMPLE: '1048577' is "
+				     "not auto or 1..1048576" },
+	{ "FLOWSTAT_SAMPLE=-10", "line 1: FLOWSTAT_SAMPLE: '-10' is not auto "
+				 "or 1..1048576" },
+	{ "FLOWSTAT_SAMPLE=Auto", "line 1: FLOWSTAT_SAMPLE: 'Auto' is not "
+				  "auto or 1..1048576" },
 	/* interfaces */
 	{ "FLOWSTAT_INTERFACES='eth0 abcdefghijklmnop'", "line 1: "
 	  "FLOWSTAT_INTERFACES: 'abcdefghijklmnop' is not an interface name "

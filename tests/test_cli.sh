@@ -92,6 +92,8 @@ unknown option '--bogus'	match --bogus lo port 53
 'iface' cannot be matched at the hook	top --match 'iface lo' lo
 expected a port number after 'port'	top --match port lo
 'iface' cannot be matched at the hook	agent --prometheus 127.0.0.1:9 --match 'iface lo' lo
+--sample: '0' is not auto or 1..1048576	agent --prometheus 127.0.0.1:9 --sample 0 lo
+--sample: 'x' is not auto or 1..1048576	agent --prometheus 127.0.0.1:9 --sample x lo
 unknown option '--bogus'	attach --bogus lo
 give interfaces or --all	detach
 give interfaces or --all	detach --all lo

@@ -7,8 +7,9 @@
 # and watch say the rate and mark estimates. --sample auto under a
 # new-flow flood with a small table: while watch runs (the collector
 # that folds), the rate goes up during the flood and back to 1 after it.
-# The agent's IPFIX under --sample 10: nfcapd learns the selector and
-# nfdump shows each flow scaled by 10, within 5 sd of what was sent.
+# The agent's IPFIX under agent --sample 10 (the agent attaching): nfcapd
+# learns the selector and nfdump shows each flow scaled by 10, within 5
+# sd of what was sent.
 set -u
 cd "$(dirname "$0")/.."
 source tests/lib.sh
@@ -164,14 +165,23 @@ t_ipfix_nfdump()
 {
 	local n=sample_10_ipfix_nfdump_scales_by_the_rate
 	local port apid why="" lines z
-	attach --sample 10 || { fail $n "attach"; return; }
 	port=$(free_port)
 	peer_nfcapd_start "$tmp/nf" "$port" flowstat ||
 		{ fail $n "nfcapd"; return; }
-	"$FS" --netns "$H1" agent --ipfix "127.0.0.1:$port" \
+	# the agent attaches, sampling, itself (agent --sample)
+	"$FS" --netns "$H1" detach veth0 >/dev/null 2>&1
+	"$FS" --netns "$H1" agent --ipfix "127.0.0.1:$port" --sample 10 \
 		--active-timeout 1 veth0 2>"$tmp/agent.err" &
 	apid=$!
 	pids+=("$apid")
+	if ! poll 30 eval '"$FS" --netns "$H1" dump --json 2>/dev/null |
+			jq -e ".interfaces[0] | .ifname == \"veth0\" and
+				.sampling == \"fixed\"" >/dev/null'; then
+		fail $n "the agent did not attach veth0 with --sample 10:" \
+			"$(cat "$tmp/agent.err")"
+		return
+	fi
+	testbed_settle >/dev/null
 	"$GEN" --netns "$H0" --dev veth1 --json \
 		proto=udp,src=192.0.2.1,dst=198.51.100.5,sport=3000,dport=53,count=100000,flows=2 \
 		>"$tmp/gen.json" 2>"$tmp/gen.err" ||
