@@ -190,11 +190,12 @@ t_ipfix_nfdump()
 	kill -INT "$apid" 2>/dev/null
 	wait "$apid" 2>/dev/null
 	peer_nfcapd_stop "$port" || why=${why:-"nfcapd did not stop"}
-	# per source port: packets as nfdump scaled them
+	# per source port: packets as nfdump scaled them (a file without a
+	# matching flow says "No matched flows")
 	lines=$(for f in "$tmp"/nf/nfcapd.2*; do
 			[ -f "$f" ] && nfdump -r "$f" -q -N \
 				-o 'fmt:%sp %pkt' 'dst host 198.51.100.5'
-		done | awk '{ p[$1] += $2 } END { for (k in p) print k, p[k] }' |
+		done | awk '$1 ~ /^[0-9]+$/ { p[$1] += $2 } END { for (k in p) print k, p[k] }' |
 		sort)
 	echo "# nfdump: $(echo $lines)"
 	z=$(echo "$lines" | awk '{ d = $2 - 50000; if (d < 0) d = -d;
