@@ -245,12 +245,14 @@ captured()
 }
 
 # Stop every background process once each capture holds what its device
-# counted (at most 30 s); fails if tcpdump dropped frames.
+# counted (at most 30 s); fails if tcpdump dropped frames, returns 2 if a
+# capture never held every frame its device counted (the oracle missed
+# one: the case may run again).
 capture_stop()
 {
-	local pid f
+	local pid f short=0
 	for f in "${caps[@]}"; do
-		poll 30 captured "$f"
+		poll 30 captured "$f" || short=1
 	done
 	caps=()
 	for pid in "${pids[@]}"; do
@@ -258,7 +260,9 @@ capture_stop()
 	done
 	wait "${pids[@]}" 2>/dev/null
 	pids=()
-	! grep -h "dropped by kernel" "$tmp"/*.pcap.err | grep -qv "^0 "
+	grep -h "dropped by kernel" "$tmp"/*.pcap.err | grep -qv "^0 " &&
+		return 1
+	[ $short = 0 ] || return 2
 }
 
 # "packets bytes" of a capture, optionally through a filter
@@ -280,6 +284,37 @@ frames_only()
 		>/dev/null 2>&1
 }
 
+# Where a capture and a dump differ: every IP flow of the dump whose
+# count differs from its capture's (ICMP by type and code too), and each
+# capture's frames against its device's counter since capture_start.
+capture_diff()
+{
+	local dir src dst proto a b pk by f filter got ns dev d c0
+	for f in "$tmp/in.pcap" "$tmp/out.pcap"; do
+		read -r ns dev d c0 <"$f.from"
+		echo "$d: capture $(tcpdump -r "$f" 2>/dev/null | wc -l)" \
+			"frames, device $(($(dev_frames "$ns" "$dev" "$d") - c0))"
+	done
+	jq -r '.flows[] | select(.proto) | select(.fragment | not) |
+		select('"$BG"' | not) |
+		"\(.direction) \(.src) \(.dst) \(.proto) \(.sport // .icmp_type) \(.dport // .icmp_code) \(.packets) \(.bytes)"' \
+		"$tmp/d.json" |
+	while read -r dir src dst proto a b pk by; do
+		f=$tmp/in.pcap
+		[ "$dir" = egress ] && f=$tmp/out.pcap
+		filter="src host $src and dst host $dst"
+		case $proto in
+		1) filter="$filter and icmp[0] == $a and icmp[1] == $b" ;;
+		58) filter="$filter and ip6 proto 58 and ip6[40] == $a and ip6[41] == $b" ;;
+		6|17) filter="$filter and proto $proto and src port $a and dst port $b" ;;
+		*) filter="$filter and proto $proto" ;;
+		esac
+		got=$(capture_counts "$f" "$filter")
+		[ "$got" = "$pk $by" ] ||
+			echo "$dir $src $a > $dst $b proto $proto: flowstat $pk $by, capture $got"
+	done
+}
+
 # Both directions of H1 veth0 against tcpdump there, per direction, and
 # every TCP/UDP flow against the capture filtered to its 5-tuple.
 compare_capture()	# NAME
@@ -291,7 +326,7 @@ compare_capture()	# NAME
 	fout=$(fs_foreground "$tmp/d.json" veth0 egress)
 	if [ "$cin" != "$fin" ] || [ "$cout" != "$fout" ]; then
 		fail "$name" "capture in $cin out $cout;" \
-			"flowstat in $fin out $fout"
+			"flowstat in $fin out $fout" "$(capture_diff)"
 		return 1
 	fi
 	jq -r '.flows[] | select(.proto == 6 or .proto == 17) |
@@ -325,7 +360,8 @@ t_fragments_and_egress()
 	# 3000-byte echoes: 3 fragments each way, requests in, replies out
 	ip netns exec "$H0" timeout 10 ping -q -M dont -s 3000 -c 4 \
 		-i 0.2 -W 1 192.0.2.6 >/dev/null 2>&1
-	capture_stop || { fail $n "tcpdump dropped frames"; return; }
+	capture_stop || { fail $n "tcpdump dropped or missed frames" \
+		"$(capture_diff)"; return; }
 	dump "$H1" "$tmp/d.json" || { fail $n "dump"; return; }
 	compare_capture $n || return
 	frags=$(jq '[.flows[] | select(.fragment and .ifname == "veth0") |
@@ -342,9 +378,24 @@ t_fragments_and_egress()
 }
 
 # iperf3 TCP and UDP and ping between H0 and H1, against tcpdump on H1
+# tcpdump is the oracle here; if it ever misses a frame its device
+# counted, the case says so and runs once more.
 t_real_clients()
 {
-	local n=ping_iperf3_tcp_udp_match_tcpdump_per_flow port=5201
+	local try rc
+	for try in 1 2; do
+		real_clients_once
+		rc=$?
+		[ $rc = 2 ] || return
+		echo "# tcpdump missed frames its device counted: $(capture_diff | head -2 | tr '\n' ' ')"
+	done
+	fail ping_iperf3_tcp_udp_match_tcpdump_per_flow \
+		"tcpdump missed frames twice"
+}
+
+real_clients_once()
+{
+	local n=ping_iperf3_tcp_udp_match_tcpdump_per_flow port=5201 rc
 	attach "$H1" veth0 || { fail $n "attach"; return; }
 	frames_only
 	capture_start "$H1" veth0 in "$tmp/in.pcap" &&
@@ -364,12 +415,15 @@ t_real_clients()
 	local rc_udp=$?
 	ip netns exec "$H0" timeout 10 ping -q -c 3 -i 0.2 2001:db8:0:1::2 \
 		>/dev/null 2>&1
-	capture_stop || { fail $n "tcpdump dropped frames"; return; }
+	capture_stop
+	rc=$?
+	[ $rc = 1 ] && { fail $n "tcpdump dropped frames"; return; }
 	if [ $rc_tcp -ne 0 ] || [ $rc_udp -ne 0 ]; then
 		fail $n "iperf3 failed: $(tail -2 "$tmp/iperf.tcp" "$tmp/iperf.udp")"
 		return
 	fi
 	dump "$H1" "$tmp/d.json" || { fail $n "dump"; return; }
+	[ $rc = 2 ] && return 2
 	compare_capture $n || return
 	if ! jq -e '[.flows[] | select(.proto == 17 and .dport == 5201 and
 		.packets > 1000)] | length == 1' "$tmp/d.json" >/dev/null; then
@@ -427,9 +481,12 @@ RETIRED='[$after.interfaces[] | .ifname as $i | ("ingress", "egress") as $dir |
 t_gc()
 {
 	local n=gc_moves_idle_flows_to_retired_totals_stay_exact
-	local flows removed left removed_sums retired
+	local flows fg removed left removed_sums retired
 	dump "$H0" "$tmp/before.json" || { fail $n "dump"; return; }
 	flows=$(jq '.flows | length' "$tmp/before.json")
+	# t_several_interfaces' 3 + 2 + 1 flows; the kernel's own control
+	# traffic may add a few or none
+	fg=$(jq "[.flows[] | select($BG | not)] | length" "$tmp/before.json")
 	"$FS" --netns "$H0" gc --idle 3600 --json >"$tmp/gc0.json" ||
 		{ fail $n "gc --idle 3600 failed"; return; }
 	if [ "$(jq '[.interfaces[].removed_flows] | add' "$tmp/gc0.json")" != 0 ]; then
@@ -455,9 +512,9 @@ t_gc()
 		'$b[0] as $before | $a[0] as $after | '"$REMOVED")
 	retired=$(jq -nc --slurpfile a "$tmp/after.json" \
 		'$a[0] as $after | '"$RETIRED")
-	if [ "$removed" -lt 8 ] || [ "$removed" -gt "$flows" ] ||
-	   [ "$left" != 0 ]; then
-		fail $n "$flows flows, gc removed $removed, $left left"
+	if [ "$fg" != 6 ] || [ "$removed" -lt "$fg" ] ||
+	   [ "$removed" -gt "$flows" ] || [ "$left" != 0 ]; then
+		fail $n "$flows flows ($fg not the kernel's), gc removed $removed, $left left"
 	elif [ "$removed_sums" != "$retired" ]; then
 		fail $n "removed flows: $removed_sums" "retired: $retired"
 	else
@@ -521,7 +578,7 @@ t_watch()
 		>"$tmp/w.json" 2>"$tmp/w.err" &
 	local wpid=$!
 	# after its first record, so every delta falls between records
-	poll 30 grep -q . "$tmp/w.json"
+	poll 30 grep -qs . "$tmp/w.json"
 	"$GEN" --netns "$H0" --dev veth1 \
 		proto=udp,src=203.0.113.1,dst=203.0.113.2,count=321,flows=4 \
 		>/dev/null
@@ -620,7 +677,7 @@ t_interface_gone()
 	"$FS" --netns "$H2" watch --json --interval 0.3 --count 3 \
 		>"$tmp/w.json" 2>"$tmp/w.err" &
 	local wpid=$!
-	poll 30 grep -q . "$tmp/w.json"	# a record with veth0 present
+	poll 30 grep -qs . "$tmp/w.json"	# a record with veth0 present
 	ip -n "$H2" link del veth0
 	wait $wpid
 	rc=$?
