@@ -17,6 +17,7 @@
 #include <bpf/bpf_helpers.h>
 #include "flowstat.h"
 #include "account.bpf.h"
+#include "sighash.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -24,17 +25,6 @@ struct {
 	__type(value, struct sig_bucket);
 	__uint(max_entries, SIG_ENTRIES);
 } sig SEC(".maps");
-
-/* murmur3's finalizer: every input bit reaches every output bit. */
-static __always_inline __u64 sig_mix(__u64 x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
 
 static __always_inline __u64 sig_hash_addr(const __u8 *a)
 {

@@ -20,10 +20,9 @@
 #include "fold.h"
 #include "store.h"
 #include "testlib.h"
-#include "rcu_fast.h"
 #include "pktbuild.h"
 #include "sweep.h"
-#include "xdp_hold.h"
+#include "dptest.h"
 
 #define MAX_GOT 256
 
@@ -58,21 +57,10 @@ struct got {
 enum prog_kind { P_XDP, P_TC_IN, P_TC_EG, P_KINDS };
 static const char *const prog_names[] = { "xdp", "tc-ingress", "tc-egress" };
 static int ncpus;
-static char lock_dir[] = "/tmp/flowstat-bpftest-XXXXXX";
-
-static int silent_print(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	if (level == LIBBPF_WARN || getenv("FLOWSTAT_TEST_VERBOSE"))
-		return vfprintf(stderr, fmt, ap);
-	return 0;
-}
 
 static void inst_close(struct inst *in)
 {
-	xdp_release(in->held);
-	instance_close(&in->fi);
-	dp_close(&in->dp);
+	dptest_down(&in->dp, &in->fi, in->held);
 }
 
 static void set_base(struct inst *in)
@@ -84,26 +72,18 @@ static void set_base(struct inst *in)
 
 static int inst_open(struct inst *in, __u32 max_flows, __u32 slots)
 {
+	struct dptest_opts o = { .max_flows = max_flows, .slots = slots,
+				 .fi = &in->fi, .held = &in->held };
 	int err;
 
 	memset(in, 0, sizeof(*in));
 	in->slots = slots;
-	err = dp_open(&in->dp, true, true, max_flows, slots);
-	if (!err)
-		err = dp_load_xdp(&in->dp, false);
-	if (!err)
-		err = dp_load_tc(&in->dp);
-	if (!err)
-		err = dp_make_store(&in->dp);
-	if (!err)
-		err = dp_instance(&in->dp, lock_dir, &in->fi);
+	err = dptest_up(&in->dp, &o);
 	if (err) {
-		dp_close(&in->dp);
 		errno = -err;
 		return err;
 	}
 	set_base(in);
-	in->held = xdp_hold(dp_prog_fd(&in->dp, 0));
 	return 0;
 }
 
@@ -1284,14 +1264,9 @@ int main(void)
 	 */
 	on_cpu(0);
 
-	rcu_expedite();	/* quick grace periods for its folds: rcu_fast.h */
-	libbpf_set_print(silent_print);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	ncpus = libbpf_num_possible_cpus();
-	if (!mkdtemp(lock_dir)) {
-		printf("not ok - a lock folder in /tmp: %s\n", strerror(errno));
+	if (dptest_init(true))
 		return 1;
-	}
+	ncpus = libbpf_num_possible_cpus();
 	tl_begin("load the XDP and tc objects into one instance");
 	CHECK(!inst_open(&in, 4096, 64), "load failed: %s", strerror(errno));
 	tl_end();
@@ -1315,6 +1290,6 @@ int main(void)
 	run_eviction();
 	for (p = 0; p < P_KINDS; p++)
 		run_fuzz(p, fuzz_seed + p, fuzz_frames);
-	rmdir(lock_dir);
+	dptest_fini();
 	return tl_exit();
 }

@@ -21,9 +21,8 @@
 #include "match.h"
 #include "store.h"
 #include "testlib.h"
-#include "rcu_fast.h"
 #include "pktbuild.h"
-#include "xdp_hold.h"
+#include "dptest.h"
 
 #define V4 .ethertype = 0x0800, .src = "192.0.2.1", .dst = "198.51.100.2"
 #define V6 .ethertype = 0x86dd, .src = "2001:db8::1", .dst = "2001:db8:1::2"
@@ -91,34 +90,16 @@ static const struct match_case cases[] = {
 	{ "none", ALL },
 };
 
-static char lock_dir[] = "/tmp/flowstat-matchtest-XXXXXX";
 static struct dataplane dp;
 static struct instance inst;
 static struct match_set set;
 
-static int silent_print(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	if (level == LIBBPF_WARN || getenv("FLOWSTAT_TEST_VERBOSE"))
-		return vfprintf(stderr, fmt, ap);
-	return 0;
-}
-
 static int load(void)
 {
-	int err = dp_open(&dp, true, true, 1024, 64);
+	struct dptest_opts o = { .max_flows = 1024, .slots = 64,
+				 .fi = &inst };
 
-	if (!err)
-		err = dp_load_xdp(&dp, false);
-	if (!err)	/* cheap XDP test runs (tests/xdp_hold.h) */
-		xdp_hold(dp_prog_fd(&dp, 0));
-	if (!err)
-		err = dp_load_tc(&dp);
-	if (!err)
-		err = dp_make_store(&dp);
-	if (!err)
-		err = dp_instance(&dp, lock_dir, &inst);
-	return err;
+	return dptest_up(&dp, &o);
 }
 
 /* The direction's counts in the store, folded now. */
@@ -305,21 +286,11 @@ static void run_refused(void)
 int main(void)
 {
 	char e32[1024], e40[2048];
-	cpu_set_t cpus;
 	size_t i;
 	int p;
 
-	/* per-CPU counts and fast path: one CPU */
-	CPU_ZERO(&cpus);
-	CPU_SET(0, &cpus);
-	sched_setaffinity(0, sizeof(cpus), &cpus);
-	rcu_expedite();	/* quick grace periods for its folds: rcu_fast.h */
-	libbpf_set_print(silent_print);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!mkdtemp(lock_dir)) {
-		printf("not ok - a lock folder in /tmp: %s\n", strerror(errno));
+	if (dptest_init(true))
 		return 1;
-	}
 	tl_begin("load the XDP and tc objects into one instance");
 	CHECK(!load(), "load failed");
 	tl_end();
@@ -337,8 +308,7 @@ int main(void)
 	run_fast_path_change();
 	run_invariant();
 	run_refused();
-	instance_close(&inst);
-	dp_close(&dp);
-	rmdir(lock_dir);
+	dptest_down(&dp, &inst, 0);
+	dptest_fini();
 	return tl_exit();
 }

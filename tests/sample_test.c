@@ -21,9 +21,8 @@
 #include "fold.h"
 #include "store.h"
 #include "testlib.h"
-#include "rcu_fast.h"
 #include "pktbuild.h"
-#include "xdp_hold.h"
+#include "dptest.h"
 
 #define RATE 10
 #define FLOWS 100
@@ -32,45 +31,22 @@
 struct inst {
 	struct dataplane dp;
 	struct instance fi;
+	int held;		/* xdp_hold's ifindex */
 };
-
-static char lock_dir[] = "/tmp/flowstat-sampletest-XXXXXX";
-
-static int silent_print(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	if (level == LIBBPF_WARN || getenv("FLOWSTAT_TEST_VERBOSE"))
-		return vfprintf(stderr, fmt, ap);
-	return 0;
-}
 
 static int inst_open(struct inst *in, __u32 rate)
 {
-	int err;
+	struct dptest_opts o = { .max_flows = 4096, .slots = 256,
+				 .sample = rate, .fi = &in->fi,
+				 .held = &in->held };
 
 	memset(in, 0, sizeof(*in));
-	err = dp_open(&in->dp, true, true, 4096, 256);
-	if (!err)
-		dp_set_sample(&in->dp, rate, false);
-	if (!err)
-		err = dp_load_xdp(&in->dp, false);
-	if (!err)	/* cheap XDP test runs (tests/xdp_hold.h) */
-		xdp_hold(dp_prog_fd(&in->dp, 0));
-	if (!err)
-		err = dp_load_tc(&in->dp);
-	if (!err)
-		err = dp_make_store(&in->dp);
-	if (!err)
-		err = dp_instance(&in->dp, lock_dir, &in->fi);
-	if (err)
-		dp_close(&in->dp);
-	return err;
+	return dptest_up(&in->dp, &o);
 }
 
 static void inst_close(struct inst *in)
 {
-	instance_close(&in->fi);
-	dp_close(&in->dp);
+	dptest_down(&in->dp, &in->fi, in->held);
 }
 
 /* Flow i: UDP from 192.0.2.1 port 1000 + i, 60 + i % 50 bytes. */
@@ -315,26 +291,17 @@ static void case_auto_policy(void)
 int main(void)
 {
 	struct inst in;
-	cpu_set_t set;
 	int err;
 
-	rcu_expedite();	/* quick grace periods for its folds: rcu_fast.h */
-	libbpf_set_print(silent_print);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-	if (!mkdtemp(lock_dir)) {
-		printf("not ok - a lock folder in /tmp: %s\n", strerror(errno));
+	if (dptest_init(true))
 		return 1;
-	}
 	case_auto_policy();
 	tl_begin("load the XDP and tc objects with --sample %d", RATE);
 	err = inst_open(&in, RATE);
 	CHECK(!err, "load: %s", strerror(-err));
 	tl_end();
 	if (err) {
-		rmdir(lock_dir);
+		dptest_fini();
 		return tl_exit();
 	}
 	case_many(&in, dp_prog_fd(&in.dp, 0), "xdp", FLOW_DIR_INGRESS);
@@ -356,6 +323,6 @@ int main(void)
 		case_rate_change(&in, dp_prog_fd(&in.dp, 0));
 		inst_close(&in);
 	}
-	rmdir(lock_dir);
+	dptest_fini();
 	return tl_exit();
 }

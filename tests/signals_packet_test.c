@@ -23,7 +23,7 @@
 #include "signals.h"
 #include "testlib.h"
 #include "pktbuild.h"
-#include "xdp_hold.h"
+#include "dptest.h"
 
 static __u64 window_now(void)
 {
@@ -45,24 +45,13 @@ static __u64 window_fresh(void)
 	return n;
 }
 
-static int print_fn(enum libbpf_print_level level, const char *fmt,
-		    va_list ap)
-{
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
 static int dp_up(struct dataplane *dp, __u32 max_flows)
 {
-	int err = dp_open(dp, true, true, max_flows, 0);
+	struct dptest_opts o = { .max_flows = max_flows };
+	int err = dptest_up(dp, &o);
 
-	if (!err)
-		err = dp_load_xdp(dp, false);
-	if (!err)	/* cheap XDP test runs (tests/xdp_hold.h) */
-		xdp_hold(dp_prog_fd(dp, 0));
-	if (!err)
-		err = dp_load_tc(dp);
 	if (err)
-		dp_close(dp);
+		errno = -err;
 	return err;
 }
 
@@ -200,7 +189,7 @@ int main(void)
 {
 	struct dataplane dp;
 
-	libbpf_set_print(print_fn);
+	dptest_init(false);
 	tl_begin("load the XDP and tc objects");
 	CHECK(!dp_up(&dp, FLOWSTAT_DEFAULT_MAX_FLOWS), "load: %s",
 	      strerror(errno));

@@ -10,19 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include "sighash.h"
 #include "signals.h"
 #include "snapshot.h"
 #include "testlib.h"
-
-static __u64 mix(__u64 x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
 
 /* Mean relative error of the estimate of n distinct over runs sketches. */
 static double hll_error(int p, int n, int runs, int dups)
@@ -35,7 +26,7 @@ static double hll_error(int p, int n, int runs, int dups)
 		memset(regs, 0, 1 << p);
 		for (i = 0; i < n; i++)
 			for (d = 0; d <= dups; d++)
-				hll_add(regs, p, mix((__u64)r << 40 | i));
+				hll_add(regs, p, sig_mix((__u64)r << 40 | i));
 		sum += hll_estimate(regs, p) / n - 1;
 	}
 	free(regs);
@@ -51,8 +42,8 @@ static void test_hll(void)
 
 	tl_begin("hll: an empty sketch estimates 0, one element 1");
 	CHECK(hll_estimate(regs, 6) == 0, "%f", hll_estimate(regs, 6));
-	hll_add(regs, 6, mix(7));
-	hll_add(regs, 6, mix(7));
+	hll_add(regs, 6, sig_mix(7));
+	hll_add(regs, 6, sig_mix(7));
 	e = hll_estimate(regs, 6);
 	CHECK(fabs(e - 1) < 0.05, "one element: %f", e);
 	tl_end();

@@ -13,25 +13,20 @@ source tests/lib.sh
 P=fsm$$
 tmp=$(mktemp -d)
 pids=()
+inos=()		# the namespaces' inodes, for ns_teardown
 
 need_built "$FS" "$GEN"
 need_tools jq curl
 cp "$FS" "$tmp/flowstat" && FS=$tmp/flowstat
 source scripts/testbed
-source tests/nslib.sh	# INVARIANT
+source tests/nslib.sh	# INVARIANT, ns_teardown
 TESTBED_PREFIX=$P
 H0=$(testbed_ns h0)
 H1=$(testbed_ns h1)
 
 cleanup()
 {
-	local pid
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	wait 2>/dev/null
-	"$FS" --netns "$H1" detach veth0 >/dev/null 2>&1
-	testbed_down >/dev/null 2>&1
+	ns_teardown inos "$H1" -- veth0
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -280,10 +275,7 @@ t_iface_refused()
 	fi
 }
 
-if ! testbed_up --pairs 1 >/dev/null; then
-	echo "not ok - testbed up"
-	exit 1
-fi
+ns_testbed_up inos "$H1" -- --pairs 1
 t_attach_match_exact
 t_fast_path_follows_change
 t_change_under_traffic

@@ -16,12 +16,13 @@ source tests/lib.sh
 P=fss$$
 tmp=$(mktemp -d)
 pids=()
+inos=()		# the namespaces' inodes, for ns_teardown
 
 need_built "$FS" "$GEN"
 need_tools jq nfcapd nfdump
 cp "$FS" "$tmp/flowstat" && FS=$tmp/flowstat
 source scripts/testbed
-source tests/nslib.sh	# INVARIANT
+source tests/nslib.sh	# INVARIANT, ns_teardown
 source tests/peers.sh	# nfcapd
 TESTBED_PREFIX=$P
 H0=$(testbed_ns h0)
@@ -29,13 +30,7 @@ H1=$(testbed_ns h1)
 
 cleanup()
 {
-	local pid
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	wait 2>/dev/null
-	"$FS" --netns "$H1" detach veth0 >/dev/null 2>&1
-	testbed_down >/dev/null 2>&1
+	ns_teardown inos "$H1" -- veth0
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -214,10 +209,7 @@ t_ipfix_nfdump()
 	if [ -n "$why" ]; then fail $n "$why"; else ok $n; fi
 }
 
-if ! testbed_up >/dev/null; then
-	echo "not ok - testbed up"
-	exit 1
-fi
+ns_testbed_up inos "$H1" --
 failed=0
 t_fixed
 t_auto
