@@ -682,6 +682,25 @@ static void watch_count_fields(struct rec_writer *rw,
 	rw_milli(rw, "bps", wc->bps);
 }
 
+/*
+ * What a direction counted outside its flow entries, cumulative as in
+ * dump: with them a record's totals add up to the flows a dump shows
+ * (totals == flows + untracked + unmatched + sampled_out + retired).
+ */
+static void watch_outside_fields(struct rec_writer *rw,
+				 const struct iface_rec *ir, int d)
+{
+	const struct dir_counts *c = &ir->dir[d];
+
+	rw_u64(rw, "untracked_packets", c->untracked_packets);
+	rw_u64(rw, "untracked_bytes", c->untracked_bytes);
+	rw_u64(rw, "retired_packets", c->retired_packets);
+	rw_u64(rw, "retired_bytes", c->retired_bytes);
+	sampled_out_fields(rw, ir, d);
+	rw_u64(rw, "unmatched_packets", c->unmatched_packets);
+	rw_u64(rw, "unmatched_bytes", c->unmatched_bytes);
+}
+
 static void watch_iface_json(struct rec_writer *rw, const struct snapshot *s,
 			     int i)
 {
@@ -697,6 +716,7 @@ static void watch_iface_json(struct rec_writer *rw, const struct snapshot *s,
 		json_key(rw->jw, dir_text(d));
 		json_object_start(rw->jw);
 		watch_count_fields(rw, &wc);
+		watch_outside_fields(rw, &s->ifaces[i], d);
 		json_object_end(rw->jw);
 	}
 	json_object_end(rw->jw);

@@ -268,7 +268,7 @@ static void build_snapshot(struct snapshot *s)
 	b->meta.ingress_hook = HOOK_TC;
 	b->present = 0;
 	strcpy(b->match, "port 53 or vlan 7");
-	/* the fields alone (watch's records leave them out) */
+	/* the fields alone (watch's JSON has them, its CSV not) */
 	b->dir[1].unmatched_packets = 4;
 	b->dir[1].unmatched_bytes = 256;
 	test_flows[0] = (struct flow_rec){
@@ -442,14 +442,31 @@ static const char watch_json_want[] =
 	"\"interfaces\":[{\"ifname\":\"veth0\",\"ifindex\":4,\"netns\":null,"
 	"\"present\":true,\"sampling\":\"off\",\"sampling_rate\":1,"
 	"\"ingress\":{\"packets\":20,\"bytes\":2000,\"delta_packets\":10,"
-	"\"delta_bytes\":1000,\"pps\":5,\"bps\":4000},"
+	"\"delta_bytes\":1000,\"pps\":5,\"bps\":4000,"
+	"\"untracked_packets\":1,\"untracked_bytes\":60,"
+	"\"retired_packets\":2,\"retired_bytes\":120,"
+	"\"sampled_out_packets\":0,\"sampled_out_bytes\":0,"
+	"\"unmatched_packets\":0,\"unmatched_bytes\":0},"
 	"\"egress\":{\"packets\":5,\"bytes\":500,\"delta_packets\":0,"
-	"\"delta_bytes\":0,\"pps\":0,\"bps\":0}},{\"ifname\":\"eth,1\","
+	"\"delta_bytes\":0,\"pps\":0,\"bps\":0,"
+	"\"untracked_packets\":0,\"untracked_bytes\":0,"
+	"\"retired_packets\":0,\"retired_bytes\":0,"
+	"\"sampled_out_packets\":0,\"sampled_out_bytes\":0,"
+	"\"unmatched_packets\":0,\"unmatched_bytes\":0}},"
+	"{\"ifname\":\"eth,1\","
 	"\"ifindex\":7,\"netns\":\"blue\",\"present\":false,\"sampling\":\"off\","
 	"\"sampling_rate\":1,\"ingress\":{\"packets\":0,\"bytes\":0,"
-	"\"delta_packets\":0,\"delta_bytes\":0,\"pps\":0,\"bps\":0},"
+	"\"delta_packets\":0,\"delta_bytes\":0,\"pps\":0,\"bps\":0,"
+	"\"untracked_packets\":0,\"untracked_bytes\":0,"
+	"\"retired_packets\":0,\"retired_bytes\":0,"
+	"\"sampled_out_packets\":0,\"sampled_out_bytes\":0,"
+	"\"unmatched_packets\":0,\"unmatched_bytes\":0},"
 	"\"egress\":{\"packets\":0,\"bytes\":0,\"delta_packets\":0,"
-	"\"delta_bytes\":0,\"pps\":0,\"bps\":0}}],"
+	"\"delta_bytes\":0,\"pps\":0,\"bps\":0,"
+	"\"untracked_packets\":0,\"untracked_bytes\":0,"
+	"\"retired_packets\":0,\"retired_bytes\":0,"
+	"\"sampled_out_packets\":0,\"sampled_out_bytes\":0,"
+	"\"unmatched_packets\":4,\"unmatched_bytes\":256}}],"
 	"\"flows\":[{\"ifname\":\"veth0\",\"direction\":\"ingress\","
 	"\"ethertype\":2048,\"vlan\":null,\"inner_vlan\":null,\"proto\":6,"
 	"\"src\":\"192.0.2.1\",\"dst\":\"198.51.100.1\",\"sport\":1000,"
