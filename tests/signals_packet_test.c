@@ -149,6 +149,72 @@ static void test_scan(int prog, int fd)
 	tl_end();
 }
 
+/*
+ * signals_read in batches: buckets written by hand in either window's
+ * half, at the edges of its 64-slot reads (slots 0, 63, 64, 127, 128 and
+ * 512), each found with its own estimate, and a bucket of another
+ * window at slot 65 never.
+ */
+static void test_read_batches(int fd)
+{
+	static const __u32 src_slots[] = { 63, 64, 127, 128 };
+	int cpus = libbpf_num_possible_cpus(), c, half;
+	struct sig_bucket *v = calloc(cpus, sizeof(*v));
+	struct iface_signals g;
+	char want[64], host[64];
+	__u32 i, key, slot;
+	__u64 w;
+	int r;
+
+	for (half = 0; half < 2; half++) {
+		tl_begin("read: window half %d, buckets at the batch edges "
+			 "found, another window's not", half);
+		w = 1000 + half;
+		for (slot = 0; v && slot < SIG_SLOTS; slot++) {
+			bool mine = slot == 0 || slot == SIG_SLOTS - 1 ||
+				    slot == 65;
+			for (i = 0; i < 4; i++)
+				mine |= slot == src_slots[i];
+			memset(v, 0, cpus * sizeof(*v));
+			for (c = 0; c < cpus && mine; c++) {
+				v[c].window = slot == 65 ? w - 2 : w;
+				v[c].ethertype = 0x0800;
+				v[c].addr[0] = 192;
+				v[c].addr[1] = 0;
+				v[c].addr[2] = 2;
+				v[c].addr[3] = slot & 0xff;
+				/* slot / 32 + 1 registers at rank 1 */
+				for (r = 0; r <= (int)slot / 32; r++)
+					v[c].hll_a[r] = 1;
+			}
+			key = half * SIG_SLOTS + slot;
+			CHECK(!bpf_map_update_elem(fd, &key, v, 0),
+			      "update %u", key);
+		}
+		CHECK(!read_window(fd, w, &g), "read");
+		CHECK(g.valid && g.window == w, "window %llu",
+		      (unsigned long long)g.window);
+		CHECK(g.untracked_flows > 0.5, "slot 0: %.2f",
+		      g.untracked_flows);
+		CHECK(g.n_top[SIG_SCAN_PORTS] == 4, "%d sources",
+		      g.n_top[SIG_SCAN_PORTS]);
+		/* more registers, more ports: largest (slot 128) first */
+		for (i = 0; i < 4 && i < (__u32)g.n_top[SIG_SCAN_PORTS];
+		     i++) {
+			snprintf(want, sizeof(want), "192.0.2.%u",
+				 src_slots[3 - i]);
+			sig_host_text(&g.top[SIG_SCAN_PORTS][i], host,
+				      sizeof(host));
+			CHECK(!strcmp(host, want), "source %u: %s, not %s",
+			      i, host, want);
+		}
+		CHECK(g.n_top[SIG_FAN_IN] == 1, "%d destinations",
+		      g.n_top[SIG_FAN_IN]);
+		tl_end();
+	}
+	free(v);
+}
+
 static void test_full_table(int prog, int fd)
 {
 	struct pkt_spec s = { .ethertype = 0x86dd, .dst = "2001:db8::7",
@@ -204,6 +270,7 @@ int main(void)
 		dp_close(&dp);
 	}
 	if (!dp_up(&dp, 16)) {
+		test_read_batches(dp.fds[DP_SIG]);
 		test_full_table(dp_prog_fd(&dp, 0), dp.fds[DP_SIG]);
 		dp_close(&dp);
 	}
