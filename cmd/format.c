@@ -245,14 +245,26 @@ static void iface_hook_fields(struct rec_writer *rw, const struct iface_rec *ir)
 	rw_string(rw, "egress_hook", m->egress_hook == HOOK_TC ? "tc" : NULL);
 }
 
-static void dir_count_fields(struct rec_writer *rw, const struct dir_counts *d)
+static void untracked_retired_fields(struct rec_writer *rw,
+				     const struct dir_counts *d)
 {
-	rw_u64(rw, "packets", d->packets);
-	rw_u64(rw, "bytes", d->bytes);
 	rw_u64(rw, "untracked_packets", d->untracked_packets);
 	rw_u64(rw, "untracked_bytes", d->untracked_bytes);
 	rw_u64(rw, "retired_packets", d->retired_packets);
 	rw_u64(rw, "retired_bytes", d->retired_bytes);
+}
+
+static void dir_count_fields(struct rec_writer *rw, const struct dir_counts *d)
+{
+	rw_u64(rw, "packets", d->packets);
+	rw_u64(rw, "bytes", d->bytes);
+	untracked_retired_fields(rw, d);
+}
+
+static void unmatched_fields(struct rec_writer *rw, const struct dir_counts *d)
+{
+	rw_u64(rw, "unmatched_packets", d->unmatched_packets);
+	rw_u64(rw, "unmatched_bytes", d->unmatched_bytes);
 }
 
 /* The key's fields; null ones for a row without a key (iface == NULL). */
@@ -331,8 +343,7 @@ static void iface_dir_row(struct rec_writer *rw, const struct iface_rec *ir,
 	/* last, so that CSV columns keep their places: sampling, match */
 	sampled_out_fields(rw, ir, d);
 	iface_sample_fields(rw, ir);
-	rw_u64(rw, "unmatched_packets", ir->dir[d].unmatched_packets);
-	rw_u64(rw, "unmatched_bytes", ir->dir[d].unmatched_bytes);
+	unmatched_fields(rw, &ir->dir[d]);
 	rw_end_line(rw);
 }
 
@@ -362,10 +373,7 @@ static void iface_dump_json(struct rec_writer *rw, const struct iface_rec *ir)
 		json_object_start(rw->jw);
 		dir_count_fields(rw, &ir->dir[d]);
 		sampled_out_fields(rw, ir, d);
-		json_kv_u64(rw->jw, "unmatched_packets",
-			    ir->dir[d].unmatched_packets);
-		json_kv_u64(rw->jw, "unmatched_bytes",
-			    ir->dir[d].unmatched_bytes);
+		unmatched_fields(rw, &ir->dir[d]);
 		json_kv_u64(rw->jw, "ended_flows", ir->dir[d].ended_flows);
 		json_kv_u64(rw->jw, "fast_hits", ir->dir[d].fast_hits);
 		json_object_end(rw->jw);
@@ -690,15 +698,9 @@ static void watch_count_fields(struct rec_writer *rw,
 static void watch_outside_fields(struct rec_writer *rw,
 				 const struct iface_rec *ir, int d)
 {
-	const struct dir_counts *c = &ir->dir[d];
-
-	rw_u64(rw, "untracked_packets", c->untracked_packets);
-	rw_u64(rw, "untracked_bytes", c->untracked_bytes);
-	rw_u64(rw, "retired_packets", c->retired_packets);
-	rw_u64(rw, "retired_bytes", c->retired_bytes);
+	untracked_retired_fields(rw, &ir->dir[d]);
 	sampled_out_fields(rw, ir, d);
-	rw_u64(rw, "unmatched_packets", c->unmatched_packets);
-	rw_u64(rw, "unmatched_bytes", c->unmatched_bytes);
+	unmatched_fields(rw, &ir->dir[d]);
 }
 
 static void watch_iface_json(struct rec_writer *rw, const struct snapshot *s,

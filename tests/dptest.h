@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "dataplane.h"
-#include "fold.h"
+#include "instance.h"
 #include "rcu_fast.h"
 #include "xdp_hold.h"
 

@@ -285,42 +285,53 @@ frames_only()
 		>/dev/null 2>&1
 }
 
-# Where a capture and a dump differ: every IP flow of the dump whose
-# count differs from its capture's (ICMP by type and code too), and each
-# capture's frames against its device's counter since capture_start.
+# flow_diffs COND: each IP flow of the dump (not a fragment, not the
+# kernel's own traffic) that the jq condition COND selects and whose
+# packets and bytes differ from its capture's (filtered to its key:
+# ports, or ICMP type and code), one line each.
+flow_diffs()
+{
+	local dir src dst proto a b pk by f filter got ip
+	jq -r '.flows[] | select(.proto) | select(.fragment | not) |
+		select('"$BG"' | not) | select('"$1"') |
+		"\(.direction) \(.src) \(.dst) \(.proto) \(.sport // .icmp_type) \(.dport // .icmp_code) \(.packets) \(.bytes)"' \
+		"$tmp/d.json" >"$tmp/tuples"
+	while read -r dir src dst proto a b pk by; do
+		f=$tmp/in.pcap
+		[ "$dir" = egress ] && f=$tmp/out.pcap
+		ip=ip
+		[[ $src == *:* ]] && ip=ip6
+		filter="src host $src and dst host $dst and $ip proto $proto"
+		case $proto in
+		1) filter="$filter and icmp[0] == $a and icmp[1] == $b" ;;
+		58) filter="$filter and ip6[40] == $a and ip6[41] == $b" ;;
+		6|17) filter="$filter and src port $a and dst port $b" ;;
+		esac
+		got=$(capture_counts "$f" "$filter")
+		[ "$got" = "$pk $by" ] ||
+			echo "$dir $src $a > $dst $b proto $proto: flowstat $pk $by, capture $got"
+	done <"$tmp/tuples"
+}
+
+# Where a capture and a dump differ: each capture's frames against its
+# device's counter since capture_start, and every IP flow whose count
+# differs from its capture's.
 capture_diff()
 {
-	local dir src dst proto a b pk by f filter got ns dev d c0
+	local f ns dev d c0
 	for f in "$tmp/in.pcap" "$tmp/out.pcap"; do
 		read -r ns dev d c0 <"$f.from"
 		echo "$d: capture $(tcpdump -r "$f" 2>/dev/null | wc -l)" \
 			"frames, device $(($(dev_frames "$ns" "$dev" "$d") - c0))"
 	done
-	jq -r '.flows[] | select(.proto) | select(.fragment | not) |
-		select('"$BG"' | not) |
-		"\(.direction) \(.src) \(.dst) \(.proto) \(.sport // .icmp_type) \(.dport // .icmp_code) \(.packets) \(.bytes)"' \
-		"$tmp/d.json" |
-	while read -r dir src dst proto a b pk by; do
-		f=$tmp/in.pcap
-		[ "$dir" = egress ] && f=$tmp/out.pcap
-		filter="src host $src and dst host $dst"
-		case $proto in
-		1) filter="$filter and icmp[0] == $a and icmp[1] == $b" ;;
-		58) filter="$filter and ip6 proto 58 and ip6[40] == $a and ip6[41] == $b" ;;
-		6|17) filter="$filter and proto $proto and src port $a and dst port $b" ;;
-		*) filter="$filter and proto $proto" ;;
-		esac
-		got=$(capture_counts "$f" "$filter")
-		[ "$got" = "$pk $by" ] ||
-			echo "$dir $src $a > $dst $b proto $proto: flowstat $pk $by, capture $got"
-	done
+	flow_diffs true
 }
 
 # Both directions of H1 veth0 against tcpdump there, per direction, and
 # every TCP/UDP flow against the capture filtered to its 5-tuple.
 compare_capture()	# NAME
 {
-	local name=$1 dir cin cout fin fout f filter want got
+	local name=$1 cin cout fin fout diffs
 	cin=$(capture_counts "$tmp/in.pcap" "not ($BG_PCAP)")
 	cout=$(capture_counts "$tmp/out.pcap" "not ($BG_PCAP)")
 	fin=$(fs_foreground "$tmp/d.json" veth0 ingress)
@@ -330,24 +341,11 @@ compare_capture()	# NAME
 			"flowstat in $fin out $fout" "$(capture_diff)"
 		return 1
 	fi
-	jq -r '.flows[] | select(.proto == 6 or .proto == 17) |
-		select(.fragment | not) |
-		"\(.direction) \(.src) \(.dst) \(.proto) \(.sport) \(.dport) \(.packets) \(.bytes)"' \
-		"$tmp/d.json" >"$tmp/tuples"
-	while read -r dir src dst proto sp dp pk by; do
-		f=$tmp/in.pcap
-		[ "$dir" = egress ] && f=$tmp/out.pcap
-		filter="src host $src and dst host $dst and ip proto $proto"
-		[[ $src == *:* ]] && filter="src host $src and dst host $dst and ip6 proto $proto"
-		filter="$filter and src port $sp and dst port $dp"
-		got=$(capture_counts "$f" "$filter")
-		if [ "$got" != "$pk $by" ]; then
-			fail "$name" "$dir $src:$sp > $dst:$dp proto $proto:" \
-				"flowstat $pk $by, capture $got"
-			return 1
-		fi
-	done <"$tmp/tuples"
-	return 0
+	diffs=$(flow_diffs '.proto == 6 or .proto == 17')
+	if [ -n "$diffs" ]; then
+		fail "$name" "$diffs"
+		return 1
+	fi
 }
 
 t_fragments_and_egress()
