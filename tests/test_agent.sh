@@ -432,7 +432,7 @@ testbed_settle >/dev/null
 P1=$(free_port) P2=$(free_port) P3=$(free_port) P4=$(free_port)
 if ! nfcapd_start "$tmp/nf" "$P1" || ! nfacctd_start "$P2" ||
 	! capture_start "$P1" "$P2" || ! prometheus_start "$P3"; then
-	fail peers_start "$(tail -5 "$tmp"/*.log 2>/dev/null)"
+	fail peers_start "$(tail -n 5 "$tmp"/*.log 2>/dev/null)"
 	exit 1
 fi
 

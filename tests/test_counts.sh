@@ -418,7 +418,7 @@ real_clients_once()
 	rc=$?
 	[ $rc = 1 ] && { fail $n "tcpdump dropped frames"; return; }
 	if [ $rc_tcp -ne 0 ] || [ $rc_udp -ne 0 ]; then
-		fail $n "iperf3 failed: $(tail -2 "$tmp/iperf.tcp" "$tmp/iperf.udp")"
+		fail $n "iperf3 failed: $(tail -n 2 "$tmp/iperf.tcp" "$tmp/iperf.udp")"
 		return
 	fi
 	dump "$H1" "$tmp/d.json" || { fail $n "dump"; return; }

@@ -310,7 +310,7 @@ expect_rows "pmacct: every flow with exact packets, bytes, flags, VLANs, interfa
 	"$tmp/pm.want" without_control pm_rows ||
 	# seen once in five CI runs: no row at all in 30 s; say what pmacct did
 	fail "pmacct: its state when its rows were wrong" \
-		"$(ls -l "$tmp/pm"; tail -5 "$tmp/pm/nfacctd.log" \
+		"$(ls -l "$tmp/pm"; tail -n 5 "$tmp/pm/nfacctd.log" \
 		   "$tmp/pm/stdout"; head -3 "$tmp/pm/flows.csv" 2>&1)"
 
 name="nfacctd: no sequence jumps in domains 1-3; the control domain's jump is one, logged once"
