@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # make check-asan (and make test): flowstat, flowgen and the C suites
-# built with ASan and UBSan (make asan, into $BUILD/asan), then run: the
-# C suites but the BPF packet test, test_cli.sh, and dump, watch, the live view's batch mode and
-# the agent on an attached testbed interface with traffic (cmdrun.sh).
+# built with ASan and UBSan (make asan, into $BUILD/asan), then run:
+# every C suite (the BPF packet suites too), test_cli.sh, and dump,
+# watch, the live view's batch mode and the agent on an attached testbed
+# interface with traffic (cmdrun.sh).
 # One case per suite and per command: it fails on its own failures and
 # on any ASan, UBSan or LSan report, which every sanitized process
 # writes to a file of its own in one folder (log_path).
