@@ -28,6 +28,12 @@ peer_nfcapd_stop()
 # $tmp/pm/flows.csv every second. PRIMITIVES are lines of its
 # aggregate_primitives file, AGGREGATE the print plugin's list. Its pid
 # in nfacctd_pid; the print plugin's pid goes into pids too.
+# Ready means the print plugin has purged once: nfacctd's core tells a
+# plugin of new records only once the plugin has polled its pipe, and
+# the plugin logs 'cache entries' before it allocates and clears its
+# cache, so records that came in between were never read (CI, loaded:
+# no row at all in 30 s, the core's sequence stats all good). A small
+# cache keeps that start short.
 peer_nfacctd_start()
 {
 	mkdir -p "$tmp/pm"
@@ -45,14 +51,15 @@ peer_nfacctd_start()
 	print_output_file[p]: $tmp/pm/flows.csv
 	print_output_file_append[p]: true
 	print_refresh_time[p]: 1
+	print_cache_entries[p]: 1031
 	CONF
 	nfacctd -f "$tmp/pm/nfacctd.conf" >"$tmp/pm/stdout" 2>&1 &
 	nfacctd_pid=$!
 	pids+=($!)
 	poll "$PEER_WAIT" udp_bound "$1" &&
-		poll "$PEER_WAIT" grep -q 'cache entries' "$tmp/pm/nfacctd.log" ||
+		poll "$PEER_WAIT" grep -qs 'Purging cache - END' "$tmp/pm/nfacctd.log" ||
 		return 1
-	pids+=($(pgrep -P "$nfacctd_pid"))
+	pids+=($(pgrep -o -P "$nfacctd_pid"))	# the plugin, not a purge writer
 }
 
 # nf_seq_failures DIR: "DOMAIN FAILURES" per observation domain, summed
